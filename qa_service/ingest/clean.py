@@ -1,0 +1,191 @@
+"""Turn a raw document into clean blocks of text with their spans in the source file."""
+
+from __future__ import annotations
+
+import logging
+import re
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from qa_service.ingest import furniture
+from qa_service.ingest.metadata import find_date, find_title, parse_date
+from qa_service.ingest.normalize import Span, join_spans, normalize_span
+from qa_service.ingest.readers import RawDocument
+
+log = logging.getLogger(__name__)
+
+_BLANK_LINE_RE = re.compile(r"\n[^\S\n]*\n\s*")  # \s also matches no-break spaces
+_LINE_RE = re.compile(r"[^\n]+")
+_MD_HEADING_RE = re.compile(r"^\s*(#{1,6}|>)\s+")
+_MD_INLINE_RE = re.compile(
+    r"!\[[^\]]*\]\([^)]*\)"  # images: dropped
+    r"|\[(?=[^\]]+\]\([^)]*\))|\]\([^)]*\)"  # link brackets and targets: text kept
+    r"|(?<!\w)(\*\*|__|\*|_|`)(?=\S)|(?<=\S)(\*\*|__|\*|_|`)(?!\w)"  # emphasis markers
+)
+# Blocks shorter than this, and not sentences, are headings or page chrome.
+_REAL_MIN_CHARS = 40
+
+
+@dataclass
+class Block:
+    """A cleaned paragraph; `heading` marks a short title line inside the story."""
+
+    span: Span
+    heading: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.span.text
+
+
+@dataclass
+class CleanDocument:
+    """A document's metadata and its cleaned blocks, in order."""
+
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    url: str | None
+    blocks: list[Block]
+
+
+def clean_document(doc: RawDocument) -> CleanDocument:
+    """Normalise a raw document, drop its page furniture and read its metadata."""
+    meta = dict(doc.metadata)
+    text = doc.raw
+    one_block_per_line = False
+    if doc.kind == "html":
+        text, html_meta = _extract_html(doc)
+        meta = {**html_meta, **{k: v for k, v in meta.items() if v}}
+        one_block_per_line = True
+    strip_markdown = doc.kind == "markdown"
+
+    raw_blocks = _split_blocks(text, one_block_per_line, strip_markdown)
+    all_lines = [line.text for block in raw_blocks for line in block if line]
+
+    title = str(meta.get("title") or "").strip() or find_title(all_lines)
+    title = title or PurePosixPath(doc.doc_id).stem
+    date = parse_date(meta.get("date")) or find_date(all_lines)
+    source = str(meta.get("source") or meta.get("publisher") or meta.get("sitename") or "")
+    url = meta.get("url") or None
+
+    blocks = _drop_furniture(raw_blocks, title)
+    if not blocks and doc.raw.strip():
+        log.warning("%s: no text left after cleaning", doc.doc_id)
+    return CleanDocument(
+        doc_id=doc.doc_id,
+        title=title,
+        source=source or doc.default_source,
+        date=date,
+        url=str(url) if url else None,
+        blocks=blocks,
+    )
+
+
+def _extract_html(doc: RawDocument) -> tuple[str, dict]:
+    import trafilatura  # imported here: only HTML corpora pay for it
+
+    text = trafilatura.extract(
+        doc.raw, output_format="txt", include_comments=False, include_tables=True,
+        include_links=False, include_images=False, deduplicate=True,
+    ) or ""
+    meta = {}
+    found = trafilatura.extract_metadata(doc.raw)
+    if found is not None:
+        meta = {
+            "title": found.title, "date": found.date, "url": found.url,
+            "sitename": found.sitename,
+        }
+    return text, {k: v for k, v in meta.items() if v}
+
+
+def _split_blocks(text: str, one_block_per_line: bool, strip_markdown: bool) -> list[list[Span]]:
+    """Split text into blocks (blank-line separated) of normalised lines."""
+    blocks: list[list[Span]] = []
+    pos = 0
+    separators = list(_BLANK_LINE_RE.finditer(text)) + [None]
+    for sep in separators:
+        end = sep.start() if sep else len(text)
+        lines = []
+        for m in _LINE_RE.finditer(text, pos, end):
+            line = normalize_span(m.group(0), m.start())
+            line = _strip_markup(line, strip_markdown)
+            if line:
+                lines.append(line)
+        if one_block_per_line:
+            blocks.extend([line] for line in lines)
+        elif lines:
+            blocks.append(lines)
+        pos = sep.end() if sep else len(text)
+    return blocks
+
+
+def _strip_markup(line: Span, inline: bool) -> Span:
+    """Remove heading and quote markers (and, for Markdown, links and emphasis)."""
+    keep = [True] * len(line.text)
+    m = _MD_HEADING_RE.match(line.text)
+    if m:
+        keep[: m.end()] = [False] * m.end()
+    if inline:
+        for m in _MD_INLINE_RE.finditer(line.text):
+            if m.start(0) < m.end(0):
+                keep[m.start(0) : m.end(0)] = [False] * (m.end(0) - m.start(0))
+    if all(keep):
+        return line
+    chars = [c for c, k in zip(line.text, keep) if k]
+    offsets = [o for o, k in zip(line.offsets, keep) if k]
+    text = "".join(chars).strip()
+    lead = len("".join(chars)) - len("".join(chars).lstrip())
+    return Span(text, array("I", offsets[lead : lead + len(text)]))
+
+
+def _drop_furniture(raw_blocks: list[list[Span]], title: str) -> list[Block]:
+    """Keep the story: drop titles, bylines, credits, widgets, repeats and page chrome."""
+    counts = Counter(line.text.casefold() for block in raw_blocks for line in block)
+    title_key = title.casefold()
+
+    def keep_line(line: Span) -> bool:
+        key = line.text.casefold()
+        return not (
+            key == title_key
+            or counts[key] > 1  # repeated captions, titles and widgets
+            or furniture.is_byline(line.text)
+            or furniture.is_dateline(line.text)
+            or furniture.is_photo_credit(line.text)
+        )
+
+    blocks: list[Span] = []
+    for lines in raw_blocks:
+        kept = [line for line in lines if keep_line(line)]
+        if kept:
+            block = join_spans(kept, " ")
+            if not furniture.is_widget(block.text) or furniture.is_end_marker(block.text):
+                blocks.append(block)
+
+    # A closing widget (agency credit, comment box) in the second half ends the story.
+    total = sum(len(b.text) for b in blocks) or 1
+    seen = 0
+    for i, block in enumerate(blocks):
+        if furniture.is_end_marker(block.text):
+            if seen >= total / 2:
+                blocks = blocks[:i]
+                break
+        seen += len(block.text)
+    blocks = [b for b in blocks if not furniture.is_end_marker(b.text)]
+
+    # Short non-sentences before the first and after the last real paragraph are page
+    # chrome (section labels, navigation); between them they are headings.
+    real = [
+        i for i, b in enumerate(blocks)
+        if furniture.is_sentence(b.text) and len(b.text) >= _REAL_MIN_CHARS
+    ]
+    if not real:
+        return [Block(b) for b in blocks]
+    first, last = real[0], real[-1]
+    out = []
+    for i, block in enumerate(blocks[first : last + 1], first):
+        out.append(Block(block, heading=not furniture.is_sentence(block.text) and i not in real))
+    return out

@@ -1,0 +1,95 @@
+"""Recognise page furniture: the site chrome a scrape carries around an article.
+
+The patterns describe kinds of furniture common to news and web pages (navigation,
+share and comment widgets, bylines, photo credits, 'read more' links, agency credits),
+not the strings of any one document.
+"""
+
+from __future__ import annotations
+
+import re
+
+_I = re.IGNORECASE
+
+# Widgets that close a story: feedback, comment and related-content blocks, agency credits.
+_CLOSING = [
+    r"(do you like|did you (like|enjoy)|was this) (this |the )?(article|story|post|page)"
+    r"( helpful| useful)?\??",
+    r"\d+\s+comments?(\(s\))?",
+    r"(comments?|comment policy|leave a (comment|reply)|post a comment|add a comment)\b.{0,120}",
+    r"(related|recommended)( articles| stories| news| posts| content| reading)?\b.{0,200}",
+    r"(more (on|from) this|more stories|you may also like)\b.{0,200}",
+    r"((with )?(additional )?reporting by|(edited|editing|compiled|written) by)\b.{0,200}",
+]
+# Other widgets: a block that is entirely one of these is furniture wherever it appears.
+_WIDGETS = _CLOSING + [
+    r"(accessibility links|skip to (main )?content|skip navigation|jump to navigation)",
+    r"(breaking news|latest news|top stories|most (read|popular|viewed)|trending( now)?)",
+    r"(main )?(menu|navigation|search|home|news|dismiss|close|back to top|next|previous)",
+    r"(share|share this( article| story| page)?|share on \w+|tweet|e-?mail|print)( this)?",
+    r"(follow us|subscribe|sign up|sign in|log in|register|newsletter)\b.{0,60}",
+    r"(advertisement|sponsored( content)?|promoted|ad)",
+    r"(we use cookies|cookie (policy|settings)|accept( all)?( cookies)?)\b.{0,120}",
+    r".{0,80}\b(required field|characters? (left|remaining))\b.{0,40}",
+    r"(tags?|topics?|categories|filed under|keywords)\s*:.{0,200}",
+    r"(copyright|©|\(c\))\b.{0,150}",
+    r".{0,100}\ball rights reserved\b.{0,100}",
+    r"[•·\-\s]*\d+x\d+ (image|video|photo)",
+    r"(photo|image|picture|video|illustration)( caption| credit)?\s*:.{0,200}",
+    r"(read|see|watch) (more|also)\b.{0,200}",
+]
+
+_WIDGET_RE = re.compile(r"^(?:" + "|".join(_WIDGETS) + r")[\s.!?:]*$", _I)
+_END_RE = re.compile(r"^(?:" + "|".join(_CLOSING) + r")[\s.!?:]*$", _I)
+
+# Lines about the page rather than the story.
+_BYLINE_RE = re.compile(r"^(by|words by|written by|reported by)\s+\S.{0,80}$", _I)
+_PHOTO_CREDIT_RE = re.compile(
+    r"([.!?\"'”’]\s*\[[^\]]{2,60}\]|/\s*@\w+|\((photo|image|picture)s?:?[^)]*\)|"
+    r"\b(photo|image|picture)s?\s*(by|:|credit)\s*.{2,60})\s*$",
+    _I,
+)
+_DATE_ONLY_RE = re.compile(
+    r"^(published|updated|posted|date)?\s*:?\s*[\w,./\- ]{4,40}\d{4}[\w,.:/\- ]{0,20}$", _I
+)
+_SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+
+def is_widget(text: str) -> bool:
+    """Return True for navigation, sharing, comment and similar widget text."""
+    return _short_non_prose(text) and bool(_WIDGET_RE.match(text))
+
+
+def is_end_marker(text: str) -> bool:
+    """Return True for text that closes a story (agency credits, comment widgets)."""
+    return _short_non_prose(text) and bool(_END_RE.match(text))
+
+
+def is_byline(text: str) -> bool:
+    """Return True for a byline such as 'By Jane Doe'."""
+    return len(text.split()) <= 10 and not _SENTENCE_END_RE.search(text) and bool(
+        _BYLINE_RE.match(text)
+    )
+
+
+def is_photo_credit(text: str) -> bool:
+    """Return True for a caption that ends with a photo credit."""
+    return len(text) <= 400 and bool(_PHOTO_CREDIT_RE.search(text))
+
+
+def is_dateline(text: str) -> bool:
+    """Return True for a line that holds nothing but a date."""
+    return len(text.split()) <= 8 and bool(_DATE_ONLY_RE.match(text)) and any(
+        c.isdigit() for c in text
+    )
+
+
+def is_sentence(text: str) -> bool:
+    """Return True when `text` reads as prose: ends like a sentence or is long."""
+    return bool(_SENTENCE_END_RE.search(text)) or len(text.split()) >= 15
+
+
+def _short_non_prose(text: str) -> bool:
+    # Widgets are short; a full sentence that merely starts like one ("Related to this,
+    # the ministry said ...") is prose.
+    return len(text) <= 300 and (len(text.split()) <= 6 or not _SENTENCE_END_RE.search(text))

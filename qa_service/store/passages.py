@@ -1,0 +1,145 @@
+"""Passages, sentences and documents in SQLite, with an FTS5 table for BM25 search."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from qa_service.errors import IndexCorrupt
+from qa_service.ingest import Document, Passage
+
+FILE = "passages.sqlite"
+# Porter stemming over unicode61 with diacritics removed (Aqtöbe matches Aqtobe).
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+# BM25 column weights: a title match counts less than a match in the passage itself.
+TITLE_WEIGHT, TEXT_WEIGHT = 0.5, 1.0
+
+SCHEMA = f"""
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL,
+    date TEXT, url TEXT, paragraphs INTEGER NOT NULL
+);
+CREATE TABLE passages (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL,
+    paragraph INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    text TEXT NOT NULL, sent_first INTEGER NOT NULL, sent_count INTEGER NOT NULL
+);
+CREATE INDEX passages_doc ON passages (doc_id, paragraph);
+CREATE TABLE sentences (
+    rowid INTEGER PRIMARY KEY, passage INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='', tokenize='{TOKENIZER}');
+"""
+
+
+class PassageWriter:
+    """Append documents and passages to a new SQLite file during a build."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        self.passages = 0
+        self.sentences = 0
+        self.documents = 0
+
+    def add(self, doc: Document, passages: list[Passage]) -> None:
+        self.db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?)",
+            (doc.doc_id, doc.title, doc.source, doc.date, doc.url, doc.paragraphs),
+        )
+        self.documents += 1
+        for p in passages:
+            row = self.passages
+            self.db.execute(
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+                (row, p.id, p.doc_id, p.paragraph, p.start, p.end, p.text,
+                 self.sentences, len(p.sentences)),
+            )
+            self.db.executemany(
+                "INSERT INTO sentences VALUES (?,?,?,?)",
+                [(self.sentences + i, row, s, e) for i, (s, e) in enumerate(p.sentences)],
+            )
+            self.db.execute(
+                "INSERT INTO passages_fts (rowid, title, text) VALUES (?,?,?)",
+                (row, doc.title, p.text),
+            )
+            self.passages += 1
+            self.sentences += len(p.sentences)
+
+    def close(self) -> None:
+        self.db.execute("INSERT INTO passages_fts (passages_fts) VALUES ('optimize')")
+        self.db.commit()
+        self.db.close()
+
+
+class PassageStore:
+    """Read-only access to a built SQLite file, one connection per thread."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self.count("passages")  # fail now, naming the file, if it is not a database
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    def _query(self, sql: str, params=()) -> list[sqlite3.Row]:
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc).lower():
+                raise
+            raise IndexCorrupt(f"{self.path} is unreadable ({exc}); rebuild the index") from None
+
+    def count(self, table: str) -> int:
+        return self._query(f"SELECT count(*) FROM {table}")[0][0]
+
+    def integrity_ok(self) -> bool:
+        return self._query("PRAGMA quick_check")[0][0] == "ok"
+
+    def bm25(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """Return (rowid, score) for an FTS5 MATCH expression, best first; higher is better."""
+        rows = self._query(
+            f"SELECT rowid, -bm25(passages_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score "
+            "FROM passages_fts WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
+            (match, limit),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def passages(self, rowids: list[int]) -> dict[int, sqlite3.Row]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        rows = self._query(
+            "SELECT p.*, d.title, d.source, d.date, d.url FROM passages p "
+            f"JOIN documents d USING (doc_id) WHERE p.rowid IN ({marks})",
+            list(rowids),
+        )
+        return {r["rowid"]: r for r in rows}
+
+    def sentences(self, first: int, count: int) -> list[tuple[int, int, int]]:
+        rows = self._query(
+            "SELECT rowid, start, end FROM sentences WHERE rowid >= ? AND rowid < ? "
+            "ORDER BY rowid", (first, first + count),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def documents(self) -> list[sqlite3.Row]:
+        return self._query("SELECT * FROM documents ORDER BY doc_id")
+
+    def document(self, doc_id: str) -> tuple[sqlite3.Row | None, list[sqlite3.Row]]:
+        doc = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
+        paras = self._query(
+            "SELECT rowid, id, paragraph, start, end, text FROM passages WHERE doc_id = ? "
+            "ORDER BY paragraph", (doc_id,),
+        )
+        return (doc[0] if doc else None), paras
