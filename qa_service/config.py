@@ -27,8 +27,19 @@ class Settings:
     # Above this many passages the vector index is approximate (HNSW) instead of exact.
     exact_limit: int = 100_000
     # Minimum relevance for `answerable`; see docs/architecture.md for its calibration.
-    answer_threshold: float = 0.42
+    answer_threshold: float = 0.55
     batch_size: int = 64
+    # Retrieval: candidates taken from each of dense and lexical search, then fused.
+    candidates: int = 50
+    fusion: str = "weighted"
+    weight_dense: float = 0.45
+    weight_lexical: float = 0.35
+    weight_sentence: float = 0.2
+
+    @property
+    def fusion_weights(self) -> dict[str, float]:
+        return {"dense": self.weight_dense, "lexical": self.weight_lexical,
+                "sentence": self.weight_sentence}
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None, **overrides) -> Settings:

@@ -71,6 +71,9 @@ class SentenceTransformerEncoder:
         path = resolve_model_path(name)
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # a bar per load would clutter every command
 
             self.model = SentenceTransformer(path, device=device, local_files_only=True)
         except Exception as exc:  # any loading failure is reported the same way

@@ -69,6 +69,11 @@ def chunk_blocks(
     chunks: list[Chunk] = []
     for unit in units:
         chunks.extend(_split_long(unit, count_tokens, max_tokens))
+    # A heading stays in its passage's text but is no candidate for the answering sentence.
+    headings = {b.text for b in blocks if b.heading}
+    for chunk in chunks:
+        prose = [(s, e) for s, e in chunk.sentences if chunk.span.text[s:e] not in headings]
+        chunk.sentences = prose or chunk.sentences
     return chunks
 
 

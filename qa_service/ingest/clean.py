@@ -90,7 +90,8 @@ def _extract_html(doc: RawDocument) -> tuple[str, dict]:
 
     text = trafilatura.extract(
         doc.raw, output_format="txt", include_comments=False, include_tables=True,
-        include_links=False, include_images=False, deduplicate=True,
+        include_links=False, include_images=False,
+        deduplicate=False,  # its cache is process-wide: a second build would lose pages
     ) or ""
     meta = {}
     found = trafilatura.extract_metadata(doc.raw)

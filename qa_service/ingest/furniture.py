@@ -45,8 +45,10 @@ _END_RE = re.compile(r"^(?:" + "|".join(_CLOSING) + r")[\s.!?:]*$", _I)
 # Lines about the page rather than the story.
 _BYLINE_RE = re.compile(r"^(by|words by|written by|reported by)\s+\S.{0,80}$", _I)
 _PHOTO_CREDIT_RE = re.compile(
-    r"([.!?\"'”’]\s*\[[^\]]{2,60}\]|/\s*@\w+|\((photo|image|picture)s?:?[^)]*\)|"
-    r"\b(photo|image|picture)s?\s*(by|:|credit)\s*.{2,60})\s*$",
+    # A credit in brackets is a name, capitalised ("[Jane Doe]", not "[citation needed]").
+    r"([.!?\"'”’]\s*\[\s*(?-i:[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,4})\s*\]"
+    r"|/\s*@\w+|\((photo|image|picture)s?:?[^)]*\)"
+    r"|\b(photo|image|picture)s?\s*(by|:|credit)\s*.{2,60})\s*$",
     _I,
 )
 _DATE_ONLY_RE = re.compile(

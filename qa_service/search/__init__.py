@@ -1,0 +1,128 @@
+"""Hybrid search: dense and lexical candidates, sentence scoring, fusion, attribution."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from qa_service.config import Settings
+from qa_service.embed import Encoder
+from qa_service.errors import InvalidInput
+from qa_service.search.fusion import Fusion, get_fusion
+from qa_service.search.lexical import LexicalSearch
+from qa_service.search.query import Query, make_query
+from qa_service.search.results import Answer, PassageResult
+from qa_service.store.index import Index
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+MAX_HISTORY = 10
+MAX_TOP_K = 20
+# How much weaker the history's own lexical matches count than the question's.
+HISTORY_LEXICAL_WEIGHT = 0.5
+# Relevance, for `answerable`: the best cosine of a passage or its best sentence, plus
+# this much of the share of query-term weight the passage contains (see
+# docs/architecture.md for the calibration of the two together).
+COVERAGE_WEIGHT = 0.3
+
+
+class Searcher:
+    """Answers questions from one loaded index with one encoder."""
+
+    def __init__(self, index: Index, encoder: Encoder, settings: Settings,
+                 fusion: Fusion | None = None):
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings
+        self.lexical = LexicalSearch(index.passages)
+        self.fusion = fusion or get_fusion(settings.fusion, settings.fusion_weights)
+
+    def ask(self, question: str, history: list[str] | tuple[str, ...] = (),
+            top_k: int | None = None) -> Answer:
+        """Return the passages that best answer `question`, given the earlier questions."""
+        started = time.perf_counter()
+        top_k = self.settings.top_k if top_k is None else top_k
+        validate(question, history, top_k)
+        query = make_query(question, history)
+        qvec = query.vector(self.encoder.encode(query.texts))
+        rows, signals = self._candidates(query, qvec)
+        records = self.index.passages.passages(rows)
+        best_sentence = self._best_sentences(records, qvec)
+        signals["sentence"] = {row: best[1] for row, best in best_sentence.items()}
+        fused = self.fusion.fuse(signals, rows)
+        ranked = sorted(rows, key=lambda r: (-fused[r], r))[:top_k]
+
+        results = []
+        for rank, row in enumerate(ranked, 1):
+            rec = records[row]
+            start, end = best_sentence[row][0]
+            results.append(PassageResult(
+                id=rec["id"], rank=rank, score=round(float(fused[row]), 4), text=rec["text"],
+                highlight=rec["text"][start:end], doc_id=rec["doc_id"], title=rec["title"],
+                source=rec["source"], date=rec["date"], paragraph=rec["paragraph"],
+                url=rec["url"],
+            ))
+        coverage = self.lexical.coverage(query.question_terms() + query.history_terms(),
+                                         ranked)
+        relevance = max(
+            (max(signals["dense"][r], signals["sentence"][r]) + COVERAGE_WEIGHT * coverage[r]
+             for r in ranked), default=0.0,
+        )
+        return Answer(
+            question=question.strip(),
+            query=query.text,
+            answerable=bool(results) and relevance >= self.settings.answer_threshold,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            passages=results,
+        )
+
+    def _candidates(self, query: Query, qvec: np.ndarray) -> tuple[list[int], dict]:
+        """Gather dense and lexical candidates and score every one on both signals."""
+        n = self.settings.candidates
+        dense = dict(self.index.vectors.search(qvec, n))
+        q_terms, h_terms = query.question_terms(), query.history_terms()
+        lexical = self.lexical.search(q_terms, n)
+        history = self.lexical.search(h_terms, n) if h_terms else {}
+        rows = sorted(set(dense) | set(lexical) | set(history))
+        dense.update(self.index.vectors.scores(qvec, [r for r in rows if r not in dense]))
+        missing = [r for r in rows if r not in lexical]
+        lexical.update(self.lexical.scores(q_terms, missing))
+        if h_terms:
+            history.update(self.lexical.scores(h_terms, [r for r in rows if r not in history]))
+            for row, score in history.items():
+                lexical[row] = lexical.get(row, 0.0) + HISTORY_LEXICAL_WEIGHT * score
+        return rows, {"dense": dense, "lexical": lexical}
+
+    def _best_sentences(self, records: dict, qvec: np.ndarray
+                        ) -> dict[int, tuple[tuple[int, int], float]]:
+        """Return, per passage row, the span and cosine of its best-matching sentence."""
+        spans = self.index.passages.sentence_spans(list(records))
+        best: dict[int, tuple[tuple[int, int], float]] = {}
+        if not spans:
+            return {row: ((0, len(rec["text"])), 0.0) for row, rec in records.items()}
+        scores = self.index.vectors.sentence_scores_at(qvec, [s[0] for s in spans])
+        for (_, row, start, end), score in zip(spans, scores.tolist()):
+            if row not in best or score > best[row][1]:
+                best[row] = ((start, end), score)
+        for row, rec in records.items():
+            best.setdefault(row, ((0, len(rec["text"])), 0.0))
+        return best
+
+
+def validate(question, history, top_k) -> None:
+    """Reject a request the service cannot answer, with a message that says why."""
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidInput("question must be a non-empty string")
+    if len(question.strip()) > MAX_QUESTION_CHARS:
+        raise InvalidInput(f"question is longer than {MAX_QUESTION_CHARS} characters")
+    if not isinstance(history, list | tuple) or not all(isinstance(h, str) for h in history):
+        raise InvalidInput("history must be a list of strings")
+    if len(history) > MAX_HISTORY:
+        raise InvalidInput(f"history holds more than {MAX_HISTORY} questions")
+    if any(len(h) > MAX_QUESTION_CHARS for h in history):
+        raise InvalidInput(f"a history entry is longer than {MAX_QUESTION_CHARS} characters")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidInput(f"top_k must be an integer from 1 to {MAX_TOP_K}")

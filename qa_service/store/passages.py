@@ -30,6 +30,7 @@ CREATE TABLE sentences (
     rowid INTEGER PRIMARY KEY, passage INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL
 );
+CREATE INDEX sentences_passage ON sentences (passage);
 CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='', tokenize='{TOKENIZER}');
 """
 
@@ -96,9 +97,22 @@ class PassageStore:
         try:
             return self.db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc).lower():
-                raise
             raise IndexCorrupt(f"{self.path} is unreadable ({exc}); rebuild the index") from None
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def texts(self) -> tuple[list[str], list[str]]:
+        """Return every passage text and every sentence text, in row order."""
+        passages = [r[0] for r in self._query("SELECT text FROM passages ORDER BY rowid")]
+        sentences = [
+            passages[r[0]][r[1] : r[2]]
+            for r in self._query("SELECT passage, start, end FROM sentences ORDER BY rowid")
+        ]
+        return passages, sentences
 
     def count(self, table: str) -> int:
         return self._query(f"SELECT count(*) FROM {table}")[0][0]
@@ -106,14 +120,24 @@ class PassageStore:
     def integrity_ok(self) -> bool:
         return self._query("PRAGMA quick_check")[0][0] == "ok"
 
-    def bm25(self, match: str, limit: int) -> list[tuple[int, float]]:
+    def bm25(self, match: str, limit: int, rows: list[int] | None = None
+             ) -> list[tuple[int, float]]:
         """Return (rowid, score) for an FTS5 MATCH expression, best first; higher is better."""
-        rows = self._query(
+        where, params = "passages_fts MATCH ?", [match]
+        if rows is not None:
+            where += f" AND rowid IN ({','.join('?' * len(rows))})"
+            params += list(rows)
+        rows_found = self._query(
             f"SELECT rowid, -bm25(passages_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score "
-            "FROM passages_fts WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
-            (match, limit),
+            f"FROM passages_fts WHERE {where} ORDER BY score DESC LIMIT ?",
+            (*params, limit),
         )
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], r[1]) for r in rows_found]
+
+    def match_count(self, match: str) -> int:
+        """Return how many passages an FTS5 MATCH expression matches."""
+        return self._query("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                           (match,))[0][0]
 
     def passages(self, rowids: list[int]) -> dict[int, sqlite3.Row]:
         if not rowids:
@@ -126,12 +150,15 @@ class PassageStore:
         )
         return {r["rowid"]: r for r in rows}
 
-    def sentences(self, first: int, count: int) -> list[tuple[int, int, int]]:
-        rows = self._query(
-            "SELECT rowid, start, end FROM sentences WHERE rowid >= ? AND rowid < ? "
-            "ORDER BY rowid", (first, first + count),
+    def sentence_spans(self, rows: list[int]) -> list[tuple[int, int, int, int]]:
+        """Return (sentence row, passage row, start, end) of the given passages' sentences."""
+        if not rows:
+            return []
+        found = self._query(
+            "SELECT rowid, passage, start, end FROM sentences "
+            f"WHERE passage IN ({','.join('?' * len(rows))}) ORDER BY rowid", list(rows),
         )
-        return [(r[0], r[1], r[2]) for r in rows]
+        return [(r[0], r[1], r[2], r[3]) for r in found]
 
     def documents(self) -> list[sqlite3.Row]:
         return self._query("SELECT * FROM documents ORDER BY doc_id")

@@ -76,5 +76,7 @@ class VectorStore:
         vectors = np.vstack([self.index.reconstruct(int(r)) for r in rows])
         return dict(zip(rows, (vectors @ query).tolist()))
 
-    def sentence_scores(self, query: np.ndarray, first: int, count: int) -> np.ndarray:
-        return np.asarray(self.sentences[first : first + count], dtype=np.float32) @ query
+    def sentence_scores_at(self, query: np.ndarray, rows: list[int]) -> np.ndarray:
+        """Return the cosine of `query` with the given sentence rows."""
+        return np.asarray(self.sentences[np.asarray(rows, dtype=np.int64)],
+                          dtype=np.float32) @ query

@@ -1,0 +1,46 @@
+# Everything sets itself up: `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The model ships inside a Python package: nothing is downloaded at run time.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test index install lint lock clean
+
+run: index
+	$(BIN)/qa-service ask "When did the attack on the Pallas gun store start?"
+
+test: $(STAMP)
+	$(BIN)/ruff check qa_service tests benchmarks
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+index: $(STAMP)
+	$(BIN)/qa-service build --if-stale
+
+install: $(STAMP)
+
+# torch first, pinned: the CPU wheel lies on this machine's disk, while anything that
+# merely asks for "torch" would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements.lock -e '.[dev]'
+	touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check qa_service tests benchmarks
+
+# Re-resolve the exact versions in a scratch environment after changing dependencies.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet torch==2.13.0
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude qa-service | sed 's/+cpu$$//' \
+		> requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) index/current index/v-* index/.work-* .pytest_cache

@@ -1,0 +1,198 @@
+"""The `qa-service` command line: build an index, ask questions, chat."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import textwrap
+import unicodedata
+from pathlib import Path
+
+import click
+
+from qa_service import __version__
+from qa_service.config import Settings
+from qa_service.errors import QAError
+
+log = logging.getLogger(__name__)
+
+_PATH = click.Path(path_type=Path)
+
+
+def _domain_errors(func):
+    """Report domain and file-system errors as one line on stderr with a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except QAError as exc:
+            raise click.ClickException(exc.message) from None
+        except OSError as exc:
+            raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(
+                ": ")) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+    return wrapper
+
+
+def _settings(**overrides) -> Settings:
+    return Settings.from_env(**overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="qa-service")
+@click.option("-v", "--verbose", count=True, help="Log more (-v: progress, -vv: debug).")
+def cli(verbose: int) -> None:
+    """Answer questions with retrieved, attributed passages from a document collection."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    for noisy in ("sentence_transformers", "transformers", "huggingface_hub", "faiss"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+@cli.command()
+@click.option("--corpus", type=_PATH, envvar="QA_CORPUS",
+              help="A folder of .txt/.md/.html files, or a BEIR corpus.jsonl [corpus].")
+@click.option("--index-dir", type=_PATH, envvar="QA_INDEX_DIR", help="Index folder [index].")
+@click.option("--model", envvar="QA_MODEL",
+              help="Embedding model: a name, a local folder, or hash:DIM for tests.")
+@click.option("--device", envvar="QA_DEVICE", help="Torch device for embedding [cpu].")
+@click.option("--if-stale", is_flag=True,
+              help="Build only if the index is missing, unreadable or out of date.")
+@_domain_errors
+def build(corpus, index_dir, model, device, if_stale) -> None:
+    """Build the index of a corpus (atomically: the old index stays until the new is whole)."""
+    from qa_service.store import index as index_mod
+
+    settings = _settings(corpus=corpus, index_dir=index_dir, model=model, device=device)
+    if if_stale:
+        reason = index_mod.check(settings.index_dir, settings, settings.corpus)
+        if reason is None:
+            click.echo(f"Index in {settings.index_dir} is up to date.", err=True)
+            return
+        click.echo(f"Building the index: {reason}", err=True)
+    from qa_service.embed import get_encoder
+    from qa_service.store.build import build_index
+
+    encoder = get_encoder(settings.model, settings.device)
+    report = build_index(settings, encoder, progress=sys.stderr.isatty())
+    click.echo(
+        f"Indexed {report.documents} documents, {report.passages} passages "
+        f"({report.sentences} sentences) in {report.seconds:.1f} s "
+        f"[{report.vector_index} vectors] -> {report.path}",
+        err=True,
+    )
+
+
+def _load_searcher(settings: Settings, warn_stale: bool = True):
+    from qa_service.embed import get_encoder
+    from qa_service.search import Searcher
+    from qa_service.store.index import Index
+
+    index = Index.load(settings.index_dir)
+    if warn_stale:
+        reason = index.staleness(settings)
+        if reason:
+            click.echo(f"warning: the index is stale ({reason}); run `qa-service build` "
+                       "to update it", err=True)
+    return Searcher(index, get_encoder(index.model, settings.device), settings)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", "--top-k", type=int, help="How many passages to return (1-20) [5].")
+@click.option("--history", multiple=True,
+              help="An earlier question of the conversation, oldest first; repeatable.")
+@click.option("--index-dir", type=_PATH, envvar="QA_INDEX_DIR", help="Index folder [index].")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON response body.")
+@_domain_errors
+def ask(question, top_k, history, index_dir, as_json) -> None:
+    """Answer QUESTION ('-' reads it from stdin) with ranked, attributed passages."""
+    if question == "-":
+        question = sys.stdin.read()
+    settings = _settings(index_dir=index_dir)
+    answer = _load_searcher(settings).ask(question, list(history), top_k)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render(answer))
+
+
+@cli.command()
+@click.option("-k", "--top-k", type=int, help="How many passages to return (1-20) [5].")
+@click.option("--index-dir", type=_PATH, envvar="QA_INDEX_DIR", help="Index folder [index].")
+@_domain_errors
+def chat(top_k, index_dir) -> None:
+    """Ask questions in a loop; follow-ups use the conversation so far (/new resets it)."""
+    from qa_service.search import MAX_HISTORY
+
+    searcher = _load_searcher(_settings(index_dir=index_dir))
+    click.echo("Ask a question (/new starts a new conversation, /quit or Ctrl-D ends).")
+    history: list[str] = []
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            click.echo()
+            return
+        if question in ("/quit", "/exit"):
+            return
+        if question == "/new":
+            history = []
+            click.echo("New conversation.")
+            continue
+        if not question:
+            continue
+        try:
+            answer = searcher.ask(question, history[-MAX_HISTORY:], top_k)
+        except QAError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            continue
+        click.echo(render(answer))
+        history.append(question)
+
+
+def render(answer) -> str:
+    """Format an answer for a terminal: numbered passages with their attribution."""
+    lines = []
+    if answer.query != answer.question:
+        lines.append(f"Searched for: {printable(answer.query)}")
+    if not answer.passages:
+        lines.append("No passages found.")
+    elif not answer.answerable:
+        lines.append("The documents do not seem to answer this. The closest passages:")
+    for p in answer.passages:
+        where = [printable(p.source), printable(p.title)]
+        where += [p.date] if p.date else []
+        where += [f"paragraph {p.paragraph}", f"score {p.score:.3f}"]
+        lines.append("")
+        lines.append(f"{p.rank}. " + " · ".join(where))
+        lines.append(textwrap.fill(printable(p.highlight), 88, initial_indent="   > ",
+                                   subsequent_indent="     "))
+        if p.highlight.strip() != p.text.strip():
+            lines.append(textwrap.fill(printable(p.text), 88, initial_indent="   ",
+                                       subsequent_indent="   "))
+        lines.append(f"   [{printable(p.doc_id)} ¶{p.paragraph}]" + (
+            f" {printable(p.url)}" if p.url else ""))
+    lines.append("")
+    lines.append(f"({answer.took_ms:.0f} ms)")
+    return "\n".join(lines)
+
+
+def printable(text: str | None) -> str:
+    """Make untrusted text safe for a terminal: no escape sequences or direction overrides."""
+    return "".join(
+        " " if ch in "\n\t" else ch
+        for ch in (text or "")
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+    )
+
+
+def main() -> None:
+    """Run the command line (the `qa-service` console script)."""
+    cli(prog_name="qa-service")

@@ -1,0 +1,83 @@
+"""Lexical retrieval: question terms as an FTS5 query, ranked by BM25."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from qa_service.ingest.normalize import normalize
+from qa_service.store.passages import PassageStore
+
+# Tokens as FTS5's unicode61 tokenizer sees them: runs of letters and digits.
+_TOKEN_RE = re.compile(r"[^\W_]+")
+
+# Function words and question words: they match nearly every passage, so an OR query
+# over them costs time and adds noise that BM25's inverse document frequency only
+# partly removes in a small corpus.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing done down during each either
+few for from further get got had has have having he her here hers herself him himself his
+how i if in into is it its itself just let me might more most must my myself no nor not
+now of off on once only or other ought our ours ourselves out over own per same shall she
+should so some such than that the their theirs them themselves then there these they this
+those through to too under until up upon us very was we were what when where which while
+who whom whose why will with would yet you your yours yourself yourselves
+""".split())
+
+
+def terms(text: str) -> list[str]:
+    """Return the distinct content words of `text`, lower-cased, in order."""
+    seen: dict[str, None] = {}
+    for token in _TOKEN_RE.findall(normalize(text).casefold()):
+        if token not in STOPWORDS and (len(token) > 1 or token.isdigit()):
+            seen.setdefault(token, None)
+    if not seen:  # a question made only of stopwords still deserves a lexical search
+        for token in _TOKEN_RE.findall(normalize(text).casefold()):
+            seen.setdefault(token, None)
+    return list(seen)
+
+
+def match_expression(words: list[str]) -> str:
+    """Build an FTS5 query that matches any of `words` (each quoted: no operators)."""
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+class LexicalSearch:
+    """BM25 over the FTS5 table of a passage store."""
+
+    def __init__(self, store: PassageStore):
+        self.store = store
+
+    def search(self, words: list[str], limit: int) -> dict[int, float]:
+        """Return {row: bm25} for the best `limit` passages matching any of `words`."""
+        if not words or limit <= 0:
+            return {}
+        return dict(self.store.bm25(match_expression(words), limit))
+
+    def scores(self, words: list[str], rows: list[int]) -> dict[int, float]:
+        """Return {row: bm25} of the given rows (rows that match nothing are left out)."""
+        if not words or not rows:
+            return {}
+        return dict(self.store.bm25(match_expression(words), len(rows), rows))
+
+    def coverage(self, words: list[str], rows: list[int]) -> dict[int, float]:
+        """Return {row: share of the query's term weight (IDF) that the row contains}.
+
+        A passage that holds the rare words of a question ("zhuz") likely speaks of its
+        subject even when the embedding is unsure; one that lacks them ("France") likely
+        does not.
+        """
+        if not words or not rows:
+            return dict.fromkeys(rows, 0.0)
+        total = self.store.count("passages")
+        found = dict.fromkeys(rows, 0.0)
+        weight_sum = 0.0
+        for word in words:
+            expression = match_expression([word])
+            df = self.store.match_count(expression)
+            weight = math.log((total + 1) / (df + 0.5))  # smoothed IDF, positive
+            weight_sum += weight
+            for row, _ in self.store.bm25(expression, len(rows), rows):
+                found[row] += weight
+        return {row: value / weight_sum for row, value in found.items()}

@@ -1,0 +1,154 @@
+"""The command line: build, ask (readable and --json), chat, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from qa_service import __version__
+from qa_service.cli import cli
+
+CONTRACT = {"question", "query", "answerable", "took_ms", "passages"}
+PASSAGE = {"id": str, "rank": int, "score": float, "text": str, "highlight": str,
+           "doc_id": str, "title": str, "source": str, "date": (str, type(None)),
+           "paragraph": int, "url": (str, type(None))}
+
+
+@pytest.fixture
+def cli_built(runner, corpus):
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    return corpus
+
+
+def test_version_and_short_help(runner):
+    assert __version__ in runner.invoke(cli, ["--version"]).output
+    result = runner.invoke(cli, ["-h"])
+    assert result.exit_code == 0
+    for command in ("build", "ask", "chat"):
+        assert command in result.output
+
+
+def test_build_prints_a_summary_line(runner, corpus):
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0
+    assert "Indexed 3 documents, 8 passages" in result.stderr
+
+
+def test_build_if_stale_skips_an_up_to_date_index_and_rebuilds_a_stale_one(runner, cli_built):
+    result = runner.invoke(cli, ["build", "--corpus", str(cli_built), "--if-stale"])
+    assert "up to date" in result.stderr and "Indexed" not in result.stderr
+    (cli_built / "extra.txt").write_text("A story about the harbour ferry timetable "
+                                         "changing in the spring.", "utf-8")
+    result = runner.invoke(cli, ["build", "--corpus", str(cli_built), "--if-stale"])
+    assert "1 added" in result.stderr and "Indexed 4 documents" in result.stderr
+
+
+def test_ask_json_prints_exactly_the_response_body(runner, cli_built):
+    result = runner.invoke(cli, ["ask", "--json", "-k", "3", "Who is the museum director?"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert set(body) == CONTRACT
+    assert body["question"] == "Who is the museum director?"
+    assert isinstance(body["answerable"], bool) and isinstance(body["took_ms"], float)
+    assert len(body["passages"]) == 3
+    for p in body["passages"]:
+        assert set(p) == set(PASSAGE)
+        for key, kind in PASSAGE.items():
+            assert isinstance(p[key], kind), key
+    assert body["passages"][0]["doc_id"] == "more/museum.html"
+
+
+def test_ask_readable_output_shows_attribution_and_highlight(runner, cli_built):
+    result = runner.invoke(cli, ["ask", "When did engineers inspect the Riverside bridge?"])
+    assert result.exit_code == 0
+    first = result.stdout.split("\n2. ")[0]
+    assert "1. Northport Gazette · Flood closes the Riverside bridge" in first
+    assert "2021-03-09 · paragraph 2" in first
+    assert "> Engineers inspected the bridge at 6.15am" in first
+    assert "[flood.txt ¶2]" in first
+
+
+def test_ask_reads_the_question_from_stdin(runner, cli_built):
+    result = runner.invoke(cli, ["ask", "--json", "-"], input="Who is the museum director?\n")
+    assert json.loads(result.stdout)["question"] == "Who is the museum director?"
+
+
+def test_ask_with_history_reports_the_query_it_ran(runner, cli_built):
+    result = runner.invoke(cli, ["ask", "--json", "How much did it cost?",
+                                 "--history", "What happened at the Harbour Museum?"])
+    body = json.loads(result.stdout)
+    assert "Harbour Museum" in body["query"]
+
+
+def test_a_stale_index_is_reported_in_one_line(runner, cli_built):
+    (cli_built / "flood.txt").write_text("Rewritten.\n\nThe bridge story changed a lot.")
+    result = runner.invoke(cli, ["ask", "bridge"])
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if "stale" in line]
+    assert len(warnings) == 1 and "qa-service build" in warnings[0]
+
+
+def test_terminal_output_never_carries_control_sequences(runner, tmp_path):
+    corpus = tmp_path / "evil"
+    corpus.mkdir()
+    (corpus / "evil.txt").write_text(
+        "Evil headline for the test\n\nThe harbour \x1b[31mred\x1b[0m text \u202eevil\u202c "
+        "is a sentence long enough to stand alone in this document.", "utf-8")
+    assert runner.invoke(cli, ["build", "--corpus", str(corpus)]).exit_code == 0
+    result = runner.invoke(cli, ["ask", "harbour \x1b[2J"])
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "harbour" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", "anything"], "no index"),
+    (["ask", "  "], "no index"),
+    (["build", "--corpus", "/nonexistent/corpus"], "corpus not found"),
+])
+def test_errors_are_one_line_without_traceback(runner, args, message):
+    result = runner.invoke(cli, args)
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", ""], "non-empty"),
+    (["ask", "-k", "0", "bridge"], "top_k"),
+    (["ask", "x" * 1001], "longer than 1000"),
+])
+def test_bad_questions_are_one_line_errors(runner, cli_built, args, message):
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_corrupt_index_is_a_one_line_error_naming_the_file(runner, cli_built, tmp_path):
+    live = (tmp_path / "index" / "current").resolve()
+    (live / "passages.faiss").write_bytes(b"broken")
+    result = runner.invoke(cli, ["ask", "bridge"])
+    assert result.exit_code == 1
+    assert "passages.faiss" in result.stderr and "Traceback" not in result.output
+
+
+def test_chat_keeps_the_history_and_new_resets_it(runner, cli_built):
+    result = runner.invoke(cli, ["chat", "-k", "1"], input=(
+        "What happened at the Harbour Museum?\nHow much did it cost?\n/new\n"
+        "How much did it cost?\n/quit\n"))
+    assert result.exit_code == 0, result.output
+    answers = re.split(r"(?m)^> ", result.stdout)
+    assert "Searched for: How much did it cost? (context: What happened at the Harbour" \
+           in answers[2]
+    assert "New conversation." in result.stdout
+    assert "Searched for" not in answers[4]
+
+
+def test_chat_reports_a_bad_question_and_goes_on(runner, cli_built):
+    result = runner.invoke(cli, ["chat"], input="x" * 1001 + "\nbridge\n")
+    assert result.exit_code == 0
+    assert "longer than 1000" in result.stderr
+    assert "Northport Gazette" in result.stdout

@@ -1,0 +1,189 @@
+"""Building, loading, staleness and damage: an index is whole or clearly reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from qa_service.errors import CorpusError, IndexCorrupt, IndexMissing
+from qa_service.store import layout
+from qa_service.store.build import build_index
+from qa_service.store.index import Index, check
+from qa_service.store.manifest import Manifest
+
+
+def test_build_then_load(built):
+    index = Index.load(built.index_dir)
+    m = index.manifest
+    assert m.counts["documents"] == 3
+    assert m.counts["passages"] == index.vectors.count == 8
+    assert m.model == {"name": "hash:256", "dimension": 256, "max_tokens": 256}
+    assert m.vectors["type"] == "flat" and m.vectors["metric"] == "inner_product"
+    assert m.chunking == {"max_tokens": 256, "min_chars": 60}
+    assert len(m.corpus["fingerprint"]) == 64
+    assert {"faiss", "numpy", "python", "qa-service"} <= set(m.versions)
+    assert m.built_at and m.build_seconds >= 0
+    assert set(m.files) == {"passages.sqlite", "passages.faiss", "sentences.npy"}
+
+
+def test_above_the_exact_limit_an_approximate_index_is_chosen_and_recorded(settings, encoder):
+    build_index(settings.with_(exact_limit=4), encoder)
+    index = Index.load(settings.index_dir)
+    assert index.manifest.vectors["type"] == "hnsw"
+    assert index.vectors.count == 8
+
+
+def test_rebuild_replaces_the_live_version_atomically_and_prunes_old_ones(built, encoder):
+    root = built.index_dir
+    first = layout.resolve(root)
+    for _ in range(3):
+        build_index(built, encoder)
+    live = layout.resolve(root)
+    assert live != first and (root / "current").is_symlink()
+    versions = sorted(p.name for p in root.glob("v-*"))
+    assert len(versions) == 2 and live.name == versions[-1]  # live plus the one before
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(IndexMissing, match="qa-service build"):
+        Index.load(tmp_path / "nothing")
+
+
+def test_up_to_date_index_is_not_stale(built):
+    assert check(built.index_dir, built) is None
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "metadata"])
+def test_corpus_changes_make_the_index_stale(built, change):
+    corpus = built.corpus
+    if change == "edit":
+        (corpus / "flood.txt").write_text("Changed.\n\nA new story about the weather.", "utf-8")
+    elif change == "add":
+        (corpus / "new.txt").write_text("A new story about the weather in the city.", "utf-8")
+    elif change == "remove":
+        (corpus / "more" / "orchard.md").unlink()
+    else:
+        with open(corpus / "sources.toml", "a", encoding="utf-8") as fh:
+            fh.write('\n["more/orchard.md"]\nsource = "Greenvale Post"\n')
+    reason = check(built.index_dir, built)
+    assert reason and "corpus files" in reason
+
+
+def test_a_touched_but_unchanged_file_is_not_stale(built):
+    path = built.corpus / "flood.txt"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert check(built.index_dir, built) is None
+
+
+def test_another_model_or_chunking_makes_the_index_stale(built):
+    assert "model" in check(built.index_dir, built.with_(model="hash:32"))
+    assert "chunking" in check(built.index_dir, built.with_(max_tokens=128))
+
+
+def test_truncated_vector_file_is_reported_by_name(built):
+    path = layout.resolve(built.index_dir) / "passages.faiss"
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(IndexCorrupt, match="passages.faiss"):
+        Index.load(built.index_dir)
+
+
+def test_garbage_sqlite_of_the_right_size_is_reported_by_name(built):
+    path = layout.resolve(built.index_dir) / "passages.sqlite"
+    path.write_bytes(b"\x00garbage" * (path.stat().st_size // 8) + b"\x00" * (
+        path.stat().st_size % 8))
+    with pytest.raises(IndexCorrupt, match="passages.sqlite"):
+        Index.load(built.index_dir)
+
+
+def test_garbage_vectors_of_the_right_size_are_reported_by_name(built):
+    path = layout.resolve(built.index_dir) / "passages.faiss"
+    path.write_bytes(b"\xff" * path.stat().st_size)
+    with pytest.raises(IndexCorrupt, match="passages.faiss"):
+        Index.load(built.index_dir)
+
+
+def test_missing_file_and_broken_manifest_are_reported(built):
+    folder = layout.resolve(built.index_dir)
+    (folder / "sentences.npy").unlink()
+    with pytest.raises(IndexCorrupt, match="sentences.npy is missing"):
+        Index.load(built.index_dir)
+    (folder / "manifest.json").write_text("{not json", "utf-8")
+    with pytest.raises(IndexCorrupt, match="manifest.json"):
+        Index.load(built.index_dir)
+    assert "manifest.json" in check(built.index_dir, built)
+
+
+def test_manifest_that_disagrees_with_the_files_is_reported(built):
+    folder = layout.resolve(built.index_dir)
+    data = json.loads((folder / "manifest.json").read_text("utf-8"))
+    data["counts"]["passages"] += 1
+    (folder / "manifest.json").write_text(json.dumps(data), "utf-8")
+    with pytest.raises(IndexCorrupt, match="counts"):
+        Index.load(built.index_dir)
+
+
+def test_a_failed_build_leaves_the_previous_index_whole(built, encoder, monkeypatch):
+    before = Manifest.read(layout.resolve(built.index_dir))
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("encoder died")
+
+    monkeypatch.setattr(encoder, "encode", explode)
+    with pytest.raises(RuntimeError):
+        build_index(built, encoder)
+    assert Index.load(built.index_dir).manifest.built_at == before.built_at
+    assert not list(built.index_dir.glob(".work-*"))
+
+
+def test_an_empty_corpus_is_an_error_and_keeps_the_old_index(built, encoder, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "blank.txt").write_text("\n\n", "utf-8")
+    with pytest.raises(CorpusError, match="no text"):
+        build_index(built.with_(corpus=empty), encoder)
+    assert Index.load(built.index_dir).manifest.counts["documents"] == 3
+
+
+def test_a_build_killed_half_way_leaves_the_previous_index_whole(built, encoder):
+    before = Manifest.read(layout.resolve(built.index_dir))
+    # A real SIGKILL in the middle of embedding, in a separate process.
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from qa_service.config import Settings
+        from qa_service.embed import get_encoder
+        from qa_service.store.build import build_index
+        encoder = get_encoder("hash:256")
+        def die(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        encoder.encode = die
+        build_index(Settings(corpus=Path({str(built.corpus)!r}),
+                             index_dir=Path({str(built.index_dir)!r}), model="hash:256"),
+                    encoder)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert list(built.index_dir.glob(".work-*"))  # it died with its work folder in place
+    index = Index.load(built.index_dir)
+    assert index.manifest.built_at == before.built_at
+    assert index.passages.count("passages") == before.counts["passages"]
+    build_index(built, encoder)
+    assert not list(built.index_dir.glob(".work-*"))  # the next build cleans up
+
+
+def test_loading_never_unpickles(built):
+    folder = layout.resolve(built.index_dir)
+    import numpy as np
+
+    np.save(folder / "sentences.npy", np.array([object()], dtype=object), allow_pickle=True)
+    data = json.loads((folder / "manifest.json").read_text("utf-8"))
+    data["files"]["sentences.npy"] = (folder / "sentences.npy").stat().st_size
+    (folder / "manifest.json").write_text(json.dumps(data), "utf-8")
+    with pytest.raises(IndexCorrupt, match="sentences.npy"):
+        Index.load(built.index_dir)

@@ -1,0 +1,105 @@
+"""Hybrid search with the fake encoder: the response contract and request limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_service.errors import InvalidInput
+from qa_service.search import Searcher
+from qa_service.search.fusion import ReciprocalRankFusion, WeightedFusion
+from qa_service.search.lexical import match_expression, terms
+from qa_service.search.query import make_query
+from qa_service.store.index import Index
+
+
+@pytest.fixture
+def searcher(built, encoder):
+    return Searcher(Index.load(built.index_dir), encoder, built)
+
+
+def test_answer_follows_the_contract(searcher):
+    answer = searcher.ask("  When will the Riverside bridge reopen?  ")
+    assert answer.question == "When will the Riverside bridge reopen?"
+    assert answer.query == answer.question
+    assert answer.took_ms >= 0
+    assert [p.rank for p in answer.passages] == list(range(1, len(answer.passages) + 1))
+    scores = [p.score for p in answer.passages]
+    assert scores == sorted(scores, reverse=True)
+    top = answer.passages[0]
+    assert top.doc_id == "flood.txt" and top.source == "Northport Gazette"
+    assert top.date == "2021-03-09" and top.url == "https://gazette.example/flood"
+    assert top.title == "Flood closes the Riverside bridge in Northport"
+    for p in answer.passages:
+        assert p.highlight and p.highlight in p.text
+        assert p.id.startswith(f"{p.doc_id}#{p.paragraph}-")
+
+
+def test_the_highlight_is_the_sentence_that_answers(searcher):
+    answer = searcher.ask("When did the engineers inspect the bridge?")
+    top = answer.passages[0]
+    assert top.highlight == "Engineers inspected the bridge at 6.15am and found water above " \
+                            "the deck."
+
+
+def test_top_k_limits_the_passages(searcher):
+    assert len(searcher.ask("museum", top_k=2).passages) == 2
+    assert len(searcher.ask("museum", top_k=20).passages) == 8  # all there are
+
+
+def test_history_informs_the_query(searcher):
+    plain = searcher.ask("How much does it cost?")
+    followed = searcher.ask("How much does it cost?",
+                            ["What happened at the Harbour Museum?"])
+    assert followed.query != plain.query and "Harbour Museum" in followed.query
+    assert followed.passages[0].doc_id == "more/museum.html"
+
+
+@pytest.mark.parametrize("question, history, top_k, message", [
+    ("", [], 5, "non-empty"),
+    ("   ", [], 5, "non-empty"),
+    ("x" * 1001, [], 5, "longer than 1000"),
+    ("fine", "not a list", 5, "list of strings"),
+    ("fine", [1, 2], 5, "list of strings"),
+    ("fine", ["q"] * 11, 5, "more than 10"),
+    ("fine", ["x" * 1001], 5, "longer than 1000"),
+    ("fine", [], 0, "top_k"),
+    ("fine", [], 21, "top_k"),
+    ("fine", [], True, "top_k"),
+    (None, [], 5, "non-empty"),
+])
+def test_bad_requests_are_refused_with_a_reason(searcher, question, history, top_k, message):
+    with pytest.raises(InvalidInput, match=message):
+        searcher.ask(question, history, top_k)
+
+
+def test_question_of_only_stopwords_or_symbols_still_answers(searcher):
+    assert searcher.ask("what is it?").passages
+    assert searcher.ask("?!*\"").passages
+
+
+def test_lexical_terms_are_content_words_quoted_for_fts():
+    assert terms("When did the Pallas gun-store attack start?") == [
+        "pallas", "gun", "store", "attack", "start"]
+    assert match_expression(["a", "b"]) == '"a" OR "b"'
+    # Query syntax in a question is never an operator.
+    assert terms('NEAR(xx yy) OR "zz" AND col:ww*') == ["near", "xx", "yy", "zz", "col", "ww"]
+
+
+def test_query_keeps_the_recent_history_newest_first():
+    q = make_query("and then?", ["first", "", "second", "third", "fourth"])
+    assert q.history == ["fourth", "third", "second"]
+    assert q.weights == [1.0, 0.5, 0.25, 0.125]
+
+
+def test_weighted_fusion_scales_each_signal_and_weights_them():
+    fused = WeightedFusion({"dense": 0.5, "lexical": 0.5}).fuse(
+        {"dense": {1: 0.9, 2: 0.5, 3: 0.1}, "lexical": {2: 10.0}}, [1, 2, 3])
+    assert fused[2] > fused[1] > fused[3]
+    assert fused[3] == 0.0 and fused[2] == pytest.approx(0.75)
+
+
+def test_reciprocal_rank_fusion_sums_reciprocal_ranks():
+    fused = ReciprocalRankFusion(k=60).fuse(
+        {"a": {1: 3.0, 2: 2.0}, "b": {2: 5.0}}, [1, 2])
+    assert fused[2] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[1] == pytest.approx(1 / 61)
