@@ -32,9 +32,9 @@ class Settings:
     # Retrieval: candidates taken from each of dense and lexical search, then fused.
     candidates: int = 50
     fusion: str = "weighted"
-    weight_dense: float = 0.45
-    weight_lexical: float = 0.35
-    weight_sentence: float = 0.2
+    weight_dense: float = 0.3
+    weight_lexical: float = 0.4
+    weight_sentence: float = 0.3
 
     @property
     def fusion_weights(self) -> dict[str, float]:

@@ -86,9 +86,22 @@ def test_lexical_terms_are_content_words_quoted_for_fts():
 
 
 def test_query_keeps_the_recent_history_newest_first():
-    q = make_query("and then?", ["first", "", "second", "third", "fourth"])
+    q = make_query("Where was the museum built?", ["first", "", "second", "third", "fourth"])
     assert q.history == ["fourth", "third", "second"]
     assert q.weights == [1.0, 0.5, 0.25, 0.125]
+
+
+@pytest.mark.parametrize("question, refers_back", [
+    ("How many people died there?", True),
+    ("What did he say about it?", True),
+    ("Why?", True),
+    ("Is there a museum in Greenvale?", False),  # existential "there"
+    ("When did the harvest start in Greenvale?", False),
+])
+def test_a_question_that_points_back_weighs_its_history_more(question, refers_back):
+    q = make_query(question, ["What happened at the museum?"])
+    assert q.refers_back is refers_back
+    assert q.weights == [1.0, 1.0 if refers_back else 0.5]
 
 
 def test_weighted_fusion_scales_each_signal_and_weights_them():

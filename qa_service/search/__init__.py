@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,12 +23,23 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000
 MAX_HISTORY = 10
 MAX_TOP_K = 20
-# How much weaker the history's own lexical matches count than the question's.
-HISTORY_LEXICAL_WEIGHT = 0.5
 # Relevance, for `answerable`: the best cosine of a passage or its best sentence, plus
 # this much of the share of query-term weight the passage contains (see
 # docs/architecture.md for the calibration of the two together).
 COVERAGE_WEIGHT = 0.3
+
+
+@dataclass
+class Ranking:
+    """Passages ranked for a query, with the signals behind the order."""
+
+    query: Query
+    rows: list[int]  # best first
+    records: dict[int, Any]  # row -> passage record with its document's metadata
+    fused: dict[int, float]
+    signals: dict[str, dict[int, float]]  # dense, lexical, sentence: row -> score
+    highlights: dict[int, tuple[int, int]]  # row -> best sentence span in the text
+    relevance: float  # compared with the answer threshold
 
 
 class Searcher:
@@ -44,6 +57,28 @@ class Searcher:
             top_k: int | None = None) -> Answer:
         """Return the passages that best answer `question`, given the earlier questions."""
         started = time.perf_counter()
+        ranking = self.rank(question, history, top_k)
+        results = []
+        for rank, row in enumerate(ranking.rows, 1):
+            rec = ranking.records[row]
+            start, end = ranking.highlights[row]
+            results.append(PassageResult(
+                id=rec["id"], rank=rank, score=round(float(ranking.fused[row]), 4),
+                text=rec["text"], highlight=rec["text"][start:end], doc_id=rec["doc_id"],
+                title=rec["title"], source=rec["source"], date=rec["date"],
+                paragraph=rec["paragraph"], url=rec["url"],
+            ))
+        return Answer(
+            question=question.strip(),
+            query=ranking.query.text,
+            answerable=bool(results) and ranking.relevance >= self.settings.answer_threshold,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            passages=results,
+        )
+
+    def rank(self, question: str, history: list[str] | tuple[str, ...] = (),
+             top_k: int | None = None) -> Ranking:
+        """Rank passages for a question, keeping every signal that went into the ranking."""
         top_k = self.settings.top_k if top_k is None else top_k
         validate(question, history, top_k)
         query = make_query(question, history)
@@ -54,30 +89,14 @@ class Searcher:
         signals["sentence"] = {row: best[1] for row, best in best_sentence.items()}
         fused = self.fusion.fuse(signals, rows)
         ranked = sorted(rows, key=lambda r: (-fused[r], r))[:top_k]
-
-        results = []
-        for rank, row in enumerate(ranked, 1):
-            rec = records[row]
-            start, end = best_sentence[row][0]
-            results.append(PassageResult(
-                id=rec["id"], rank=rank, score=round(float(fused[row]), 4), text=rec["text"],
-                highlight=rec["text"][start:end], doc_id=rec["doc_id"], title=rec["title"],
-                source=rec["source"], date=rec["date"], paragraph=rec["paragraph"],
-                url=rec["url"],
-            ))
         coverage = self.lexical.coverage(query.question_terms() + query.history_terms(),
                                          ranked)
         relevance = max(
             (max(signals["dense"][r], signals["sentence"][r]) + COVERAGE_WEIGHT * coverage[r]
              for r in ranked), default=0.0,
         )
-        return Answer(
-            question=question.strip(),
-            query=query.text,
-            answerable=bool(results) and relevance >= self.settings.answer_threshold,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
-            passages=results,
-        )
+        return Ranking(query, ranked, records, fused, signals,
+                       {row: best_sentence[row][0] for row in ranked}, relevance)
 
     def _candidates(self, query: Query, qvec: np.ndarray) -> tuple[list[int], dict]:
         """Gather dense and lexical candidates and score every one on both signals."""
@@ -86,6 +105,8 @@ class Searcher:
         q_terms, h_terms = query.question_terms(), query.history_terms()
         lexical = self.lexical.search(q_terms, n)
         history = self.lexical.search(h_terms, n) if h_terms else {}
+        # The history's own matches count as much as its most recent question weighs.
+        history_weight = query.history_weights[0] if query.history else 0.0
         rows = sorted(set(dense) | set(lexical) | set(history))
         dense.update(self.index.vectors.scores(qvec, [r for r in rows if r not in dense]))
         missing = [r for r in rows if r not in lexical]
@@ -93,7 +114,7 @@ class Searcher:
         if h_terms:
             history.update(self.lexical.scores(h_terms, [r for r in rows if r not in history]))
             for row, score in history.items():
-                lexical[row] = lexical.get(row, 0.0) + HISTORY_LEXICAL_WEIGHT * score
+                lexical[row] = lexical.get(row, 0.0) + history_weight * score
         return rows, {"dense": dense, "lexical": lexical}
 
     def _best_sentences(self, records: dict, qvec: np.ndarray

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,10 +10,19 @@ import numpy as np
 from qa_service.ingest.normalize import normalize
 from qa_service.search import lexical
 
-# Weight of earlier questions, most recent first: a follow-up ("how many died there?")
-# borrows the topic of the questions before it, and older turns fade out. The question
-# itself weighs 1, so a change of topic still wins over the conversation behind it.
+# Weight of earlier questions, most recent first: a follow-up borrows the topic of the
+# questions before it, and older turns fade out. The question itself weighs 1, so a
+# change of topic still wins over the conversation behind it...
 HISTORY_WEIGHTS = (0.5, 0.25, 0.125)
+# ...unless the question points back ("how many died there?", "what did he say?") or
+# names almost nothing itself: then its subject is in the history, which counts double.
+REFERRING_BOOST = 2.0
+_REFERRING = frozenset(
+    "there then it its they them their theirs he him his she her hers this that these "
+    "those such".split()
+)
+_TO_BE = frozenset("is are was were be been".split())
+_WORD_RE = re.compile(r"[^\W_]+")
 
 
 @dataclass
@@ -30,8 +40,23 @@ class Query:
         return f"{self.question} (context: {' | '.join(self.history)})"
 
     @property
+    def refers_back(self) -> bool:
+        """Whether the question leans on the conversation for its subject."""
+        words = _WORD_RE.findall(normalize(self.question).casefold())
+        pointing = any(
+            w in _REFERRING and not (w == "there" and i and words[i - 1] in _TO_BE)
+            for i, w in enumerate(words)  # "is there ...?" is existential, not "at that place"
+        )
+        return pointing or len(self.question_terms()) < 2
+
+    @property
+    def history_weights(self) -> list[float]:
+        boost = REFERRING_BOOST if self.history and self.refers_back else 1.0
+        return [w * boost for w in HISTORY_WEIGHTS[: len(self.history)]]
+
+    @property
     def weights(self) -> list[float]:
-        return [1.0, *HISTORY_WEIGHTS[: len(self.history)]]
+        return [1.0, *self.history_weights]
 
     @property
     def texts(self) -> list[str]:
