@@ -38,8 +38,9 @@ lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet torch==2.13.0
 	.lock-venv/bin/python -m pip install --quiet '.[dev]'
-	.lock-venv/bin/python -m pip freeze --exclude qa-service | sed 's/+cpu$$//' \
-		> requirements.lock
+	{ echo "# Exact versions of every package the project installs (make lock rewrites this)."; \
+	  .lock-venv/bin/python -m pip freeze --exclude qa-service | sed 's/+cpu$$//'; \
+	} > requirements.lock
 	rm -rf .lock-venv
 
 clean:
