@@ -6,6 +6,7 @@ import pytest
 
 from qa_service.errors import InvalidInput
 from qa_service.search import Searcher
+from qa_service.search.filters import parse_filters
 from qa_service.search.fusion import ReciprocalRankFusion, WeightedFusion
 from qa_service.search.lexical import match_expression, terms
 from qa_service.search.query import make_query
@@ -116,3 +117,43 @@ def test_reciprocal_rank_fusion_sums_reciprocal_ranks():
         {"a": {1: 3.0, 2: 2.0}, "b": {2: 5.0}}, [1, 2])
     assert fused[2] == pytest.approx(1 / 62 + 1 / 61)
     assert fused[1] == pytest.approx(1 / 61)
+
+
+@pytest.mark.parametrize("filters, docs", [
+    ({"sources": ["northport gazette"]}, {"flood.txt"}),
+    ({"sources": ["City Arts Weekly", "Northport Gazette"]}, {"flood.txt", "more/museum.html"}),
+    ({"date_from": "2022-01-01"}, {"more/orchard.md", "more/museum.html"}),
+    ({"date_to": "2022-03-04"}, {"flood.txt", "more/orchard.md"}),
+    ({"date_from": "2022-03-04", "date_to": "2022-03-04"}, {"more/orchard.md"}),
+    ({"sources": ["Nobody"]}, set()),
+])
+def test_filters_apply_before_ranking(searcher, filters, docs):
+    answer = searcher.ask("bridge museum harvest", top_k=20, filters=parse_filters(filters))
+    assert {p.doc_id for p in answer.passages} == docs
+    if not docs:
+        assert answer.answerable is False
+
+
+def test_filters_also_apply_with_an_approximate_index(settings, encoder):
+    from qa_service.store.build import build_index
+
+    build_index(settings.with_(exact_limit=2), encoder)
+    searcher = Searcher(Index.load(settings.index_dir), encoder, settings)
+    answer = searcher.ask("bridge", top_k=20,
+                          filters=parse_filters({"sources": ["City Arts Weekly"]}))
+    assert {p.doc_id for p in answer.passages} == {"more/museum.html"}
+
+
+@pytest.mark.parametrize("filters, message", [
+    ("RT", "must be an object"),
+    ({"source": ["RT"]}, "unknown filter 'source'"),
+    ({"sources": "RT"}, "list of non-empty strings"),
+    ({"sources": [""]}, "list of non-empty strings"),
+    ({"date_from": "2016-13-01"}, "YYYY-MM-DD"),
+    ({"date_from": "June 5"}, "YYYY-MM-DD"),
+    ({"date_to": 20160605}, "YYYY-MM-DD"),
+    ({"date_from": "2016-06-07", "date_to": "2016-06-05"}, "after"),
+])
+def test_bad_filters_are_refused_with_a_reason(filters, message):
+    with pytest.raises(InvalidInput, match=message):
+        parse_filters(filters)

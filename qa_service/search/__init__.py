@@ -12,6 +12,7 @@ import numpy as np
 from qa_service.config import Settings
 from qa_service.embed import Encoder
 from qa_service.errors import InvalidInput
+from qa_service.search.filters import Filters
 from qa_service.search.fusion import Fusion, get_fusion
 from qa_service.search.lexical import LexicalSearch
 from qa_service.search.query import Query, make_query
@@ -54,10 +55,10 @@ class Searcher:
         self.fusion = fusion or get_fusion(settings.fusion, settings.fusion_weights)
 
     def ask(self, question: str, history: list[str] | tuple[str, ...] = (),
-            top_k: int | None = None) -> Answer:
+            top_k: int | None = None, filters: Filters | None = None) -> Answer:
         """Return the passages that best answer `question`, given the earlier questions."""
         started = time.perf_counter()
-        ranking = self.rank(question, history, top_k)
+        ranking = self.rank(question, history, top_k, filters)
         results = []
         for rank, row in enumerate(ranking.rows, 1):
             rec = ranking.records[row]
@@ -77,13 +78,13 @@ class Searcher:
         )
 
     def rank(self, question: str, history: list[str] | tuple[str, ...] = (),
-             top_k: int | None = None) -> Ranking:
+             top_k: int | None = None, filters: Filters | None = None) -> Ranking:
         """Rank passages for a question, keeping every signal that went into the ranking."""
         top_k = self.settings.top_k if top_k is None else top_k
         validate(question, history, top_k)
         query = make_query(question, history)
         qvec = query.vector(self.encoder.encode(query.texts))
-        rows, signals = self._candidates(query, qvec)
+        rows, signals = self._candidates(query, qvec, filters or Filters())
         records = self.index.passages.passages(rows)
         best_sentence = self._best_sentences(records, qvec)
         signals["sentence"] = {row: best[1] for row, best in best_sentence.items()}
@@ -98,13 +99,16 @@ class Searcher:
         return Ranking(query, ranked, records, fused, signals,
                        {row: best_sentence[row][0] for row in ranked}, relevance)
 
-    def _candidates(self, query: Query, qvec: np.ndarray) -> tuple[list[int], dict]:
+    def _candidates(self, query: Query, qvec: np.ndarray, filters: Filters
+                    ) -> tuple[list[int], dict]:
         """Gather dense and lexical candidates and score every one on both signals."""
         n = self.settings.candidates
-        dense = dict(self.index.vectors.search(qvec, n))
+        where = filters.sql() if filters.active else None
+        allowed = self.index.passages.rows_where(where) if where else None
+        dense = dict(self.index.vectors.search(qvec, n, allowed))
         q_terms, h_terms = query.question_terms(), query.history_terms()
-        lexical = self.lexical.search(q_terms, n)
-        history = self.lexical.search(h_terms, n) if h_terms else {}
+        lexical = self.lexical.search(q_terms, n, where)
+        history = self.lexical.search(h_terms, n, where) if h_terms else {}
         # The history's own matches count as much as its most recent question weighs.
         history_weight = query.history_weights[0] if query.history else 0.0
         rows = sorted(set(dense) | set(lexical) | set(history))

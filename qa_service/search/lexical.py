@@ -49,11 +49,12 @@ class LexicalSearch:
     def __init__(self, store: PassageStore):
         self.store = store
 
-    def search(self, words: list[str], limit: int) -> dict[int, float]:
+    def search(self, words: list[str], limit: int, where: tuple[str, list] | None = None
+               ) -> dict[int, float]:
         """Return {row: bm25} for the best `limit` passages matching any of `words`."""
         if not words or limit <= 0:
             return {}
-        return dict(self.store.bm25(match_expression(words), limit))
+        return dict(self.store.bm25(match_expression(words), limit, where=where))
 
     def scores(self, words: list[str], rows: list[int]) -> dict[int, float]:
         """Return {row: bm25} of the given rows (rows that match nothing are left out)."""

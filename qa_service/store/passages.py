@@ -120,19 +120,34 @@ class PassageStore:
     def integrity_ok(self) -> bool:
         return self._query("PRAGMA quick_check")[0][0] == "ok"
 
-    def bm25(self, match: str, limit: int, rows: list[int] | None = None
-             ) -> list[tuple[int, float]]:
-        """Return (rowid, score) for an FTS5 MATCH expression, best first; higher is better."""
-        where, params = "passages_fts MATCH ?", [match]
+    def bm25(self, match: str, limit: int, rows: list[int] | None = None,
+             where: tuple[str, list] | None = None) -> list[tuple[int, float]]:
+        """Return (rowid, score) for an FTS5 MATCH expression, best first; higher is better.
+
+        `rows` limits the search to those passages; `where` to passages whose document
+        meets a condition on `documents d` (see search.filters).
+        """
+        sql, params = "passages_fts MATCH ?", [match]
         if rows is not None:
-            where += f" AND rowid IN ({','.join('?' * len(rows))})"
+            sql += f" AND rowid IN ({','.join('?' * len(rows))})"
             params += list(rows)
-        rows_found = self._query(
+        if where is not None:
+            sql += (" AND rowid IN (SELECT p.rowid FROM passages p JOIN documents d "
+                    f"USING (doc_id) WHERE {where[0]})")
+            params += where[1]
+        found = self._query(
             f"SELECT rowid, -bm25(passages_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score "
-            f"FROM passages_fts WHERE {where} ORDER BY score DESC LIMIT ?",
+            f"FROM passages_fts WHERE {sql} ORDER BY score DESC LIMIT ?",
             (*params, limit),
         )
-        return [(r[0], r[1]) for r in rows_found]
+        return [(r[0], r[1]) for r in found]
+
+    def rows_where(self, where: tuple[str, list]) -> list[int]:
+        """Return the rows of passages whose document meets a condition on `documents d`."""
+        return [r[0] for r in self._query(
+            f"SELECT p.rowid FROM passages p JOIN documents d USING (doc_id) WHERE {where[0]}",
+            where[1],
+        )]
 
     def match_count(self, match: str) -> int:
         """Return how many passages an FTS5 MATCH expression matches."""

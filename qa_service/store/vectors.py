@@ -36,6 +36,7 @@ class VectorStore:
 
     def __init__(self, folder: Path, info: dict, dimension: int):
         path = Path(folder) / FILE
+        self.info = info
         try:
             self.index = faiss.read_index(str(path))
         except RuntimeError as exc:
@@ -61,12 +62,22 @@ class VectorStore:
     def count(self) -> int:
         return int(self.index.ntotal)
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Return (row, cosine) of the `k` nearest passages, best first."""
-        k = min(k, self.count)
+    def search(self, query: np.ndarray, k: int, allowed: list[int] | None = None
+               ) -> list[tuple[int, float]]:
+        """Return (row, cosine) of the `k` nearest passages, best first, among `allowed`."""
+        k = min(k, self.count if allowed is None else len(allowed))
         if k <= 0:
             return []
-        scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), k)
+        params = None
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            if self.info.get("type") == "hnsw":
+                params = faiss.SearchParametersHNSW(
+                    sel=selector, efSearch=self.info.get("ef_search", HNSW_EF_SEARCH))
+            else:
+                params = faiss.SearchParameters(sel=selector)
+        scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), k,
+                                        params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def scores(self, query: np.ndarray, rows: list[int]) -> dict[int, float]:
