@@ -9,8 +9,9 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: run test index install lint lock clean
 
+# Serves the API and the chat page at http://127.0.0.1:8000 until Ctrl-C or SIGTERM.
 run: index
-	$(BIN)/qa-service ask "When did the attack on the Pallas gun store start?"
+	$(BIN)/qa-service serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/ruff check qa_service tests benchmarks

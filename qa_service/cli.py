@@ -89,18 +89,46 @@ def build(corpus, index_dir, model, device, if_stale) -> None:
     )
 
 
-def _load_searcher(settings: Settings, warn_stale: bool = True):
-    from qa_service.embed import get_encoder
-    from qa_service.search import Searcher
-    from qa_service.store.index import Index
+def _filter_options(func):
+    func = click.option("--until", metavar="YYYY-MM-DD",
+                        help="Only documents dated on or before this day.")(func)
+    func = click.option("--since", metavar="YYYY-MM-DD",
+                        help="Only documents dated on or after this day.")(func)
+    func = click.option("--source", "sources", multiple=True,
+                        help="Only documents of this publisher; repeatable.")(func)
+    return func
 
-    index = Index.load(settings.index_dir)
-    if warn_stale:
-        reason = index.staleness(settings)
-        if reason:
-            click.echo(f"warning: the index is stale ({reason}); run `qa-service build` "
-                       "to update it", err=True)
-    return Searcher(index, get_encoder(index.model, settings.device), settings)
+
+def _answerer(server: str | None, index_dir: Path | None):
+    """Return a function that answers a request body, here or on a running server."""
+    if server:
+        from qa_service.client import ask_remote
+
+        return lambda body: ask_remote(server, body)
+    from qa_service.service import Service
+
+    service = Service.load(_settings(index_dir=index_dir))
+    reason = service.stale()
+    if reason:
+        click.echo(f"warning: the index is stale ({reason}); run `qa-service build` "
+                   "to update it", err=True)
+    return service.ask
+
+
+def _body(question, history, top_k, sources, since, until) -> dict:
+    body: dict = {"question": question, "history": list(history)}
+    if top_k is not None:
+        body["top_k"] = top_k
+    filters = {k: v for k, v in (("sources", list(sources)), ("date_from", since),
+                                 ("date_to", until)) if v}
+    if filters:
+        body["filters"] = filters
+    return body
+
+
+_server_option = click.option(
+    "--server", envvar="QA_SERVER", metavar="URL",
+    help="Ask a running service (e.g. http://127.0.0.1:8000) instead of loading the index.")
 
 
 @cli.command()
@@ -108,15 +136,17 @@ def _load_searcher(settings: Settings, warn_stale: bool = True):
 @click.option("-k", "--top-k", type=int, help="How many passages to return (1-20) [5].")
 @click.option("--history", multiple=True,
               help="An earlier question of the conversation, oldest first; repeatable.")
+@_filter_options
 @click.option("--index-dir", type=_PATH, envvar="QA_INDEX_DIR", help="Index folder [index].")
+@_server_option
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON response body.")
 @_domain_errors
-def ask(question, top_k, history, index_dir, as_json) -> None:
+def ask(question, top_k, history, sources, since, until, index_dir, server, as_json) -> None:
     """Answer QUESTION ('-' reads it from stdin) with ranked, attributed passages."""
     if question == "-":
         question = sys.stdin.read()
-    settings = _settings(index_dir=index_dir)
-    answer = _load_searcher(settings).ask(question, list(history), top_k)
+    body = _body(question, history, top_k, sources, since, until)
+    answer = _answerer(server, index_dir)(body)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -125,13 +155,15 @@ def ask(question, top_k, history, index_dir, as_json) -> None:
 
 @cli.command()
 @click.option("-k", "--top-k", type=int, help="How many passages to return (1-20) [5].")
+@_filter_options
 @click.option("--index-dir", type=_PATH, envvar="QA_INDEX_DIR", help="Index folder [index].")
+@_server_option
 @_domain_errors
-def chat(top_k, index_dir) -> None:
+def chat(top_k, sources, since, until, index_dir, server) -> None:
     """Ask questions in a loop; follow-ups use the conversation so far (/new resets it)."""
     from qa_service.search import MAX_HISTORY
 
-    searcher = _load_searcher(_settings(index_dir=index_dir))
+    answer_body = _answerer(server, index_dir)
     click.echo("Ask a question (/new starts a new conversation, /quit or Ctrl-D ends).")
     history: list[str] = []
     while True:
@@ -149,12 +181,41 @@ def chat(top_k, index_dir) -> None:
         if not question:
             continue
         try:
-            answer = searcher.ask(question, history[-MAX_HISTORY:], top_k)
+            answer = answer_body(_body(question, history[-MAX_HISTORY:], top_k, sources,
+                                       since, until))
         except QAError as exc:
             click.echo(f"Error: {exc.message}", err=True)
             continue
         click.echo(render(answer))
         history.append(question)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="QA_HOST")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              envvar="QA_PORT")
+@click.option("--index-dir", type=_PATH, envvar="QA_INDEX_DIR", help="Index folder [index].")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              envvar="QA_WORKERS", help="Processes, each with the model loaded once.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              envvar="QA_THREADS", help="Request threads per worker.")
+@_domain_errors
+def serve(host, port, index_dir, workers, threads) -> None:
+    """Serve the JSON API and the chat page (gunicorn) until SIGTERM."""
+    from qa_service.serve import serve as run_server
+    from qa_service.store.index import Index
+
+    settings = _settings(index_dir=index_dir)
+    index = Index.load(settings.index_dir)  # a clear error now, not a worker failing to boot
+    reason = index.staleness(settings)
+    index.close()
+    if reason:
+        click.echo(f"warning: the index is stale ({reason}); run `qa-service build` "
+                   "to update it", err=True)
+    overrides = {"index_dir": settings.index_dir} if index_dir else {}
+    click.echo(f"Serving http://{host}:{port}/ ({workers} worker(s) x {threads} threads)",
+               err=True)
+    run_server(overrides, host, port, workers, threads)
 
 
 def render(answer) -> str:

@@ -36,6 +36,15 @@ class Settings:
     weight_lexical: float = 0.4
     weight_sentence: float = 0.3
 
+    # HTTP: origins allowed to call the API from a browser (comma-separated; empty: none),
+    # and the largest request body accepted.
+    cors_origins: str = ""
+    max_request_bytes: int = 256 * 1024
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
     @property
     def fusion_weights(self) -> dict[str, float]:
         return {"dense": self.weight_dense, "lexical": self.weight_lexical,

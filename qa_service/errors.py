@@ -38,3 +38,8 @@ class IndexCorrupt(QAError):
 class ModelError(QAError):
     status = 503
     code = "model_unavailable"
+
+
+class NotFound(QAError):
+    status = 404
+    code = "not_found"

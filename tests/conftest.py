@@ -73,3 +73,93 @@ def real_searcher(real_index):
 
     index = Index.load(real_index.index_dir)
     return Searcher(index, get_encoder(index.model), real_index)
+
+
+@pytest.fixture
+def app(built):
+    """The Flask app over the test corpus, with the fake encoder."""
+    from qa_service.app import create_app
+
+    return create_app({"index_dir": built.index_dir, "model": FAKE_MODEL, "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """`qa-service serve` in a subprocess, for tests that need a real HTTP server."""
+
+    def __init__(self, index_dir: Path, env: dict | None = None, args: tuple = ()):
+        import os
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = index_dir.parent / f"serve-{self.port}.log"
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "qa_service", "serve", "--port", str(self.port),
+             "--index-dir", str(index_dir), *args],
+            stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 120.0) -> None:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/api/health", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+    def wait_for_log(self, pattern: str, timeout: float = 10.0) -> bool:
+        """Wait until a log line matches `pattern` (the server logs after it answers)."""
+        import re
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.log(), re.M):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self, timeout: float = 30.0) -> int:
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout)
+        if not self._log.closed:
+            self._log.close()
+        return code
+
+
+@pytest.fixture(scope="session")
+def real_server(real_index):
+    """The default corpus served over HTTP with the real model, once per session."""
+    server = LiveServer(real_index.index_dir, env={"QA_MODEL": real_index.model})
+    yield server
+    server.stop()

@@ -12,11 +12,11 @@ import numpy as np
 from qa_service.config import Settings
 from qa_service.embed import Encoder
 from qa_service.errors import InvalidInput
+from qa_service.response import Answer, PassageResult
 from qa_service.search.filters import Filters
 from qa_service.search.fusion import Fusion, get_fusion
 from qa_service.search.lexical import LexicalSearch
 from qa_service.search.query import Query, make_query
-from qa_service.search.results import Answer, PassageResult
 from qa_service.store.index import Index
 
 log = logging.getLogger(__name__)

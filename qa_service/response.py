@@ -34,3 +34,10 @@ class Answer:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def answer_from_dict(data: dict) -> Answer:
+    """Rebuild an Answer from its JSON body (as a server returns it)."""
+    passages = [PassageResult(**p) for p in data.get("passages", [])]
+    return Answer(data["question"], data["query"], data["answerable"], data["took_ms"],
+                  passages)

@@ -1,0 +1,43 @@
+"""Ask a running service over HTTP instead of loading the model and index here."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+from qa_service.errors import QAError
+from qa_service.response import Answer, answer_from_dict
+
+
+class RemoteError(QAError):
+    """An error the server reported, or the server could not be reached."""
+
+    def __init__(self, message: str, status: int = 503, code: str = "unavailable"):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def ask_remote(server: str, body: dict, timeout: float = 60.0) -> Answer:
+    """POST `body` to SERVER/api/ask and return the answer, or raise its error."""
+    url = server.rstrip("/") + "/api/ask"
+    if not url.startswith(("http://", "https://")):
+        raise QAError(f"server must be an http:// or https:// address, got {server!r}")
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode("utf-8"), method="POST",
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return answer_from_dict(json.load(response))
+    except urllib.error.HTTPError as exc:
+        try:
+            error = json.load(exc)["error"]
+            raise RemoteError(error["message"], exc.code, error["code"]) from None
+        except (ValueError, KeyError, TypeError):
+            raise RemoteError(f"{url} answered {exc.code} {exc.reason}", exc.code) from None
+    except urllib.error.URLError as exc:
+        raise RemoteError(f"cannot reach {url}: {exc.reason}") from None
+    except (TimeoutError, ValueError, KeyError, TypeError) as exc:
+        raise RemoteError(f"no usable answer from {url}: {exc}") from None

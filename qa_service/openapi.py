@@ -1,0 +1,206 @@
+"""The OpenAPI 3.1 description of the JSON API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from qa_service import __version__
+from qa_service.search import MAX_HISTORY, MAX_QUESTION_CHARS, MAX_TOP_K
+from qa_service.search.filters import MAX_SOURCES
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict:
+    return _json(_ref("Error"), description)
+
+
+_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_NULLABLE_DATE = {"type": ["string", "null"], "format": "date",
+                  "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+SCHEMAS = {
+    "AskRequest": {
+        "type": "object",
+        "required": ["question"],
+        "additionalProperties": False,
+        "properties": {
+            "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS,
+                         "description": "1 to 1,000 characters after trimming."},
+            "history": {"type": "array", "maxItems": MAX_HISTORY,
+                        "items": {"type": "string", "maxLength": MAX_QUESTION_CHARS},
+                        "description": "Earlier questions of the conversation, oldest first."},
+            "top_k": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": 5},
+            "filters": _ref("Filters"),
+        },
+    },
+    "Filters": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Applied before ranking. Documents without a date are left out "
+                       "when a date bound is set.",
+        "properties": {
+            "sources": {"type": "array", "maxItems": MAX_SOURCES,
+                        "items": {"type": "string", "minLength": 1},
+                        "description": "Publishers to keep (any of; case-insensitive)."},
+            "date_from": {**_DATE, "description": "Earliest document date, inclusive."},
+            "date_to": {**_DATE, "description": "Latest document date, inclusive."},
+        },
+    },
+    "Answer": {
+        "type": "object",
+        "required": ["question", "query", "answerable", "took_ms", "passages"],
+        "properties": {
+            "question": {"type": "string"},
+            "query": {"type": "string",
+                      "description": "The search actually run, history included."},
+            "answerable": {"type": "boolean",
+                           "description": "False when no passage is relevant enough; the "
+                                          "closest passages are still returned."},
+            "took_ms": {"type": "number", "minimum": 0},
+            "passages": {"type": "array", "items": _ref("Passage")},
+        },
+    },
+    "Passage": {
+        "type": "object",
+        "required": ["id", "rank", "score", "text", "highlight", "doc_id", "title", "source",
+                     "date", "paragraph", "url"],
+        "properties": {
+            "id": {"type": "string",
+                   "description": "Stable: document, paragraph and a hash of the text."},
+            "rank": {"type": "integer", "minimum": 1},
+            "score": {"type": "number"},
+            "text": {"type": "string"},
+            "highlight": {"type": "string",
+                          "description": "The sentence that best answers; part of text."},
+            "doc_id": {"type": "string"},
+            "title": {"type": "string"},
+            "source": {"type": "string"},
+            "date": _NULLABLE_DATE,
+            "paragraph": {"type": "integer", "minimum": 1},
+            "url": {"type": ["string", "null"]},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "documents", "passages", "model", "index"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok"]},
+            "documents": {"type": "integer", "minimum": 0},
+            "passages": {"type": "integer", "minimum": 0},
+            "model": {"type": "string"},
+            "index": {
+                "type": "object",
+                "required": ["version", "fingerprint", "built_at"],
+                "properties": {
+                    "version": {"type": "string"},
+                    "fingerprint": {"type": "string"},
+                    "built_at": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+    },
+    "DocumentSummary": {
+        "type": "object",
+        "required": ["doc_id", "title", "source", "date", "url", "paragraph_count"],
+        "properties": {
+            "doc_id": {"type": "string"},
+            "title": {"type": "string"},
+            "source": {"type": "string"},
+            "date": _NULLABLE_DATE,
+            "url": {"type": ["string", "null"]},
+            "paragraph_count": {"type": "integer", "minimum": 0},
+        },
+    },
+    "DocumentList": {
+        "type": "object",
+        "required": ["documents"],
+        "properties": {"documents": {"type": "array", "items": _ref("DocumentSummary")}},
+    },
+    "Document": {
+        "allOf": [_ref("DocumentSummary"), {
+            "type": "object",
+            "required": ["paragraphs"],
+            "properties": {"paragraphs": {"type": "array", "items": {
+                "type": "object",
+                "required": ["paragraph", "id", "text"],
+                "properties": {
+                    "paragraph": {"type": "integer", "minimum": 1},
+                    "id": {"type": "string"},
+                    "text": {"type": "string"},
+                },
+            }}},
+        }],
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }},
+    },
+}
+
+
+def spec() -> dict:
+    """Return the OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "qa_service",
+            "version": __version__,
+            "description": "Questions answered with retrieved, attributed passages from a "
+                           "document collection; never generated text.",
+        },
+        "paths": {
+            "/api/ask": {"post": {
+                "summary": "Answer a question with ranked, attributed passages",
+                "operationId": "ask",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": _ref("AskRequest")}}},
+                "responses": {
+                    "200": _json(_ref("Answer"), "The passages, best first."),
+                    "400": _error("Malformed JSON, or a field missing or out of range."),
+                    "413": _error("The request body is too large."),
+                    "415": _error("The body is not sent as application/json."),
+                    "503": _error("The index or the model cannot be used."),
+                },
+            }},
+            "/api/health": {"get": {
+                "summary": "Service status and the version of the index served",
+                "operationId": "health",
+                "responses": {"200": _json(_ref("Health"), "The service is up.")},
+            }},
+            "/api/documents": {"get": {
+                "summary": "The indexed documents with metadata and paragraph counts",
+                "operationId": "listDocuments",
+                "responses": {"200": _json(_ref("DocumentList"), "Every document.")},
+            }},
+            "/api/documents/{doc_id}": {"get": {
+                "summary": "One cleaned document with numbered paragraphs",
+                "operationId": "getDocument",
+                "parameters": [{
+                    "name": "doc_id", "in": "path", "required": True,
+                    "description": "The document's id (its path in the corpus; may hold /).",
+                    "schema": {"type": "string"},
+                }],
+                "responses": {
+                    "200": _json(_ref("Document"), "The document."),
+                    "404": _error("No such document."),
+                },
+            }},
+            "/api/openapi.json": {"get": {
+                "summary": "This description",
+                "operationId": "openapi",
+                "responses": {"200": {"description": "OpenAPI 3.1 document.",
+                                      "content": {"application/json": {}}}},
+            }},
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,85 @@
+"""The loaded service: settings, index, encoder and searcher, shared by every face."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from qa_service.config import Settings
+from qa_service.embed import Encoder, get_encoder
+from qa_service.errors import InvalidInput, NotFound
+from qa_service.response import Answer
+from qa_service.search import Searcher
+from qa_service.search.filters import parse_filters
+from qa_service.store.index import Index
+
+log = logging.getLogger(__name__)
+
+ASK_FIELDS = {"question", "history", "top_k", "filters"}
+
+
+@dataclass
+class Service:
+    """One index and the encoder it was built with, ready to answer."""
+
+    settings: Settings
+    index: Index
+    encoder: Encoder
+    searcher: Searcher
+
+    @classmethod
+    def load(cls, settings: Settings) -> Service:
+        """Open the index under `settings.index_dir` and load its model (once)."""
+        index = Index.load(settings.index_dir)
+        encoder = get_encoder(index.model, settings.device)
+        return cls(settings, index, encoder, Searcher(index, encoder, settings))
+
+    def stale(self) -> str | None:
+        """Say why the index is out of date, or None."""
+        return self.index.staleness(self.settings)
+
+    def ask(self, body) -> Answer:
+        """Answer a request body: {"question", "history"?, "top_k"?, "filters"?}."""
+        if not isinstance(body, dict):
+            raise InvalidInput("the request body must be a JSON object")
+        unknown = set(body) - ASK_FIELDS
+        if unknown:
+            raise InvalidInput(f"unknown field {sorted(unknown)[0]!r}: expected "
+                               "question, history, top_k or filters")
+        if "question" not in body:
+            raise InvalidInput("question is required")
+        history = body.get("history")
+        top_k = body.get("top_k")
+        return self.searcher.ask(
+            body["question"],
+            [] if history is None else history,
+            self.settings.top_k if top_k is None else top_k,
+            parse_filters(body.get("filters")),
+        )
+
+    def health(self) -> dict:
+        m = self.index.manifest
+        return {
+            "status": "ok",
+            "documents": m.counts["documents"],
+            "passages": m.counts["passages"],
+            "model": self.index.model,
+            "index": {"version": self.index.path.name, "fingerprint": m.corpus["fingerprint"],
+                      "built_at": m.built_at},
+        }
+
+    def documents(self) -> list[dict]:
+        return [_document(row) for row in self.index.passages.documents()]
+
+    def document(self, doc_id: str) -> dict:
+        doc, paragraphs = self.index.passages.document(doc_id)
+        if doc is None:
+            raise NotFound(f"no document {doc_id!r} in the index")
+        return {**_document(doc), "paragraphs": [
+            {"paragraph": p["paragraph"], "id": p["id"], "text": p["text"]} for p in paragraphs
+        ]}
+
+
+def _document(row) -> dict:
+    return {"doc_id": row["doc_id"], "title": row["title"], "source": row["source"],
+            "date": row["date"], "url": row["url"], "paragraph_count": row["paragraphs"]}

@@ -1,0 +1,159 @@
+// The chat page: questions go to /api/ask with the conversation's earlier questions
+// as history; each answer is a list of attributed passage cards.
+"use strict";
+
+(() => {
+  const { el, documentHref, sourceClass, resetSources, getJSON } = QA;
+  const MAX_HISTORY = 10;
+
+  const form = document.getElementById("ask-form");
+  const input = document.getElementById("question");
+  const send = document.getElementById("send");
+  const status = document.getElementById("status");
+  const thread = document.getElementById("thread");
+  const intro = document.getElementById("intro");
+  const newConversation = document.getElementById("new-conversation");
+
+  let history = [];
+  let busy = false;
+
+  function setBusy(value) {
+    busy = value;
+    input.disabled = value;
+    send.disabled = value;
+    form.setAttribute("aria-busy", String(value));
+  }
+
+  function highlighted(text, highlight) {
+    const at = highlight ? text.indexOf(highlight) : -1;
+    if (at < 0) return [text];
+    return [text.slice(0, at), el("mark", { text: highlight }), text.slice(at + highlight.length)];
+  }
+
+  function card(p) {
+    const cls = sourceClass(p.source);
+    const href = documentHref(p.doc_id, p.paragraph);
+    const meta = [p.date || "undated", `paragraph ${p.paragraph}`].join(" · ");
+    return el("li", { class: `card ${cls}`, "data-rank": p.rank },
+      el("div", { class: "card-head" },
+        el("span", { class: `badge ${cls}`, text: p.source }),
+        el("span", { class: "card-meta", text: meta })),
+      el("h3", { class: "card-title" },
+        el("a", { href, target: "_blank", rel: "noopener", text: p.title })),
+      el("blockquote", { class: "passage", cite: href }, highlighted(p.text, p.highlight)),
+      el("p", { class: "card-foot" },
+        el("span", { text: `#${p.rank} · score ${p.score.toFixed(3)}` }),
+        el("a", { href, target: "_blank", rel: "noopener",
+                  "aria-label": `Open ${p.source}, paragraph ${p.paragraph}, in its document` },
+           "Open in document")));
+  }
+
+  function sourcesSummary(passages) {
+    const bySource = new Map();
+    for (const p of passages) {
+      if (!bySource.has(p.source)) bySource.set(p.source, []);
+      bySource.get(p.source).push(p.rank);
+    }
+    if (bySource.size < 2) return null;
+    const items = [...bySource].map(([source, ranks]) =>
+      el("li", { class: `badge ${sourceClass(source)}` },
+        `${source} `, el("span", { class: "ranks", text: ranks.map((r) => `#${r}`).join(" ") })));
+    return el("div", { class: "sources" },
+      el("p", { class: "sources-label", text: `${bySource.size} sources — compare what they say:` }),
+      el("ul", { class: "source-list" }, items));
+  }
+
+  function renderAnswer(box, answer) {
+    box.replaceChildren();
+    if (!answer.passages.length) {
+      box.append(el("p", { class: "notice", text: "No passages match this question." }));
+      return "No passages found.";
+    }
+    if (!answer.answerable) {
+      box.append(el("p", { class: "notice not-answered" },
+        el("strong", { text: "The documents do not answer this question." }),
+        " The closest passages are shown below, for reference only."));
+    }
+    if (answer.query !== answer.question) {
+      box.append(el("p", { class: "query-note", text: `Searched for: ${answer.query}` }));
+    }
+    const summary = sourcesSummary(answer.passages);
+    if (summary) box.append(summary);
+    box.append(el("ol", { class: "cards", "aria-label": "Passages" }, answer.passages.map(card)));
+    const sources = new Set(answer.passages.map((p) => p.source)).size;
+    const found = `${answer.passages.length} passages from ${sources} source${sources > 1 ? "s" : ""}`;
+    return answer.answerable
+      ? `Answer: ${found}. Best: ${answer.passages[0].source}, paragraph ${answer.passages[0].paragraph}.`
+      : `The documents do not answer this question. Showing the ${found} closest.`;
+  }
+
+  async function ask(question) {
+    intro.hidden = true;
+    const answerBox = el("div", { class: "answer pending" },
+      el("span", { class: "spinner", "aria-hidden": "true" }), "Searching the documents…");
+    const turn = el("article", { class: "turn" },
+      el("div", { class: "question" },
+        el("span", { class: "visually-hidden", text: "You asked: " }),
+        el("p", { text: question })),
+      answerBox);
+    thread.append(turn);
+    turn.scrollIntoView({ block: "end" });
+    setBusy(true);
+    status.textContent = "Searching…";
+    try {
+      const answer = await getJSON("/api/ask", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ question, history }),
+      });
+      answerBox.classList.remove("pending");
+      status.textContent = renderAnswer(answerBox, answer);
+      history = [...history, question].slice(-MAX_HISTORY);
+      input.value = "";
+    } catch (error) {
+      answerBox.classList.remove("pending");
+      answerBox.classList.add("error");
+      answerBox.replaceChildren(el("p", { role: "alert", text: `Error: ${error.message}` }));
+      status.textContent = `Error: ${error.message}`;
+    } finally {
+      setBusy(false);
+      input.focus();
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (busy) return;
+    const question = input.value.trim();
+    if (!question) {
+      status.textContent = "Type a question first.";
+      input.focus();
+      return;
+    }
+    ask(question);
+  });
+
+  newConversation.addEventListener("click", () => {
+    history = [];
+    thread.replaceChildren();
+    resetSources();
+    intro.hidden = false;
+    input.value = "";
+    status.textContent = "New conversation started.";
+    input.focus();
+  });
+
+  for (const example of document.querySelectorAll(".example")) {
+    example.addEventListener("click", () => {
+      input.value = example.textContent;
+      form.requestSubmit();
+    });
+  }
+
+  getJSON("/api/health").then((health) => {
+    document.getElementById("corpus-info").textContent =
+      `Answers are passages quoted from ${health.documents} documents (${health.passages} passages), with their source.`;
+  }).catch(() => {});
+
+  input.focus();
+})();

@@ -1,0 +1,232 @@
+"""The JSON API through Flask's test client: contract, errors, OpenAPI, headers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_spec
+from referencing import Registry, Resource
+
+from qa_service.app import CONTENT_SECURITY_POLICY, create_app
+from qa_service.cli import cli
+from qa_service.openapi import spec
+
+
+def _validator(path: str, method: str, status: int) -> Draft202012Validator:
+    document = spec()
+    schema = document["paths"][path][method]["responses"][str(status)]["content"][
+        "application/json"]["schema"]
+    # OpenAPI 3.1 schemas are JSON Schema 2020-12; refs point into the whole document.
+    resource = Resource.from_contents(
+        {**document, "$schema": "https://json-schema.org/draft/2020-12/schema"})
+    registry = Registry().with_resource("urn:openapi", resource)
+    return Draft202012Validator({"$ref": "urn:openapi" + schema["$ref"]}, registry=registry)
+
+
+def assert_matches(response, path: str, method: str = "get") -> None:
+    """Validate a real response against the OpenAPI document's schema for it."""
+    assert response.mimetype == "application/json"
+    _validator(path, method, response.status_code).validate(response.get_json())
+
+
+def test_the_openapi_document_is_valid_openapi_3_1(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    validate_spec(response.get_json())
+    assert response.get_json()["openapi"].startswith("3.1")
+
+
+def test_ask_answers_with_the_contract(client):
+    response = client.post("/api/ask", json={"question": "Who is the museum director?",
+                                             "top_k": 2})
+    assert response.status_code == 200
+    assert_matches(response, "/api/ask", "post")
+    body = response.get_json()
+    assert list(body) == ["question", "query", "answerable", "took_ms", "passages"]
+    assert len(body["passages"]) == 2
+    assert body["passages"][0]["doc_id"] == "more/museum.html"
+
+
+def test_ask_equals_the_cli_json_output(client, runner):
+    question = "When did engineers inspect the Riverside bridge?"
+    api = client.post("/api/ask", json={"question": question, "history": ["What flooded?"],
+                                        "filters": {"sources": ["Northport Gazette"]}})
+    cli_result = runner.invoke(cli, ["ask", "--json", question, "--history", "What flooded?",
+                                     "--source", "Northport Gazette"])
+    assert cli_result.exit_code == 0, cli_result.output
+    a, b = api.get_json(), json.loads(cli_result.stdout)
+    a.pop("took_ms"), b.pop("took_ms")
+    assert a == b
+
+
+def test_filters_and_history_are_applied(client):
+    body = client.post("/api/ask", json={
+        "question": "What happened?", "history": ["Tell me about the harvest"],
+        "filters": {"date_from": "2022-01-01", "date_to": "2022-12-31"}, "top_k": 20,
+    }).get_json()
+    assert {p["doc_id"] for p in body["passages"]} == {"more/orchard.md"}
+    assert "harvest" in body["query"]
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({}, "question is required"),
+    ({"question": ""}, "non-empty"),
+    ({"question": "   "}, "non-empty"),
+    ({"question": 42}, "non-empty string"),
+    ({"question": None}, "non-empty string"),
+    ({"question": "x" * 1001}, "longer than 1000"),
+    ({"question": "ok", "history": "not a list"}, "list of strings"),
+    ({"question": "ok", "history": [None]}, "list of strings"),
+    ({"question": "ok", "history": ["q"] * 11}, "more than 10"),
+    ({"question": "ok", "history": ["x" * 1001]}, "longer than 1000"),
+    ({"question": "ok", "top_k": 0}, "top_k"),
+    ({"question": "ok", "top_k": 21}, "top_k"),
+    ({"question": "ok", "top_k": "5"}, "top_k"),
+    ({"question": "ok", "top_k": 2.5}, "top_k"),
+    ({"question": "ok", "top_k": True}, "top_k"),
+    ({"question": "ok", "filters": {"date_from": "yesterday"}}, "YYYY-MM-DD"),
+    ({"question": "ok", "filters": []}, "must be an object"),
+    ({"question": "ok", "topk": 3}, "unknown field 'topk'"),
+    ([], "JSON object"),
+    ("just a string", "JSON object"),
+])
+def test_bad_fields_are_400_with_a_json_error(client, payload, message):
+    response = client.post("/api/ask", json=payload)
+    assert response.status_code == 400
+    assert_matches(response, "/api/ask", "post")
+    assert response.get_json()["error"]["code"] == "invalid_input"
+    assert message in response.get_json()["error"]["message"]
+
+
+def test_a_question_of_1000_characters_after_trimming_is_accepted(client):
+    response = client.post("/api/ask", json={"question": "  " + "bridge " * 142 + "x  "})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("data, content_type, status", [
+    ("{not json", "application/json", 400),
+    ('{"question": "ok"', "application/json", 400),
+    (b"\xff\xfe\x00", "application/json", 400),
+    ('{"question": "ok"}', "text/plain", 415),
+    ("question=ok", "application/x-www-form-urlencoded", 415),
+    ('{"question": "ok"}', None, 415),
+])
+def test_malformed_bodies_get_json_errors(client, data, content_type, status):
+    response = client.post("/api/ask", data=data, content_type=content_type)
+    assert response.status_code == status
+    assert_matches(response, "/api/ask", "post")
+
+
+def test_an_oversized_body_is_413(client):
+    response = client.post("/api/ask", data=json.dumps({"question": "x" * 300_000}),
+                           content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+def test_unknown_path_and_wrong_method_are_json(client):
+    missing = client.get("/api/nothing-here")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    wrong = client.get("/api/ask")
+    assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"]
+    assert wrong.get_json()["error"]["code"] == "method_not_allowed"
+    assert client.delete("/api/health").status_code == 405
+
+
+def test_health_names_the_index_served(client, built):
+    response = client.get("/api/health")
+    assert_matches(response, "/api/health")
+    body = response.get_json()
+    assert body["status"] == "ok" and body["documents"] == 3 and body["passages"] == 8
+    assert body["model"] == "hash:256"
+    assert body["index"]["version"].startswith("v-") and len(body["index"]["fingerprint"]) == 64
+
+
+def test_documents_list_and_one_document_in_context(client):
+    listing = client.get("/api/documents")
+    assert_matches(listing, "/api/documents")
+    docs = {d["doc_id"]: d for d in listing.get_json()["documents"]}
+    assert docs["flood.txt"]["paragraph_count"] == 3
+    assert docs["flood.txt"]["source"] == "Northport Gazette"
+    one = client.get("/api/documents/more/museum.html")
+    assert_matches(one, "/api/documents/{doc_id}")
+    body = one.get_json()
+    assert [p["paragraph"] for p in body["paragraphs"]] == [1, 2, 3]
+    assert body["paragraphs"][0]["text"].startswith("The Harbour Museum reopened")
+
+
+@pytest.mark.parametrize("path", [
+    "/api/documents/nothing.txt",
+    "/api/documents/../flood.txt",
+    "/api/documents/..%2f..%2fetc%2fpasswd",
+    "/api/documents/%2Fetc%2Fpasswd",
+    "/api/documents//etc/passwd",
+    "/api/documents/more%2F..%2F..%2Fsources.toml",
+])
+def test_unknown_or_escaping_document_ids_are_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/", "/api/health", "/api/nothing", "/static/chat.js",
+                                  "/documents/flood.txt"])
+def test_security_headers_on_every_response(client, path):
+    response = client.get(path)
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_cors_is_off_by_default(client):
+    response = client.post("/api/ask", json={"question": "bridge"},
+                           headers={"Origin": "https://elsewhere.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_cors_allows_only_the_configured_origins(built):
+    app = create_app({"index_dir": built.index_dir, "model": "hash:256",
+                      "cors_origins": "https://ok.example, https://also.example"})
+    client = app.test_client()
+    ok = client.options("/api/ask", headers={"Origin": "https://ok.example",
+                                             "Access-Control-Request-Method": "POST"})
+    assert ok.headers["Access-Control-Allow-Origin"] == "https://ok.example"
+    other = client.post("/api/ask", json={"question": "bridge"},
+                        headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_an_unexpected_error_is_a_json_500_without_details(client, app, monkeypatch):
+    def broken(body):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(app.extensions["qa"], "ask", broken)
+    response = client.post("/api/ask", json={"question": "bridge"})
+    assert response.status_code == 500
+    assert response.get_json() == {"error": {"code": "internal_error",
+                                             "message": "internal error"}}
+    assert b"secret" not in response.data and b"Traceback" not in response.data
+
+
+def test_pages_carry_no_inline_script(client):
+    import re
+
+    for path in ("/", "/documents/flood.txt"):
+        html = client.get(path).get_data(as_text=True)
+        assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
+        assert not re.search(r"\son[a-z]+=", html)
+        assert "http://" not in html and "https://" not in html  # no external assets
+
+
+def test_the_schema_check_rejects_a_body_that_breaks_the_contract():
+    validator = _validator("/api/ask", "post", 200)
+    good = {"question": "q", "query": "q", "answerable": True, "took_ms": 1.0, "passages": []}
+    assert validator.is_valid(good)
+    assert not validator.is_valid({**good, "answerable": "yes"})
+    assert not validator.is_valid({k: v for k, v in good.items() if k != "query"})
+    passage = {"id": "a", "rank": 0, "score": 1.0, "text": "t", "highlight": "t", "doc_id": "d",
+               "title": "t", "source": "s", "date": "June 5", "paragraph": 1, "url": None}
+    assert not validator.is_valid({**good, "passages": [passage]})

@@ -1,0 +1,165 @@
+"""The chat page in a real browser: Playwright driving Debian's chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
+OUTPUT = Path(__file__).parent.parent / "test-output"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, real_server):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.dialogs = []
+    page.errors = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    page.goto(real_server.url + "/")
+    yield page
+    assert page.errors == [], page.errors  # no script errors, no CSP violations
+    context.close()
+
+
+def ask(page, question: str):
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+    turn = page.locator(".turn").last
+    turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
+    return turn
+
+
+def test_a_question_gets_attributed_cards_with_the_answer_marked(page):
+    turn = ask(page, "When did the attack on the Pallas gun store start?")
+    first = turn.locator(".card").first
+    assert first.locator(".badge").inner_text() in {"Caravanserai", "Vestnik Kavkaza"}
+    assert "paragraph" in first.locator(".card-meta").inner_text()
+    mark = first.locator("mark").inner_text()
+    assert "2.28pm" in mark or "14:28" in mark
+    assert "score" in first.locator(".card-foot").inner_text()
+    link = first.locator(".card-title a")
+    assert "/documents/" in link.get_attribute("href") and "#p" in link.get_attribute("href")
+    assert "Answer:" in page.locator("#status").inner_text()
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "chat-answer.png"), full_page=True)
+
+
+def test_several_sources_are_shown_side_by_side(page):
+    turn = ask(page, "How many people were injured in Aktobe?")
+    sources = turn.locator(".source-list li")
+    assert sources.count() >= 2
+    badges = {b.inner_text() for b in turn.locator(".card .badge").all()}
+    assert len(badges) >= 2
+
+
+def test_a_follow_up_sends_the_history(page):
+    ask(page, "What happened at the Panther gun shop?")
+    with page.expect_request("**/api/ask") as request:
+        turn = ask(page, "How many people died there?")
+    assert request.value.post_data_json["history"] == ["What happened at the Panther gun shop?"]
+    assert "Panther" in turn.locator(".card").first.inner_text()
+    assert "Searched for" in turn.inner_text()
+
+
+def test_new_conversation_clears_the_history(page):
+    ask(page, "What happened at the Panther gun shop?")
+    page.click("#new-conversation")
+    assert page.locator(".turn").count() == 0
+    assert page.evaluate("document.activeElement.id") == "question"
+    with page.expect_request("**/api/ask") as request:
+        ask(page, "Who is Marat Shibutov?")
+    assert request.value.post_data_json["history"] == []
+
+
+def test_an_unanswerable_question_says_the_documents_do_not_answer(page):
+    turn = ask(page, "What is the boiling point of water?")
+    assert "do not answer" in turn.locator(".notice").inner_text()
+    assert turn.locator(".card").count() == 5
+
+
+def test_markup_in_a_question_is_shown_as_text_and_runs_nothing(page):
+    question = "<img src=x onerror=alert(1)> <script>alert(2)</script>"
+    turn = ask(page, question)
+    assert turn.locator(".question p").inner_text() == question
+    assert page.locator(".thread img, .thread script").count() == 0
+    assert page.dialogs == []
+
+
+def test_errors_from_the_api_appear_in_the_thread(page):
+    page.fill("#question", "")
+    page.evaluate("document.getElementById('question').removeAttribute('maxlength')")
+    turn = ask(page, "x" * 1200)
+    assert "longer than 1000" in turn.locator(".answer.error").inner_text()
+    assert page.locator("#question").is_enabled()
+    assert page.errors == ["Failed to load resource: the server responded with a status of "
+                           "400 (BAD REQUEST)"]
+    page.errors.clear()  # the one expected: the browser logs the 400 it got
+
+
+def test_keyboard_only_use(page):
+    page.keyboard.press("Tab")  # focus leaves the input, then comes back round
+    page.focus("#question")
+    page.keyboard.type("Who is Marat Shibutov?")
+    page.keyboard.press("Enter")
+    page.locator(".answer:not(.pending)").last.wait_for(timeout=30_000)
+    assert page.evaluate("document.activeElement.id") == "question"  # focus returns
+    page.keyboard.press("Shift+Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert "Open in document" in focused or page.evaluate(
+        "document.activeElement.tagName") == "A"
+    # The new-conversation control is reachable and works from the keyboard.
+    page.focus("#new-conversation")
+    page.keyboard.press("Enter")
+    assert page.locator(".turn").count() == 0
+
+
+def test_usable_at_360_pixels_wide(browser, real_server):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(real_server.url + "/")
+    ask(page, "How long will the nationwide yellow alert last?")
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= 360
+    assert page.locator("#send").is_visible() and page.locator("#question").is_visible()
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "chat-360px.png"), full_page=True)
+    context.close()
+
+
+def test_a_citation_opens_the_document_at_its_paragraph(page, browser):
+    turn = ask(page, "When did the attack on the Pallas gun store start?")
+    href = turn.locator(".card-title a").first.get_attribute("href")
+    paragraph = href.rsplit("#p", 1)[1]
+    doc = page.context.new_page()
+    doc.goto(page.url.rstrip("/") + href)
+    target = doc.locator(f"#p{paragraph}")
+    target.wait_for()
+    assert "2.28pm" in target.inner_text() or "14:28" in target.inner_text()
+    assert doc.evaluate("document.activeElement.id") == f"p{paragraph}"
+    OUTPUT.mkdir(exist_ok=True)
+    doc.screenshot(path=str(OUTPUT / "document.png"))
