@@ -85,7 +85,9 @@ def check(root: Path, settings: Settings, corpus: Path | None = None) -> str | N
     """Say why the index under `root` must be (re)built, or None when it is up to date."""
     try:
         index = Index.load(root)
-    except (IndexCorrupt, IndexMissing) as exc:
+    except IndexMissing:
+        return f"there is no index in {root} yet"
+    except IndexCorrupt as exc:
         return exc.message
     try:
         return index.staleness(settings, corpus)
