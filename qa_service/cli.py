@@ -218,6 +218,105 @@ def serve(host, port, index_dir, workers, threads) -> None:
     run_server(overrides, host, port, workers, threads)
 
 
+@cli.command("eval")
+@click.argument("questions", type=_PATH, required=False)
+@click.option("--beir", "beir_dir", type=_PATH, metavar="DIR",
+              help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/) to evaluate on.")
+@click.option("--split", help="With --beir: the qrels split [test, or the only one].")
+@click.option("--sample", type=click.IntRange(1), help="With --beir: this many random queries.")
+@click.option("--index-dir", type=_PATH, envvar="QA_INDEX_DIR",
+              help="Index folder [index; with --beir, index/eval/<folder>].")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option("--verbose", is_flag=True, help="List every miss with the passages returned.")
+@_domain_errors
+def evaluate(questions, beir_dir, split, sample, index_dir, as_json, verbose) -> None:
+    """Score retrieval: dense only, lexical only and the default, side by side.
+
+    QUESTIONS is a file in the format of dev.jsonl (hit@1, hit@5, MRR@10, declines,
+    follow-ups, conflicts, furniture); --beir DIR scores a BEIR collection (nDCG@10,
+    Recall@10, Recall@100, MRR@10), building its index first if needed.
+    """
+    from qa_service.evaluate import ranking_settings
+    from qa_service.search import Searcher
+    from qa_service.service import Service
+
+    if bool(questions) == bool(beir_dir):
+        raise click.UsageError("give either a QUESTIONS file or --beir DIR")
+    settings = _settings(index_dir=index_dir)
+    report: dict = {}
+    if beir_dir:
+        from qa_service.evaluate.beir import evaluate_beir, load_collection, sample_ids
+
+        collection = load_collection(beir_dir, split)
+        root = index_dir or Path(settings.index_dir) / "eval" / Path(beir_dir).resolve().name
+        settings = settings.with_(index_dir=root, corpus=collection.corpus)
+        _ensure_index(settings)
+        ids = sample_ids(collection, sample)
+        report["collection"] = f"{beir_dir} ({collection.split}, {len(ids)} queries)"
+    else:
+        from qa_service.evaluate.questions import (
+            describe_miss,
+            evaluate_questions,
+            load_questions,
+            misses,
+        )
+
+        items = load_questions(questions)
+        report["collection"] = f"{questions} ({len(items)} questions)"
+    service = Service.load(settings)
+    report["index"] = service.index.path.name
+    report["model"] = service.index.model
+    report["rankings"] = {}
+    missed = []
+    for name, variant in ranking_settings(settings).items():
+        searcher = Searcher(service.index, service.encoder, variant)
+        if beir_dir:
+            report["rankings"][name] = evaluate_beir(searcher, collection, ids)
+        else:
+            scores, outcomes = evaluate_questions(searcher, items)
+            report["rankings"][name] = scores
+            if name == "default":
+                missed = misses(outcomes)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(render_report(report))
+    if verbose and missed:
+        click.echo(f"\nMisses of the default ranking ({len(missed)}):")
+        for outcome in missed:
+            for line in describe_miss(outcome).splitlines():
+                click.echo(printable(line))
+
+
+def _ensure_index(settings: Settings) -> None:
+    """Build the index for `settings.corpus` unless an up-to-date one exists."""
+    from qa_service.embed import get_encoder
+    from qa_service.store import index as index_mod
+    from qa_service.store.build import build_index
+
+    reason = index_mod.check(settings.index_dir, settings, settings.corpus)
+    if reason is None:
+        return
+    click.echo(f"Building the index in {settings.index_dir}: {reason}", err=True)
+    report = build_index(settings, get_encoder(settings.model, settings.device),
+                         progress=sys.stderr.isatty())
+    click.echo(f"Indexed {report.documents} documents, {report.passages} passages in "
+               f"{report.seconds:.1f} s", err=True)
+
+
+def render_report(report: dict) -> str:
+    """Format evaluation scores as a table, one row per ranking."""
+    rows = report["rankings"]
+    columns = [c for c in next(iter(rows.values())) if c not in ("queries", "questions")]
+    width = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows.values())) for c in columns}
+    lines = [f"{report['collection']}; index {report['index']}, model {report['model']}",
+             "ranking  " + "  ".join(c.rjust(width[c]) for c in columns)]
+    for name, scores in rows.items():
+        lines.append(f"{name:8s} " + "  ".join(str(scores.get(c, "")).rjust(width[c])
+                                             for c in columns))
+    return "\n".join(lines)
+
+
 def render(answer) -> str:
     """Format an answer for a terminal: numbered passages with their attribution."""
     lines = []

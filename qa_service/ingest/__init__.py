@@ -14,6 +14,10 @@ from qa_service.ingest.readers import read_corpus
 
 log = logging.getLogger(__name__)
 
+# Bumped whenever cleaning or chunking changes what passages a corpus gives, so that
+# indexes built by an older version are seen as stale.
+INGEST_VERSION = 2
+
 
 @dataclass
 class Document:

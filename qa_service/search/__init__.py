@@ -58,6 +58,8 @@ class Searcher:
             top_k: int | None = None, filters: Filters | None = None) -> Answer:
         """Return the passages that best answer `question`, given the earlier questions."""
         started = time.perf_counter()
+        top_k = self.settings.top_k if top_k is None else top_k
+        validate(question, history, top_k)
         ranking = self.rank(question, history, top_k, filters)
         results = []
         for rank, row in enumerate(ranking.rows, 1):
@@ -79,12 +81,14 @@ class Searcher:
 
     def rank(self, question: str, history: list[str] | tuple[str, ...] = (),
              top_k: int | None = None, filters: Filters | None = None) -> Ranking:
-        """Rank passages for a question, keeping every signal that went into the ranking."""
+        """Rank passages for a question, keeping every signal that went into the ranking.
+
+        Unlike `ask`, this takes any depth (evaluation asks for 100) and trusts its input.
+        """
         top_k = self.settings.top_k if top_k is None else top_k
-        validate(question, history, top_k)
         query = make_query(question, history)
         qvec = query.vector(self.encoder.encode(query.texts))
-        rows, signals = self._candidates(query, qvec, filters or Filters())
+        rows, signals = self._candidates(query, qvec, filters or Filters(), top_k)
         records = self.index.passages.passages(rows)
         best_sentence = self._best_sentences(records, qvec)
         signals["sentence"] = {row: best[1] for row, best in best_sentence.items()}
@@ -99,10 +103,10 @@ class Searcher:
         return Ranking(query, ranked, records, fused, signals,
                        {row: best_sentence[row][0] for row in ranked}, relevance)
 
-    def _candidates(self, query: Query, qvec: np.ndarray, filters: Filters
+    def _candidates(self, query: Query, qvec: np.ndarray, filters: Filters, top_k: int
                     ) -> tuple[list[int], dict]:
         """Gather dense and lexical candidates and score every one on both signals."""
-        n = self.settings.candidates
+        n = max(self.settings.candidates, top_k)
         where = filters.sql() if filters.active else None
         allowed = self.index.passages.rows_where(where) if where else None
         dense = dict(self.index.vectors.search(qvec, n, allowed))

@@ -28,6 +28,7 @@ from qa_service.embed import Encoder
 from qa_service.errors import CorpusError, QAError
 from qa_service.ingest import ingest
 from qa_service.store import layout, vectors
+from qa_service.store.index import chunking_of
 from qa_service.store.manifest import FORMAT, Manifest, snapshot_corpus
 from qa_service.store.passages import PassageWriter
 
@@ -67,7 +68,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False) ->
                 model={"name": encoder.name, "dimension": encoder.dimension,
                        "max_tokens": encoder.max_tokens},
                 corpus=snapshot,
-                chunking={"max_tokens": settings.max_tokens, "min_chars": settings.min_chars},
+                chunking=chunking_of(settings),
                 counts=counts,
                 vectors=info,
                 files={p.name: p.stat().st_size for p in sorted(work.iterdir())},

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from qa_service.config import Settings
 from qa_service.errors import CorpusError, IndexCorrupt, IndexMissing
+from qa_service.ingest import INGEST_VERSION
 from qa_service.store import layout
 from qa_service.store.manifest import Manifest, describe_changes, snapshot_corpus
 from qa_service.store.passages import FILE as PASSAGES_FILE
@@ -64,12 +65,18 @@ class Index:
         return stale_reason(self.manifest, settings, corpus)
 
 
+def chunking_of(settings: Settings) -> dict:
+    """Return what decides how a corpus is cut into passages, as the manifest records it."""
+    return {"max_tokens": settings.max_tokens, "min_chars": settings.min_chars,
+            "ingest_version": INGEST_VERSION}
+
+
 def stale_reason(manifest: Manifest, settings: Settings, corpus: Path | None = None
                  ) -> str | None:
     """Say why an index built as `manifest` describes is out of date, or None."""
     if manifest.model.get("name") != settings.model:
         return f"it was built with model {manifest.model.get('name')!r}, not {settings.model!r}"
-    chunking = {"max_tokens": settings.max_tokens, "min_chars": settings.min_chars}
+    chunking = chunking_of(settings)
     if manifest.chunking != chunking:
         return f"its chunking settings {manifest.chunking} differ from {chunking}"
     corpus = Path(corpus or manifest.corpus.get("path", ""))

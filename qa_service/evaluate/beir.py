@@ -1,0 +1,88 @@
+"""Evaluate on a BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import ir_measures
+from ir_measures import RR, R, Success, nDCG
+
+from qa_service.errors import CorpusError
+from qa_service.search import Searcher
+
+MEASURES = {"ndcg@10": nDCG @ 10, "recall@10": R @ 10, "recall@100": R @ 100,
+            "mrr@10": RR @ 10, "hit@1": Success @ 1}
+DEPTH = 100
+
+
+@dataclass
+class Collection:
+    """A BEIR folder's paths and judgements."""
+
+    folder: Path
+    split: str
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+    @property
+    def corpus(self) -> Path:
+        return self.folder / "corpus.jsonl"
+
+
+def load_collection(folder: Path, split: str | None = None) -> Collection:
+    """Read a BEIR folder; the split defaults to `test`, else the only qrels file."""
+    folder = Path(folder)
+    if not (folder / "corpus.jsonl").is_file() or not (folder / "queries.jsonl").is_file():
+        raise CorpusError(f"{folder} is not a BEIR folder: corpus.jsonl and queries.jsonl "
+                          "are needed")
+    splits = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
+    if split is None:
+        split = "test" if "test" in splits else (splits[0] if len(splits) == 1 else None)
+    if split not in splits:
+        raise CorpusError(f"no qrels/{split}.tsv in {folder} (found: {', '.join(splits)})")
+    qrels: dict[str, dict[str, int]] = {}
+    with open(folder / "qrels" / f"{split}.tsv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            try:
+                qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+            except (KeyError, ValueError, TypeError) as exc:
+                raise CorpusError(f"{folder}/qrels/{split}.tsv: bad line ({exc})") from None
+    queries = {}
+    with open(folder / "queries.jsonl", encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                    queries[str(row["_id"])] = str(row["text"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise CorpusError(f"{folder}/queries.jsonl:{n}: bad line ({exc})") from None
+    queries = {qid: text for qid, text in queries.items() if qid in qrels}
+    return Collection(folder, split, queries, qrels)
+
+
+def sample_ids(collection: Collection, sample: int | None, seed: int = 0) -> list[str]:
+    """Return the query ids to run: all, or a reproducible random sample."""
+    ids = sorted(collection.queries)
+    if sample and sample < len(ids):
+        ids = sorted(random.Random(seed).sample(ids, sample))
+    return ids
+
+
+def evaluate_beir(searcher: Searcher, collection: Collection, ids: list[str]) -> dict:
+    """Rank documents for each query (a document's best passage) and score the run."""
+    run = {}
+    for qid in ids:
+        ranking = searcher.rank(collection.queries[qid][:4000], (), DEPTH)
+        docs: dict[str, float] = {}
+        for i, row in enumerate(ranking.rows):
+            doc = ranking.records[row]["doc_id"]
+            docs.setdefault(doc, float(DEPTH * 10 - i))  # ir-measures orders by score
+        run[qid] = docs
+    qrels = {qid: collection.qrels[qid] for qid in ids}
+    found = ir_measures.calc_aggregate(list(MEASURES.values()), qrels, run)
+    return {"queries": len(ids), **{name: round(float(found[m]), 3)
+                                    for name, m in MEASURES.items()}}
