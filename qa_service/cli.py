@@ -115,8 +115,10 @@ def _answerer(server: str | None, index_dir: Path | None):
     return service.ask
 
 
-def _body(question, history, top_k, sources, since, until) -> dict:
+def _body(question, history, top_k, sources, since, until, explain=False) -> dict:
     body: dict = {"question": question, "history": list(history)}
+    if explain:
+        body["explain"] = True
     if top_k is not None:
         body["top_k"] = top_k
     filters = {k: v for k, v in (("sources", list(sources)), ("date_from", since),
@@ -139,13 +141,15 @@ _server_option = click.option(
 @_filter_options
 @click.option("--index-dir", type=_PATH, envvar="QA_INDEX_DIR", help="Index folder [index].")
 @_server_option
+@click.option("--explain", is_flag=True, help="Show how each passage got its rank.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON response body.")
 @_domain_errors
-def ask(question, top_k, history, sources, since, until, index_dir, server, as_json) -> None:
+def ask(question, top_k, history, sources, since, until, index_dir, server, explain,
+        as_json) -> None:
     """Answer QUESTION ('-' reads it from stdin) with ranked, attributed passages."""
     if question == "-":
         question = sys.stdin.read()
-    body = _body(question, history, top_k, sources, since, until)
+    body = _body(question, history, top_k, sources, since, until, explain)
     answer = _answerer(server, index_dir)(body)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -322,6 +326,10 @@ def render(answer) -> str:
     lines = []
     if answer.query != answer.question:
         lines.append(f"Searched for: {printable(answer.query)}")
+    if answer.sources:
+        lines.append("From " + "; ".join(
+            f"{printable(s.source)} ({s.date or 'undated'}): "
+            + ", ".join(f"#{r}" for r in s.ranks) for s in answer.sources))
     if not answer.passages:
         lines.append("No passages found.")
     elif not answer.answerable:
@@ -339,6 +347,15 @@ def render(answer) -> str:
                                        subsequent_indent="   "))
         lines.append(f"   [{printable(p.doc_id)} ¶{p.paragraph}]" + (
             f" {printable(p.url)}" if p.url else ""))
+        if p.explain:
+            e = p.explain
+            lexical = f"#{e['lexical_rank']}" if e["lexical_rank"] else "no match"
+            lines.append(
+                f"   why: lexical {lexical} ({e['lexical_score']:.2f}), dense "
+                f"#{e['dense_rank']} ({e['dense_score']:.3f}), sentence "
+                f"{e['sentence_score']:.3f}, fused {e['fused_score']:.3f} of "
+                f"{e['candidates']} candidates; terms: "
+                f"{printable(', '.join(e['matched_terms'])) or 'none'}")
     lines.append("")
     lines.append(f"({answer.took_ms:.0f} ms)")
     return "\n".join(lines)

@@ -36,6 +36,8 @@ SCHEMAS = {
                         "description": "Earlier questions of the conversation, oldest first."},
             "top_k": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": 5},
             "filters": _ref("Filters"),
+            "explain": {"type": "boolean", "default": False,
+                        "description": "Add to each passage how it got its rank."},
         },
     },
     "Filters": {
@@ -63,6 +65,37 @@ SCHEMAS = {
                                           "closest passages are still returned."},
             "took_ms": {"type": "number", "minimum": 0},
             "passages": {"type": "array", "items": _ref("Passage")},
+            "sources": {"type": "array", "items": _ref("SourceEntry"),
+                        "description": "Present when the passages come from several "
+                                       "reports: one entry per report, in rank order."},
+        },
+    },
+    "SourceEntry": {
+        "type": "object",
+        "required": ["source", "doc_id", "date", "ranks"],
+        "properties": {
+            "source": {"type": "string"},
+            "doc_id": {"type": "string"},
+            "date": _NULLABLE_DATE,
+            "ranks": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+        },
+    },
+    "Explanation": {
+        "type": "object",
+        "required": ["lexical_rank", "lexical_score", "dense_rank", "dense_score",
+                     "sentence_score", "fused_score", "matched_terms", "candidates"],
+        "properties": {
+            "lexical_rank": {"type": ["integer", "null"], "minimum": 1,
+                             "description": "Rank by BM25 among the candidates; null when "
+                                            "no query term matched."},
+            "lexical_score": {"type": "number", "description": "BM25 (history included)."},
+            "dense_rank": {"type": "integer", "minimum": 1},
+            "dense_score": {"type": "number", "description": "Cosine with the query."},
+            "sentence_score": {"type": "number",
+                               "description": "Cosine of the highlighted sentence."},
+            "fused_score": {"type": "number"},
+            "matched_terms": {"type": "array", "items": {"type": "string"}},
+            "candidates": {"type": "integer", "minimum": 1},
         },
     },
     "Passage": {
@@ -83,6 +116,7 @@ SCHEMAS = {
             "date": _NULLABLE_DATE,
             "paragraph": {"type": "integer", "minimum": 1},
             "url": {"type": ["string", "null"]},
+            "explain": _ref("Explanation"),
         },
     },
     "Health": {

@@ -20,6 +20,17 @@ class PassageResult:
     date: str | None  # YYYY-MM-DD
     paragraph: int  # 1-based in the cleaned document
     url: str | None
+    explain: dict | None = None  # how it ranked, when the request asks (never null in JSON)
+
+
+@dataclass
+class SourceEntry:
+    """One report among the answer's passages: where it stands in the ranking."""
+
+    source: str
+    doc_id: str
+    date: str | None
+    ranks: list[int]
 
 
 @dataclass
@@ -31,13 +42,32 @@ class Answer:
     answerable: bool
     took_ms: float
     passages: list[PassageResult] = field(default_factory=list)
+    # Set when the passages come from several reports: one entry each, in rank order.
+    sources: list[SourceEntry] | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Return the JSON body; optional fields appear only when they are set."""
+        body = asdict(self)
+        if body["sources"] is None:
+            del body["sources"]
+        for passage in body["passages"]:
+            if passage["explain"] is None:
+                del passage["explain"]
+        return body
+
+
+def sources_of(passages: list[PassageResult]) -> list[SourceEntry] | None:
+    """Group passages by report, in rank order; None when they all come from one."""
+    entries: dict[str, SourceEntry] = {}
+    for p in passages:
+        entry = entries.setdefault(p.doc_id, SourceEntry(p.source, p.doc_id, p.date, []))
+        entry.ranks.append(p.rank)
+    return list(entries.values()) if len(entries) > 1 else None
 
 
 def answer_from_dict(data: dict) -> Answer:
     """Rebuild an Answer from its JSON body (as a server returns it)."""
     passages = [PassageResult(**p) for p in data.get("passages", [])]
+    sources = [SourceEntry(**s) for s in data["sources"]] if data.get("sources") else None
     return Answer(data["question"], data["query"], data["answerable"], data["took_ms"],
-                  passages)
+                  passages, sources)

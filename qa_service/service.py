@@ -15,7 +15,7 @@ from qa_service.store.index import Index
 
 log = logging.getLogger(__name__)
 
-ASK_FIELDS = {"question", "history", "top_k", "filters"}
+ASK_FIELDS = {"question", "history", "top_k", "filters", "explain"}
 
 
 @dataclass
@@ -45,16 +45,20 @@ class Service:
         unknown = set(body) - ASK_FIELDS
         if unknown:
             raise InvalidInput(f"unknown field {sorted(unknown)[0]!r}: expected "
-                               "question, history, top_k or filters")
+                               "question, history, top_k, filters or explain")
         if "question" not in body:
             raise InvalidInput("question is required")
         history = body.get("history")
         top_k = body.get("top_k")
+        explain = body.get("explain", False)
+        if not isinstance(explain, bool):
+            raise InvalidInput("explain must be true or false")
         return self.searcher.ask(
             body["question"],
             [] if history is None else history,
             self.settings.top_k if top_k is None else top_k,
             parse_filters(body.get("filters")),
+            explain,
         )
 
     def health(self) -> dict:

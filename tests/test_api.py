@@ -230,3 +230,29 @@ def test_the_schema_check_rejects_a_body_that_breaks_the_contract():
     passage = {"id": "a", "rank": 0, "score": 1.0, "text": "t", "highlight": "t", "doc_id": "d",
                "title": "t", "source": "s", "date": "June 5", "paragraph": 1, "url": None}
     assert not validator.is_valid({**good, "passages": [passage]})
+
+
+def test_explain_adds_how_each_passage_ranked(client):
+    response = client.post("/api/ask", json={"question": "Who is the museum director?",
+                                             "explain": True, "top_k": 3})
+    assert_matches(response, "/api/ask", "post")
+    top = response.get_json()["passages"][0]
+    e = top["explain"]
+    assert e["lexical_rank"] == 1 and "museum" in e["matched_terms"]
+    assert e["fused_score"] == top["score"] and e["candidates"] >= 3
+    plain = client.post("/api/ask", json={"question": "Who is the museum director?"})
+    assert "explain" not in plain.get_json()["passages"][0]
+    bad = client.post("/api/ask", json={"question": "x", "explain": "yes"})
+    assert bad.status_code == 400 and "explain" in bad.get_json()["error"]["message"]
+
+
+def test_sources_list_each_report_in_rank_order_when_there_are_several(client):
+    body = client.post("/api/ask", json={"question": "bridge museum harvest",
+                                         "top_k": 8}).get_json()
+    assert [s["doc_id"] for s in body["sources"]] == list(dict.fromkeys(
+        p["doc_id"] for p in body["passages"]))
+    ranks = sorted(r for s in body["sources"] for r in s["ranks"])
+    assert ranks == list(range(1, 9))
+    single = client.post("/api/ask", json={"question": "bridge", "top_k": 3,
+                                           "filters": {"sources": ["Northport Gazette"]}})
+    assert "sources" not in single.get_json()

@@ -152,3 +152,10 @@ def test_chat_reports_a_bad_question_and_goes_on(runner, cli_built):
     assert result.exit_code == 0
     assert "longer than 1000" in result.stderr
     assert "Northport Gazette" in result.stdout
+
+
+def test_explain_and_sources_in_readable_output(runner, cli_built):
+    result = runner.invoke(cli, ["ask", "--explain", "-k", "8", "bridge museum harvest"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("From Northport Gazette") or "From " in result.stdout
+    assert "why: lexical #" in result.stdout and "terms: " in result.stdout

@@ -12,7 +12,9 @@ import numpy as np
 from qa_service.config import Settings
 from qa_service.embed import Encoder
 from qa_service.errors import InvalidInput
-from qa_service.response import Answer, PassageResult
+from qa_service.response import Answer, PassageResult, sources_of
+from qa_service.search import highlight
+from qa_service.search.explain import explanation
 from qa_service.search.filters import Filters
 from qa_service.search.fusion import Fusion, get_fusion
 from qa_service.search.lexical import LexicalSearch
@@ -41,6 +43,7 @@ class Ranking:
     signals: dict[str, dict[int, float]]  # dense, lexical, sentence: row -> score
     highlights: dict[int, tuple[int, int]]  # row -> best sentence span in the text
     relevance: float  # compared with the answer threshold
+    matched: dict[int, list[str]]  # row -> the query terms it contains
 
 
 class Searcher:
@@ -55,7 +58,8 @@ class Searcher:
         self.fusion = fusion or get_fusion(settings.fusion, settings.fusion_weights)
 
     def ask(self, question: str, history: list[str] | tuple[str, ...] = (),
-            top_k: int | None = None, filters: Filters | None = None) -> Answer:
+            top_k: int | None = None, filters: Filters | None = None,
+            explain: bool = False) -> Answer:
         """Return the passages that best answer `question`, given the earlier questions."""
         started = time.perf_counter()
         top_k = self.settings.top_k if top_k is None else top_k
@@ -70,6 +74,7 @@ class Searcher:
                 text=rec["text"], highlight=rec["text"][start:end], doc_id=rec["doc_id"],
                 title=rec["title"], source=rec["source"], date=rec["date"],
                 paragraph=rec["paragraph"], url=rec["url"],
+                explain=explanation(ranking, row) if explain else None,
             ))
         return Answer(
             question=question.strip(),
@@ -77,6 +82,7 @@ class Searcher:
             answerable=bool(results) and ranking.relevance >= self.settings.answer_threshold,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=results,
+            sources=sources_of(results),
         )
 
     def rank(self, question: str, history: list[str] | tuple[str, ...] = (),
@@ -90,18 +96,19 @@ class Searcher:
         qvec = query.vector(self.encoder.encode(query.texts))
         rows, signals = self._candidates(query, qvec, filters or Filters(), top_k)
         records = self.index.passages.passages(rows)
-        best_sentence = self._best_sentences(records, qvec)
-        signals["sentence"] = {row: best[1] for row, best in best_sentence.items()}
+        sentences = highlight.sentence_scores(self.index, records, qvec)
+        signals["sentence"] = {row: max(s for _, s in found) for row, found in sentences.items()}
         fused = self.fusion.fuse(signals, rows)
         ranked = sorted(rows, key=lambda r: (-fused[r], r))[:top_k]
-        coverage = self.lexical.coverage(query.question_terms() + query.history_terms(),
-                                         ranked)
+        weights = self.lexical.term_weights(query.question_terms() + query.history_terms())
+        coverage, matched = self.lexical.coverage(weights, ranked)
         relevance = max(
             (max(signals["dense"][r], signals["sentence"][r]) + COVERAGE_WEIGHT * coverage[r]
              for r in ranked), default=0.0,
         )
-        return Ranking(query, ranked, records, fused, signals,
-                       {row: best_sentence[row][0] for row in ranked}, relevance)
+        highlights = {row: highlight.choose(records[row]["text"], sentences[row], weights)
+                      for row in ranked}
+        return Ranking(query, ranked, records, fused, signals, highlights, relevance, matched)
 
     def _candidates(self, query: Query, qvec: np.ndarray, filters: Filters, top_k: int
                     ) -> tuple[list[int], dict]:
@@ -124,21 +131,6 @@ class Searcher:
             for row, score in history.items():
                 lexical[row] = lexical.get(row, 0.0) + history_weight * score
         return rows, {"dense": dense, "lexical": lexical}
-
-    def _best_sentences(self, records: dict, qvec: np.ndarray
-                        ) -> dict[int, tuple[tuple[int, int], float]]:
-        """Return, per passage row, the span and cosine of its best-matching sentence."""
-        spans = self.index.passages.sentence_spans(list(records))
-        best: dict[int, tuple[tuple[int, int], float]] = {}
-        if not spans:
-            return {row: ((0, len(rec["text"])), 0.0) for row, rec in records.items()}
-        scores = self.index.vectors.sentence_scores_at(qvec, [s[0] for s in spans])
-        for (_, row, start, end), score in zip(spans, scores.tolist()):
-            if row not in best or score > best[row][1]:
-                best[row] = ((start, end), score)
-        for row, rec in records.items():
-            best.setdefault(row, ((0, len(rec["text"])), 0.0))
-        return best
 
 
 def validate(question, history, top_k) -> None:

@@ -18,7 +18,7 @@ STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before
 being below between both but by can could did do does doing done down during each either
 few for from further get got had has have having he her here hers herself him himself his
-how i if in into is it its itself just let me might more most must my myself no nor not
+how i if in into is it its itself just let many me might more most much must my myself no nor not
 now of off on once only or other ought our ours ourselves out over own per same shall she
 should so some such than that the their theirs them themselves then there these they this
 those through to too under until up upon us very was we were what when where which while
@@ -62,23 +62,42 @@ class LexicalSearch:
             return {}
         return dict(self.store.bm25(match_expression(words), len(rows), rows))
 
-    def coverage(self, words: list[str], rows: list[int]) -> dict[int, float]:
-        """Return {row: share of the query's term weight (IDF) that the row contains}.
+    def term_weights(self, words: list[str]) -> dict[str, float]:
+        """Return each word's inverse document frequency (smoothed, always positive)."""
+        total = self.store.count("passages")
+        return {w: math.log((total + 1) / (self.store.match_count(match_expression([w])) + 0.5))
+                for w in words}
+
+    def coverage(self, weights: dict[str, float], rows: list[int]
+                 ) -> tuple[dict[int, float], dict[int, list[str]]]:
+        """Return per row the share of the query's term weight it contains, and which
+        of the terms it contains.
 
         A passage that holds the rare words of a question ("zhuz") likely speaks of its
         subject even when the embedding is unsure; one that lacks them ("France") likely
         does not.
         """
-        if not words or not rows:
-            return dict.fromkeys(rows, 0.0)
-        total = self.store.count("passages")
         found = dict.fromkeys(rows, 0.0)
-        weight_sum = 0.0
-        for word in words:
-            expression = match_expression([word])
-            df = self.store.match_count(expression)
-            weight = math.log((total + 1) / (df + 0.5))  # smoothed IDF, positive
-            weight_sum += weight
-            for row, _ in self.store.bm25(expression, len(rows), rows):
-                found[row] += weight
-        return {row: value / weight_sum for row, value in found.items()}
+        matched: dict[int, list[str]] = {row: [] for row in rows}
+        total = sum(weights.values())
+        if not total or not rows:
+            return found, matched
+        for word, weight in weights.items():
+            for row, _ in self.store.bm25(match_expression([word]), len(rows), rows):
+                found[row] += weight / total
+                matched[row].append(word)
+        return found, matched
+
+
+def stem(word: str) -> str:
+    """Cut a word to a crude stem, enough to match 'injured' with 'injuries'."""
+    return word[:5] if len(word) > 5 else word
+
+
+def term_share(text: str, weights: dict[str, float]) -> float:
+    """Return the share of the weighted query terms that `text` contains (crudely stemmed)."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    present = {stem(t) for t in _TOKEN_RE.findall(normalize(text).casefold())}
+    return sum(w for term, w in weights.items() if stem(term) in present) / total

@@ -48,18 +48,21 @@
            "Open in document")));
   }
 
-  function sourcesSummary(passages) {
-    const bySource = new Map();
-    for (const p of passages) {
-      if (!bySource.has(p.source)) bySource.set(p.source, []);
-      bySource.get(p.source).push(p.rank);
-    }
-    if (bySource.size < 2) return null;
-    const items = [...bySource].map(([source, ranks]) =>
-      el("li", { class: `badge ${sourceClass(source)}` },
-        `${source} `, el("span", { class: "ranks", text: ranks.map((r) => `#${r}`).join(" ") })));
-    return el("div", { class: "sources" },
-      el("p", { class: "sources-label", text: `${bySource.size} sources — compare what they say:` }),
+  // Several reports: what each one says, side by side (its best sentence), then the cards.
+  function sourcesSummary(answer) {
+    if (!answer.sources || answer.sources.length < 2) return null;
+    const byRank = new Map(answer.passages.map((p) => [p.rank, p]));
+    const items = answer.sources.map((s) => {
+      const best = byRank.get(s.ranks[0]);
+      return el("li", { class: `compare-item ${sourceClass(s.source)}` },
+        el("span", { class: `badge ${sourceClass(s.source)}`, text: s.source }),
+        el("span", { class: "compare-date", text: s.date || "undated" }),
+        el("q", { class: "compare-text", text: best ? best.highlight : "" }),
+        el("span", { class: "ranks", text: s.ranks.map((r) => `#${r}`).join(" ") }));
+    });
+    return el("section", { class: "sources", "aria-label": "What each source says" },
+      el("h3", { class: "sources-label",
+                 text: `${answer.sources.length} reports — compare what they say:` }),
       el("ul", { class: "source-list" }, items));
   }
 
@@ -77,7 +80,7 @@
     if (answer.query !== answer.question) {
       box.append(el("p", { class: "query-note", text: `Searched for: ${answer.query}` }));
     }
-    const summary = sourcesSummary(answer.passages);
+    const summary = sourcesSummary(answer);
     if (summary) box.append(summary);
     box.append(el("ol", { class: "cards", "aria-label": "Passages" }, answer.passages.map(card)));
     const sources = new Set(answer.passages.map((p) => p.source)).size;
