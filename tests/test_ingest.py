@@ -160,3 +160,11 @@ def test_passage_ids_are_stable_and_change_with_the_text(corpus):
     changed = [p.id for _, ps in ingest(corpus) for p in ps]
     assert len(set(first) - set(changed)) == 1
     assert first[0].startswith("flood.txt#1-")
+
+
+def test_a_lead_paragraph_is_never_taken_for_the_title_and_lost():
+    doc = clean_document(RawDocument("notes/b.txt", "text", (
+        "Farmers near the river expect a large wheat harvest this year, the ministry said.\n\n"
+        "Prices are expected to fall by a tenth over the summer months, traders said.")))
+    assert doc.title == "b"
+    assert [b.text[:7] for b in doc.blocks] == ["Farmers", "Prices "]

@@ -8,9 +8,10 @@ from qa_service.errors import InvalidInput
 from qa_service.search import Searcher
 from qa_service.search.filters import parse_filters
 from qa_service.search.fusion import ReciprocalRankFusion, WeightedFusion
-from qa_service.search.lexical import match_expression, terms
+from qa_service.search.lexical import match_expression
 from qa_service.search.query import make_query
 from qa_service.store.index import Index
+from qa_service.words import are_variants, terms
 
 
 @pytest.fixture
@@ -157,3 +158,49 @@ def test_filters_also_apply_with_an_approximate_index(settings, encoder):
 def test_bad_filters_are_refused_with_a_reason(filters, message):
     with pytest.raises(InvalidInput, match=message):
         parse_filters(filters)
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("aktobe", "aqtobe", True),
+    ("tokayev", "toqaev", True),
+    ("nazarbayev", "nazarbaev", True),
+    ("Kazakhstan", "kazakstan", True),
+    ("police", "polite", False),  # different words, different keys
+    ("rifles", "rivals", False),  # same key, but three edits apart
+    ("karim", "karin", False),
+    ("aktobe", "aktobe", False),  # the same word is no variant
+    ("astana", "asana", False),
+])
+def test_spelling_variants_of_names(a, b, expected):
+    assert are_variants(a, b) is expected
+
+
+@pytest.fixture
+def variant_searcher(tmp_path, encoder):
+    from qa_service.config import Settings
+    from qa_service.store.build import build_index
+
+    corpus = tmp_path / "variants"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "Report one\n\nThe governor of Aqtobe province opened the new hospital on Monday, "
+        "officials in Aqtobe said.\n\nThe police said the roads were closed for the day.")
+    (corpus / "b.txt").write_text(
+        "Report two\n\nFarmers near Aktobe expect a large wheat harvest this year, the "
+        "ministry said.\n\nA new policy on grain exports was announced by the Policy "
+        "Council of the Policy Institute.")
+    settings = Settings(corpus=corpus, index_dir=tmp_path / "vindex", model="hash:256")
+    build_index(settings, encoder)
+    return Searcher(Index.load(settings.index_dir), encoder, settings)
+
+
+def test_a_name_finds_its_other_spellings(variant_searcher):
+    answer = variant_searcher.ask("Aktobe", top_k=4, explain=True)
+    matched = {p.doc_id: p.explain["matched_terms"] for p in answer.passages
+               if p.explain["matched_terms"]}
+    assert set(matched) == {"a.txt", "b.txt"}  # Aqtobe and Aktobe both match
+    assert variant_searcher.lexical.expand(["aqtobe"])["aqtobe"] == ["aqtobe", "aktobe"]
+
+
+def test_a_common_word_is_not_expanded_to_a_capitalised_neighbour(variant_searcher):
+    assert variant_searcher.lexical.expand(["police"]) == {"police": ["police"]}

@@ -62,7 +62,9 @@ def find_title(lines: list[str]) -> str | None:
             continue
         if furniture.is_photo_credit(line):
             continue
-        if len(words) > 15 and furniture.is_sentence(line):
-            continue  # a lead paragraph, not a headline
+        if (len(words) > 15 and furniture.is_sentence(line)) or (
+            len(words) > 6 and line.rstrip("\"'”’»)").endswith(".")
+        ):
+            continue  # a lead paragraph, not a headline (headlines do not end in a period)
         return line
     return None

@@ -17,7 +17,7 @@ from qa_service.search import highlight
 from qa_service.search.explain import explanation
 from qa_service.search.filters import Filters
 from qa_service.search.fusion import Fusion, get_fusion
-from qa_service.search.lexical import LexicalSearch
+from qa_service.search.lexical import LexicalSearch, Terms, forms
 from qa_service.search.query import Query, make_query
 from qa_service.store.index import Index
 
@@ -94,30 +94,34 @@ class Searcher:
         top_k = self.settings.top_k if top_k is None else top_k
         query = make_query(question, history)
         qvec = query.vector(self.encoder.encode(query.texts))
-        rows, signals = self._candidates(query, qvec, filters or Filters(), top_k)
+        q_terms = self.lexical.expand(query.question_terms())
+        h_terms = self.lexical.expand(query.history_terms())
+        rows, signals = self._candidates(query, qvec, q_terms, h_terms, filters or Filters(),
+                                         top_k)
         records = self.index.passages.passages(rows)
         sentences = highlight.sentence_scores(self.index, records, qvec)
         signals["sentence"] = {row: max(s for _, s in found) for row, found in sentences.items()}
         fused = self.fusion.fuse(signals, rows)
         ranked = sorted(rows, key=lambda r: (-fused[r], r))[:top_k]
-        weights = self.lexical.term_weights(query.question_terms() + query.history_terms())
-        coverage, matched = self.lexical.coverage(weights, ranked)
+        terms = {**h_terms, **q_terms}
+        weights = self.lexical.term_weights(terms)
+        coverage, matched = self.lexical.coverage(weights, terms, ranked)
         relevance = max(
             (max(signals["dense"][r], signals["sentence"][r]) + COVERAGE_WEIGHT * coverage[r]
              for r in ranked), default=0.0,
         )
-        highlights = {row: highlight.choose(records[row]["text"], sentences[row], weights)
-                      for row in ranked}
+        highlights = {row: highlight.choose(records[row]["text"], sentences[row], weights,
+                                            terms) for row in ranked}
         return Ranking(query, ranked, records, fused, signals, highlights, relevance, matched)
 
-    def _candidates(self, query: Query, qvec: np.ndarray, filters: Filters, top_k: int
-                    ) -> tuple[list[int], dict]:
+    def _candidates(self, query: Query, qvec: np.ndarray, q_groups: Terms, h_groups: Terms,
+                    filters: Filters, top_k: int) -> tuple[list[int], dict]:
         """Gather dense and lexical candidates and score every one on both signals."""
         n = max(self.settings.candidates, top_k)
         where = filters.sql() if filters.active else None
         allowed = self.index.passages.rows_where(where) if where else None
         dense = dict(self.index.vectors.search(qvec, n, allowed))
-        q_terms, h_terms = query.question_terms(), query.history_terms()
+        q_terms, h_terms = forms(q_groups), forms(h_groups)
         lexical = self.lexical.search(q_terms, n, where)
         history = self.lexical.search(h_terms, n, where) if h_terms else {}
         # The history's own matches count as much as its most recent question weighs.

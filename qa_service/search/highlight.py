@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa_service.search.lexical import term_share
+from qa_service.search.lexical import Terms, term_share
 
 if TYPE_CHECKING:
     from qa_service.store.index import Index
@@ -33,10 +33,11 @@ def sentence_scores(index: Index, records: dict, qvec: np.ndarray) -> dict[int, 
     return found
 
 
-def choose(text: str, sentences: Sentences, weights: dict[str, float]) -> tuple[int, int]:
+def choose(text: str, sentences: Sentences, weights: dict[str, float], terms: Terms
+           ) -> tuple[int, int]:
     """Return the span of the sentence that best answers."""
     def score(item) -> float:
         (start, end), cosine = item
-        return cosine + TERM_WEIGHT * term_share(text[start:end], weights)
+        return cosine + TERM_WEIGHT * term_share(text[start:end], weights, terms)
 
     return max(sentences, key=score)[0]

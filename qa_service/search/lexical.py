@@ -3,44 +3,33 @@
 from __future__ import annotations
 
 import math
-import re
 
 from qa_service.ingest.normalize import normalize
 from qa_service.store.passages import PassageStore
+from qa_service.words import (
+    TOKEN_RE,
+    VARIANT_MIN_LENGTH,
+    are_variants,
+    fold,
+    stem,
+    variant_key,
+)
 
-# Tokens as FTS5's unicode61 tokenizer sees them: runs of letters and digits.
-_TOKEN_RE = re.compile(r"[^\W_]+")
+# A corpus word is taken for a name, whose other spellings may be searched for, when at
+# least this share of its uses (not opening a sentence) are capitalised.
+NAME_CAPITALIZED = 0.8
 
-# Function words and question words: they match nearly every passage, so an OR query
-# over them costs time and adds noise that BM25's inverse document frequency only
-# partly removes in a small corpus.
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before
-being below between both but by can could did do does doing done down during each either
-few for from further get got had has have having he her here hers herself him himself his
-how i if in into is it its itself just let many me might more most much must my myself no nor not
-now of off on once only or other ought our ours ourselves out over own per same shall she
-should so some such than that the their theirs them themselves then there these they this
-those through to too under until up upon us very was we were what when where which while
-who whom whose why will with would yet you your yours yourself yourselves
-""".split())
-
-
-def terms(text: str) -> list[str]:
-    """Return the distinct content words of `text`, lower-cased, in order."""
-    seen: dict[str, None] = {}
-    for token in _TOKEN_RE.findall(normalize(text).casefold()):
-        if token not in STOPWORDS and (len(token) > 1 or token.isdigit()):
-            seen.setdefault(token, None)
-    if not seen:  # a question made only of stopwords still deserves a lexical search
-        for token in _TOKEN_RE.findall(normalize(text).casefold()):
-            seen.setdefault(token, None)
-    return list(seen)
+Terms = dict[str, list[str]]  # a query word -> its forms: itself and its spelling variants
 
 
 def match_expression(words: list[str]) -> str:
     """Build an FTS5 query that matches any of `words` (each quoted: no operators)."""
     return " OR ".join(f'"{w}"' for w in words)
+
+
+def forms(terms: Terms) -> list[str]:
+    """Every form of every term, once."""
+    return list(dict.fromkeys(f for group in terms.values() for f in group))
 
 
 class LexicalSearch:
@@ -62,13 +51,37 @@ class LexicalSearch:
             return {}
         return dict(self.store.bm25(match_expression(words), len(rows), rows))
 
-    def term_weights(self, words: list[str]) -> dict[str, float]:
-        """Return each word's inverse document frequency (smoothed, always positive)."""
-        total = self.store.count("passages")
-        return {w: math.log((total + 1) / (self.store.match_count(match_expression([w])) + 0.5))
-                for w in words}
+    def expand(self, words: list[str]) -> Terms:
+        """Map each word to its forms: itself and the corpus's other spellings of it.
 
-    def coverage(self, weights: dict[str, float], rows: list[int]
+        Transliterated names come in several spellings (Aktobe/Aqtobe, Tokayev/Toqaev);
+        a question in one should find reports in another. Names only: a word the corpus
+        mostly writes in lower case ("police") is not expanded, and only words it mostly
+        capitalises are offered, within a few edits and with the same phonetic key.
+        """
+        terms: Terms = {w: [w] for w in words}
+        keys = {w: variant_key(w) for w in words
+                if len(w) >= VARIANT_MIN_LENGTH and w.isalpha()}
+        if not keys or not self.store.has_vocabulary:
+            return terms
+        vocabulary = self.store.vocabulary(sorted(set(keys.values())))
+        names = [v for v, share in vocabulary.items() if (share or 0) >= NAME_CAPITALIZED]
+        for word in keys:
+            own = vocabulary.get(fold(word))
+            if own is not None and own < NAME_CAPITALIZED:
+                continue  # the corpus uses this word as a common word
+            terms[word] += [v for v in names if are_variants(word, v)]
+        return terms
+
+    def term_weights(self, terms: Terms) -> dict[str, float]:
+        """Return each term's inverse document frequency (smoothed, always positive)."""
+        total = self.store.count("passages")
+        return {
+            word: math.log((total + 1) / (self.store.match_count(match_expression(group)) + 0.5))
+            for word, group in terms.items()
+        }
+
+    def coverage(self, weights: dict[str, float], terms: Terms, rows: list[int]
                  ) -> tuple[dict[int, float], dict[int, list[str]]]:
         """Return per row the share of the query's term weight it contains, and which
         of the terms it contains.
@@ -83,21 +96,17 @@ class LexicalSearch:
         if not total or not rows:
             return found, matched
         for word, weight in weights.items():
-            for row, _ in self.store.bm25(match_expression([word]), len(rows), rows):
+            for row, _ in self.store.bm25(match_expression(terms[word]), len(rows), rows):
                 found[row] += weight / total
                 matched[row].append(word)
         return found, matched
 
 
-def stem(word: str) -> str:
-    """Cut a word to a crude stem, enough to match 'injured' with 'injuries'."""
-    return word[:5] if len(word) > 5 else word
-
-
-def term_share(text: str, weights: dict[str, float]) -> float:
+def term_share(text: str, weights: dict[str, float], terms: Terms) -> float:
     """Return the share of the weighted query terms that `text` contains (crudely stemmed)."""
     total = sum(weights.values())
     if not total:
         return 0.0
-    present = {stem(t) for t in _TOKEN_RE.findall(normalize(text).casefold())}
-    return sum(w for term, w in weights.items() if stem(term) in present) / total
+    present = {stem(fold(t)) for t in TOKEN_RE.findall(normalize(text))}
+    return sum(w for term, w in weights.items()
+               if any(stem(f) in present for f in terms[term])) / total

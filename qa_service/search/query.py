@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa_service import words
 from qa_service.ingest.normalize import normalize
-from qa_service.search import lexical
 
 # Weight of earlier questions, most recent first: a follow-up borrows the topic of the
 # questions before it, and older turns fade out. The question itself weighs 1, so a
@@ -63,11 +63,11 @@ class Query:
         return [self.question, *self.history]
 
     def question_terms(self) -> list[str]:
-        return lexical.terms(self.question)
+        return words.terms(self.question)
 
     def history_terms(self) -> list[str]:
         own = set(self.question_terms())
-        return [t for t in lexical.terms(" ".join(self.history)) if t not in own]
+        return [t for t in words.terms(" ".join(self.history)) if t not in own]
 
     def vector(self, encoded: np.ndarray) -> np.ndarray:
         """Combine the encoded question and history into one unit query vector."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from qa_service.errors import IndexCorrupt
 from qa_service.ingest import Document, Passage
+from qa_service.words import name_tokens, variant_key
 
 FILE = "passages.sqlite"
 # Porter stemming over unicode61 with diacritics removed (Aqtöbe matches Aqtobe).
@@ -32,6 +33,9 @@ CREATE TABLE sentences (
 );
 CREATE INDEX sentences_passage ON sentences (passage);
 CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='', tokenize='{TOKENIZER}');
+CREATE TABLE vocab (
+    term TEXT PRIMARY KEY, key TEXT NOT NULL, df INTEGER NOT NULL, capitalized REAL
+) WITHOUT ROWID;
 """
 
 
@@ -44,6 +48,8 @@ class PassageWriter:
         self.passages = 0
         self.sentences = 0
         self.documents = 0
+        # term -> [passages holding it, capitalised uses, uses not opening a sentence]
+        self.vocab: dict[str, list[int]] = {}
 
     def add(self, doc: Document, passages: list[Passage]) -> None:
         self.db.execute(
@@ -68,8 +74,26 @@ class PassageWriter:
             )
             self.passages += 1
             self.sentences += len(p.sentences)
+            self._count_words(p.text)
+
+    def _count_words(self, text: str) -> None:
+        seen = set()
+        for term, capitalized in name_tokens(text):
+            counts = self.vocab.setdefault(term, [0, 0, 0])
+            if term not in seen:
+                counts[0] += 1
+                seen.add(term)
+            if capitalized is not None:
+                counts[1] += capitalized
+                counts[2] += 1
 
     def close(self) -> None:
+        self.db.executemany(
+            "INSERT INTO vocab VALUES (?,?,?,?)",
+            ((term, variant_key(term), df, caps / uses if uses else None)
+             for term, (df, caps, uses) in self.vocab.items()),
+        )
+        self.db.execute("CREATE INDEX vocab_key ON vocab (key)")
         self.db.execute("INSERT INTO passages_fts (passages_fts) VALUES ('optimize')")
         self.db.commit()
         self.db.close()
@@ -82,6 +106,9 @@ class PassageStore:
         self.path = Path(path)
         self._local = threading.local()
         self.count("passages")  # fail now, naming the file, if it is not a database
+        # Indexes of older versions have no vocabulary: they search without variants.
+        self.has_vocabulary = bool(self._query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vocab'"))
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -148,6 +175,15 @@ class PassageStore:
             f"SELECT p.rowid FROM passages p JOIN documents d USING (doc_id) WHERE {where[0]}",
             where[1],
         )]
+
+    def vocabulary(self, keys: list[str]) -> dict[str, float | None]:
+        """Return the corpus words with these variant keys and the share of their uses
+        (not opening a sentence) that are capitalised."""
+        if not keys:
+            return {}
+        return {r[0]: r[1] for r in self._query(
+            f"SELECT term, capitalized FROM vocab WHERE key IN ({','.join('?' * len(keys))})",
+            keys)}
 
     def match_count(self, match: str) -> int:
         """Return how many passages an FTS5 MATCH expression matches."""
