@@ -347,6 +347,9 @@ def render(answer) -> str:
                                        subsequent_indent="   "))
         lines.append(f"   [{printable(p.doc_id)} ¶{p.paragraph}]" + (
             f" {printable(p.url)}" if p.url else ""))
+        if p.also_in:
+            lines.append("   also in: " + "; ".join(
+                f"{printable(c['source'])} ¶{c['paragraph']}" for c in p.also_in))
         if p.explain:
             e = p.explain
             lexical = f"#{e['lexical_rank']}" if e["lexical_rank"] else "no match"

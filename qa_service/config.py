@@ -35,6 +35,9 @@ class Settings:
     weight_dense: float = 0.3
     weight_lexical: float = 0.4
     weight_sentence: float = 0.3
+    # Maximal marginal relevance: 1 keeps the fused order; lower values trade score for
+    # passages unlike those above them.
+    mmr_weight: float = 1.0
 
     # HTTP: origins allowed to call the API from a browser (comma-separated; empty: none),
     # and the largest request body accepted.

@@ -117,6 +117,16 @@ SCHEMAS = {
             "paragraph": {"type": "integer", "minimum": 1},
             "url": {"type": ["string", "null"]},
             "explain": _ref("Explanation"),
+            "also_in": {"type": "array", "description": "Near-copies of this passage in "
+                        "other places (the same wire text in several reports), folded "
+                        "into this result.", "items": {
+                            "type": "object",
+                            "required": ["id", "doc_id", "source", "date", "paragraph"],
+                            "properties": {
+                                "id": {"type": "string"}, "doc_id": {"type": "string"},
+                                "source": {"type": "string"}, "date": _NULLABLE_DATE,
+                                "paragraph": {"type": "integer", "minimum": 1},
+                            }}},
         },
     },
     "Health": {

@@ -21,6 +21,8 @@ class PassageResult:
     paragraph: int  # 1-based in the cleaned document
     url: str | None
     explain: dict | None = None  # how it ranked, when the request asks (never null in JSON)
+    # Near-copies of this passage elsewhere (the same wire text in other reports).
+    also_in: list[dict] | None = None
 
 
 @dataclass
@@ -51,8 +53,9 @@ class Answer:
         if body["sources"] is None:
             del body["sources"]
         for passage in body["passages"]:
-            if passage["explain"] is None:
-                del passage["explain"]
+            for optional in ("explain", "also_in"):
+                if passage[optional] is None:
+                    del passage[optional]
         return body
 
 

@@ -204,3 +204,28 @@ def test_a_name_finds_its_other_spellings(variant_searcher):
 
 def test_a_common_word_is_not_expanded_to_a_capitalised_neighbour(variant_searcher):
     assert variant_searcher.lexical.expand(["police"]) == {"police": ["police"]}
+
+
+def test_near_duplicate_passages_are_folded_into_one_result(tmp_path, encoder):
+    from qa_service.config import Settings
+    from qa_service.store.build import build_index
+
+    wire = ("Police in Northport arrested three men after a robbery at the central bank "
+            "branch on Friday, the interior ministry said in a statement.")
+    corpus = tmp_path / "wire"
+    corpus.mkdir()
+    (corpus / "one.txt").write_text(
+        f"First paper headline here\n\n{wire}\n\n"
+        "The harbour ferry timetable changes in the spring, the port authority said today.")
+    (corpus / "two.txt").write_text(
+        f"Second paper headline here\n\n{wire} Reuters\n\n"
+        "Apple growers in the valley expect a large harvest this autumn, their union said.")
+    settings = Settings(corpus=corpus, index_dir=tmp_path / "windex", model="hash:256")
+    build_index(settings, encoder)
+    answer = Searcher(Index.load(settings.index_dir), encoder, settings).ask(
+        "robbery at the bank in Northport", top_k=3)
+    top = answer.passages[0]
+    assert top.also_in and len(top.also_in) == 1
+    other = top.also_in[0]
+    assert {top.doc_id, other["doc_id"]} == {"one.txt", "two.txt"}
+    assert all("robbery" not in p.text for p in answer.passages[1:])  # shown once

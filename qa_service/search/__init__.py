@@ -13,7 +13,7 @@ from qa_service.config import Settings
 from qa_service.embed import Encoder
 from qa_service.errors import InvalidInput
 from qa_service.response import Answer, PassageResult, sources_of
-from qa_service.search import highlight
+from qa_service.search import diversity, highlight
 from qa_service.search.explain import explanation
 from qa_service.search.filters import Filters
 from qa_service.search.fusion import Fusion, get_fusion
@@ -44,6 +44,7 @@ class Ranking:
     highlights: dict[int, tuple[int, int]]  # row -> best sentence span in the text
     relevance: float  # compared with the answer threshold
     matched: dict[int, list[str]]  # row -> the query terms it contains
+    duplicates: dict[int, list[int]]  # row -> near-copies folded into it
 
 
 class Searcher:
@@ -75,6 +76,8 @@ class Searcher:
                 title=rec["title"], source=rec["source"], date=rec["date"],
                 paragraph=rec["paragraph"], url=rec["url"],
                 explain=explanation(ranking, row) if explain else None,
+                also_in=[_copy(ranking.records[d]) for d in ranking.duplicates[row]]
+                if row in ranking.duplicates else None,
             ))
         return Answer(
             question=question.strip(),
@@ -102,7 +105,7 @@ class Searcher:
         sentences = highlight.sentence_scores(self.index, records, qvec)
         signals["sentence"] = {row: max(s for _, s in found) for row, found in sentences.items()}
         fused = self.fusion.fuse(signals, rows)
-        ranked = sorted(rows, key=lambda r: (-fused[r], r))[:top_k]
+        ranked, duplicates = self._diversify(rows, fused, records, top_k)
         terms = {**h_terms, **q_terms}
         weights = self.lexical.term_weights(terms)
         coverage, matched = self.lexical.coverage(weights, terms, ranked)
@@ -112,7 +115,22 @@ class Searcher:
         )
         highlights = {row: highlight.choose(records[row]["text"], sentences[row], weights,
                                             terms) for row in ranked}
-        return Ranking(query, ranked, records, fused, signals, highlights, relevance, matched)
+        return Ranking(query, ranked, records, fused, signals, highlights, relevance, matched,
+                       duplicates)
+
+    def _diversify(self, rows: list[int], fused: dict[int, float], records: dict,
+                   top_k: int) -> tuple[list[int], dict[int, list[int]]]:
+        """Order by fused score, fold near-duplicates into their best copy, then apply MMR."""
+        ordered = sorted(rows, key=lambda r: (-fused[r], r))
+        pool = ordered[: max(3 * top_k, 30)]
+        duplicates = diversity.collapse_duplicates(pool, {r: records[r]["text"] for r in pool})
+        folded = {d for rows_ in duplicates.values() for d in rows_}
+        pool = [r for r in pool if r not in folded]
+        if self.settings.mmr_weight < 1.0:
+            pool = diversity.mmr(pool, fused, self.index.vectors.vectors(pool), top_k,
+                                 self.settings.mmr_weight)
+        ranked = pool[:top_k]
+        return ranked, {r: duplicates[r] for r in ranked if r in duplicates}
 
     def _candidates(self, query: Query, qvec: np.ndarray, q_groups: Terms, h_groups: Terms,
                     filters: Filters, top_k: int) -> tuple[list[int], dict]:
@@ -135,6 +153,12 @@ class Searcher:
             for row, score in history.items():
                 lexical[row] = lexical.get(row, 0.0) + history_weight * score
         return rows, {"dense": dense, "lexical": lexical}
+
+
+def _copy(rec) -> dict:
+    """Where a folded near-duplicate stands."""
+    return {"id": rec["id"], "doc_id": rec["doc_id"], "source": rec["source"],
+            "date": rec["date"], "paragraph": rec["paragraph"]}
 
 
 def validate(question, history, top_k) -> None:

@@ -41,6 +41,12 @@
       el("h3", { class: "card-title" },
         el("a", { href, target: "_blank", rel: "noopener", text: p.title })),
       el("blockquote", { class: "passage", cite: href }, highlighted(p.text, p.highlight)),
+      p.also_in && p.also_in.length
+        ? el("p", { class: "also-in" }, "Also in: ", p.also_in.map((c, i) => [
+          i ? "; " : "",
+          el("a", { href: documentHref(c.doc_id, c.paragraph), target: "_blank", rel: "noopener",
+                    text: `${c.source}, paragraph ${c.paragraph}` })]))
+        : null,
       el("p", { class: "card-foot" },
         el("span", { text: `#${p.rank} · score ${p.score.toFixed(3)}` }),
         el("a", { href, target: "_blank", rel: "noopener",

@@ -80,12 +80,17 @@ class VectorStore:
                                         params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
+    def vectors(self, rows: list[int]) -> np.ndarray:
+        """Return the stored unit vectors of the given passage rows, in order."""
+        if not rows:
+            return np.zeros((0, self.index.d), dtype=np.float32)
+        return np.vstack([self.index.reconstruct(int(r)) for r in rows])
+
     def scores(self, query: np.ndarray, rows: list[int]) -> dict[int, float]:
         """Return the exact cosine of `query` with the given passage rows."""
         if not rows:
             return {}
-        vectors = np.vstack([self.index.reconstruct(int(r)) for r in rows])
-        return dict(zip(rows, (vectors @ query).tolist()))
+        return dict(zip(rows, (self.vectors(rows) @ query).tolist()))
 
     def sentence_scores_at(self, query: np.ndarray, rows: list[int]) -> np.ndarray:
         """Return the cosine of `query` with the given sentence rows."""
