@@ -24,6 +24,9 @@ class Settings:
     # fragments shorter than min_chars are merged with a neighbour.
     max_tokens: int = 256
     min_chars: int = 60
+    # Embed each passage after its document's title, so that a passage that never names
+    # its subject ("It was founded in 1852") is still found by it.
+    embed_title: bool = False
     # Above this many passages the vector index is approximate (HNSW) instead of exact.
     exact_limit: int = 100_000
     # Minimum relevance for `answerable`; see docs/architecture.md for its calibration.

@@ -26,7 +26,8 @@ def test_build_then_load(built):
     assert m.counts["passages"] == index.vectors.count == 8
     assert m.model == {"name": "hash:256", "dimension": 256, "max_tokens": 256}
     assert m.vectors["type"] == "flat" and m.vectors["metric"] == "inner_product"
-    assert m.chunking == {"max_tokens": 256, "min_chars": 60, "ingest_version": INGEST_VERSION}
+    assert m.chunking == {"max_tokens": 256, "min_chars": 60, "embed_title": False,
+                          "ingest_version": INGEST_VERSION}
     assert len(m.corpus["fingerprint"]) == 64
     assert {"faiss", "numpy", "python", "qa-service"} <= set(m.versions)
     assert m.built_at and m.build_seconds >= 0

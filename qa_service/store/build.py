@@ -108,7 +108,7 @@ def _write_vectors(work: Path, encoder: Encoder, settings: Settings, expected: i
 
     store = PassageStore(work / "passages.sqlite")
     index, info = vectors.new_index(encoder.dimension, expected, settings.exact_limit)
-    texts, sentence_texts = store.texts()
+    texts, sentence_texts = store.texts(with_title=settings.embed_title)
     embedded = _encode(encoder, texts, settings.batch_size, progress, "passages")
     if not index.is_trained:
         index.train(embedded)

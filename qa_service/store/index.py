@@ -68,7 +68,7 @@ class Index:
 def chunking_of(settings: Settings) -> dict:
     """Return what decides how a corpus is cut into passages, as the manifest records it."""
     return {"max_tokens": settings.max_tokens, "min_chars": settings.min_chars,
-            "ingest_version": INGEST_VERSION}
+            "embed_title": settings.embed_title, "ingest_version": INGEST_VERSION}
 
 
 def stale_reason(manifest: Manifest, settings: Settings, corpus: Path | None = None

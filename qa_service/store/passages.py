@@ -132,13 +132,18 @@ class PassageStore:
             conn.close()
             self._local.conn = None
 
-    def texts(self) -> tuple[list[str], list[str]]:
-        """Return every passage text and every sentence text, in row order."""
-        passages = [r[0] for r in self._query("SELECT text FROM passages ORDER BY rowid")]
+    def texts(self, with_title: bool = False) -> tuple[list[str], list[str]]:
+        """Return every passage text (after its document's title, if asked) and every
+        sentence text, in row order."""
+        rows = self._query("SELECT p.text, d.title FROM passages p JOIN documents d "
+                           "USING (doc_id) ORDER BY p.rowid")
+        passages = [r[0] for r in rows]
         sentences = [
             passages[r[0]][r[1] : r[2]]
             for r in self._query("SELECT passage, start, end FROM sentences ORDER BY rowid")
         ]
+        if with_title:
+            passages = [f"{r[1]}. {r[0]}" if r[1] else r[0] for r in rows]
         return passages, sentences
 
     def count(self, table: str) -> int:
