@@ -149,9 +149,6 @@ class PassageStore:
     def count(self, table: str) -> int:
         return self._query(f"SELECT count(*) FROM {table}")[0][0]
 
-    def integrity_ok(self) -> bool:
-        return self._query("PRAGMA quick_check")[0][0] == "ok"
-
     def bm25(self, match: str, limit: int, rows: list[int] | None = None,
              where: tuple[str, list] | None = None) -> list[tuple[int, float]]:
         """Return (rowid, score) for an FTS5 MATCH expression, best first; higher is better.
