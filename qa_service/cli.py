@@ -67,20 +67,24 @@ def cli(verbose: int) -> None:
 @_domain_errors
 def build(corpus, index_dir, model, device, if_stale) -> None:
     """Build the index of a corpus (atomically: the old index stays until the new is whole)."""
-    from qa_service.store import index as index_mod
-
     settings = _settings(corpus=corpus, index_dir=index_dir, model=model, device=device)
-    if if_stale:
+    _build(settings, only_if_stale=if_stale)
+
+
+def _build(settings: Settings, only_if_stale: bool) -> None:
+    """Build the index of `settings.corpus`, or, if asked, only when it is out of date."""
+    from qa_service.embed import get_encoder
+    from qa_service.store import index as index_mod
+    from qa_service.store.build import build_index
+
+    if only_if_stale:
         reason = index_mod.check(settings.index_dir, settings, settings.corpus)
         if reason is None:
             click.echo(f"Index in {settings.index_dir} is up to date.", err=True)
             return
-        click.echo(f"Building the index: {reason}", err=True)
-    from qa_service.embed import get_encoder
-    from qa_service.store.build import build_index
-
-    encoder = get_encoder(settings.model, settings.device)
-    report = build_index(settings, encoder, progress=sys.stderr.isatty())
+        click.echo(f"Building the index in {settings.index_dir}: {reason}", err=True)
+    report = build_index(settings, get_encoder(settings.model, settings.device),
+                         progress=sys.stderr.isatty())
     click.echo(
         f"Indexed {report.documents} documents, {report.passages} passages "
         f"({report.sentences} sentences) in {report.seconds:.1f} s "
@@ -254,7 +258,7 @@ def evaluate(questions, beir_dir, split, sample, index_dir, as_json, verbose) ->
         collection = load_collection(beir_dir, split)
         root = index_dir or Path(settings.index_dir) / "eval" / Path(beir_dir).resolve().name
         settings = settings.with_(index_dir=root, corpus=collection.corpus)
-        _ensure_index(settings)
+        _build(settings, only_if_stale=True)
         ids = sample_ids(collection, sample)
         report["collection"] = f"{beir_dir} ({collection.split}, {len(ids)} queries)"
     else:
@@ -290,22 +294,6 @@ def evaluate(questions, beir_dir, split, sample, index_dir, as_json, verbose) ->
         for outcome in missed:
             for line in describe_miss(outcome).splitlines():
                 click.echo(printable(line))
-
-
-def _ensure_index(settings: Settings) -> None:
-    """Build the index for `settings.corpus` unless an up-to-date one exists."""
-    from qa_service.embed import get_encoder
-    from qa_service.store import index as index_mod
-    from qa_service.store.build import build_index
-
-    reason = index_mod.check(settings.index_dir, settings, settings.corpus)
-    if reason is None:
-        return
-    click.echo(f"Building the index in {settings.index_dir}: {reason}", err=True)
-    report = build_index(settings, get_encoder(settings.model, settings.device),
-                         progress=sys.stderr.isatty())
-    click.echo(f"Indexed {report.documents} documents, {report.passages} passages in "
-               f"{report.seconds:.1f} s", err=True)
 
 
 def render_report(report: dict) -> str:

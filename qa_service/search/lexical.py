@@ -75,7 +75,7 @@ class LexicalSearch:
 
     def term_weights(self, terms: Terms) -> dict[str, float]:
         """Return each term's inverse document frequency (smoothed, always positive)."""
-        total = self.store.count("passages")
+        total = self.store.passage_count
         return {
             word: math.log((total + 1) / (self.store.match_count(match_expression(group)) + 0.5))
             for word, group in terms.items()

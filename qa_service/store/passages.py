@@ -105,7 +105,9 @@ class PassageStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
-        self.count("passages")  # fail now, naming the file, if it is not a database
+        # Read once (the file is read-only); counting now also fails early, naming the
+        # file, if it is not a database.
+        self.passage_count = self.count("passages")
         # Indexes of older versions have no vocabulary: they search without variants.
         self.has_vocabulary = bool(self._query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vocab'"))
