@@ -9,6 +9,8 @@ from pathlib import Path
 from qa_service.errors import InvalidInput
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# How an embedding model can run; see Settings.backend.
+BACKENDS = ("onnx", "int8", "torch")
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,18 @@ class Settings:
     index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
     device: str = "cpu"
+    # How the model runs: "onnx" (the model exported once to ONNX and run by onnxruntime:
+    # the same vectors as torch, a fraction of its per-call overhead and memory), "int8"
+    # (that export with 8-bit weights: builds twice as fast, vectors within 0.99 cosine)
+    # or "torch" (sentence-transformers itself; the only one for a GPU device).
+    backend: str = "onnx"
+    # Threads for one encoding call; 0: one per request when serving (requests run side
+    # by side), every core when building.
+    encode_threads: int = 0
+    # Where exported ONNX models are kept between runs (made from the local weights).
+    model_cache: Path = Path("~/.cache/qa-service")
+    # Question vectors remembered by the server: a repeated question skips the model.
+    query_cache: int = 1024
     top_k: int = 5
     # Chunking: passages longer than the model window are split at sentences;
     # fragments shorter than min_chars are merged with a neighbour.

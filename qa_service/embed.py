@@ -6,11 +6,14 @@ import hashlib
 import logging
 import os
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from qa_service.config import BACKENDS, Settings
 from qa_service.errors import ModelError
 
 # Nothing may be downloaded at run time: the default model ships in a Python package.
@@ -37,17 +40,58 @@ class Encoder(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
-def get_encoder(name: str, device: str = "cpu") -> Encoder:
-    """Return the encoder called `name`: `hash:DIM` or a sentence-transformers model."""
+def encoder_for(settings: Settings, model: str | None = None, serving: bool = False
+                ) -> Encoder:
+    """Return the encoder that `settings` ask for, set up to serve questions or to build."""
+    # Serving: one thread per call, since requests run side by side on the cores.
+    threads = settings.encode_threads or (1 if serving else 0)
+    encoder = get_encoder(model or settings.model, settings.device, settings.backend, threads,
+                          settings.model_cache)
+    if serving and settings.query_cache > 0:
+        return CachedEncoder(encoder, settings.query_cache)
+    return encoder
+
+
+def get_encoder(name: str, device: str = "cpu", backend: str = "onnx", threads: int = 0,
+                cache_dir: Path | str = "~/.cache/qa-service") -> Encoder:
+    """Return the encoder called `name` (`hash:DIM` or a model), run by `backend`.
+
+    A device other than the CPU always runs on torch: onnxruntime here is the CPU build.
+    `threads` is the threads of one call (0: the library's default, every core).
+    """
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}: expected one of {', '.join(BACKENDS)}")
     if name.startswith("hash:"):
         try:
             return HashEncoder(int(name.split(":", 1)[1]))
         except ValueError:
             raise ModelError(f"bad hash encoder name {name!r}: expected hash:DIM") from None
-    return SentenceTransformerEncoder(name, device)
+    if device != "cpu":
+        _check_device(device)
+        backend = "torch"
+    if backend == "torch":
+        return SentenceTransformerEncoder(name, device, threads)
+    from qa_service.embed_onnx import OnnxEncoder
+
+    return OnnxEncoder(name, resolve_model_path(name, local_only=True), Path(cache_dir),
+                       quantized=backend == "int8", threads=threads)
 
 
-def resolve_model_path(name: str) -> str:
+def _check_device(device: str) -> None:
+    """Fail with a clear message when the torch device asked for cannot be used here."""
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise ModelError(f"unknown device {device!r}: expected cpu, cuda or cuda:N") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ModelError(f"device {device!r} asked for, but CUDA is not available here "
+                         f"(torch {torch.__version__}, {torch.cuda.device_count()} GPUs "
+                         "visible): use --device cpu")
+
+
+def resolve_model_path(name: str, local_only: bool = False) -> str:
     """Map a model name to a local path: the packaged default, a folder, or the name."""
     if name.lower() in _PACKAGED:
         try:
@@ -60,20 +104,31 @@ def resolve_model_path(name: str) -> str:
     path = Path(name).expanduser()
     if path.exists():
         return str(path.resolve())
+    if local_only:
+        try:
+            from huggingface_hub import snapshot_download
+
+            return snapshot_download(name, local_files_only=True)
+        except Exception:
+            raise ModelError(f"cannot find model {name!r}: neither a folder nor in the local "
+                             "Hugging Face cache") from None
     return name  # a name in the local Hugging Face cache
 
 
 class SentenceTransformerEncoder:
     """A sentence-transformers model, loaded from local files only."""
 
-    def __init__(self, name: str, device: str = "cpu"):
+    def __init__(self, name: str, device: str = "cpu", threads: int = 0):
         self.name = name
         path = resolve_model_path(name)
         try:
+            import torch
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # a bar per load would clutter every command
+            if threads:
+                torch.set_num_threads(threads)  # process-wide: torch has no per-call setting
 
             self.model = SentenceTransformer(path, device=device, local_files_only=True)
         except Exception as exc:  # any loading failure is reported the same way
@@ -122,3 +177,39 @@ class HashEncoder:
 
     def count_tokens(self, text: str) -> int:
         return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+class CachedEncoder:
+    """An encoder that remembers the vectors of the last `size` texts it encoded."""
+
+    def __init__(self, encoder: Encoder, size: int):
+        self.encoder = encoder
+        self.name = encoder.name
+        self.dimension = encoder.dimension
+        self.max_tokens = encoder.max_tokens
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
+        texts = list(texts)
+        with self._lock:
+            found = {t: self._vectors.get(t) for t in texts}
+            for t, v in found.items():
+                if v is not None:
+                    self._vectors.move_to_end(t)
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            new = self.encoder.encode(missing, batch_size, progress)
+            with self._lock:
+                for t, v in zip(missing, new, strict=True):
+                    found[t] = v
+                    self._vectors[t] = v
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([found[t] for t in texts])
+
+    def count_tokens(self, text: str) -> int:
+        return self.encoder.count_tokens(text)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from qa_service.config import Settings
-from qa_service.embed import Encoder, get_encoder
+from qa_service.embed import Encoder, encoder_for
 from qa_service.errors import InvalidInput, NotFound
 from qa_service.response import Answer
 from qa_service.search import Searcher
@@ -31,7 +31,7 @@ class Service:
     def load(cls, settings: Settings) -> Service:
         """Open the index under `settings.index_dir` and load its model (once)."""
         index = Index.load(settings.index_dir)
-        encoder = get_encoder(index.model, settings.device)
+        encoder = encoder_for(settings, index.model, serving=True)
         return cls(settings, index, encoder, Searcher(index, encoder, settings))
 
     def stale(self) -> str | None:

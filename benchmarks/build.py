@@ -1,0 +1,87 @@
+"""Time index builds: passages per second and peak memory, per encoder backend.
+
+Usage:
+    python benchmarks/build.py [--corpus corpus] [--beir ../shared/eval/squad-train-sample]
+                               [--backends torch onnx int8]
+
+Each build runs as `qa-service build` in a fresh process into a scratch folder.
+Passages per second counts the build itself (reading, chunking, storing, embedding the
+passages and their sentences, writing the vectors), as the build's summary line reports
+it; the process's wall time (with imports and model loading) and its peak resident
+memory come beside it. The BEIR folder is skipped when absent (a fresh clone has none).
+ONNX exports are made before timing (they are cached on disk once per machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+SUMMARY = re.compile(r"Indexed (\d+) documents, (\d+) passages \((\d+) sentences\) in "
+                     r"([\d.]+) s")
+
+
+def build(corpus: Path, backend: str, index_dir: Path) -> dict:
+    """Run one build in a child process; return its counts, times and peak memory."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa_service", "build", "--corpus", str(corpus),
+         "--index-dir", str(index_dir), "--backend", backend],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    found = SUMMARY.search(output)
+    if proc.returncode or not found:
+        raise SystemExit(f"build failed ({proc.returncode}):\n{output}")
+    docs, passages, sentences, seconds = found.groups()
+    return {"backend": backend, "documents": int(docs), "passages": int(passages),
+            "sentences": int(sentences), "build_s": float(seconds),
+            "passages_per_s": round(int(passages) / float(seconds), 1),
+            "process_s": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+
+
+def warm(backend: str) -> None:
+    """Make the backend's cached ONNX file now, so that no timed build includes it."""
+    if backend != "torch":
+        subprocess.run([sys.executable, "-c", "from qa_service.embed import get_encoder; "
+                        f"get_encoder('all-MiniLM-L6-v2', backend={backend!r})"], check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=Path("corpus"))
+    parser.add_argument("--beir", type=Path, default=Path("../shared/eval/squad-train-sample"),
+                        help="a BEIR folder whose corpus.jsonl is built too (if present)")
+    parser.add_argument("--backends", nargs="+", default=["torch", "onnx", "int8"])
+    args = parser.parse_args()
+    corpora = [args.corpus]
+    if (args.beir / "corpus.jsonl").is_file():
+        corpora.append(args.beir / "corpus.jsonl")
+    else:
+        print(f"skipping {args.beir}: no corpus.jsonl there", file=sys.stderr)
+    for backend in args.backends:
+        warm(backend)
+    print(f"cpus {os.cpu_count()}; passages/s = passages / build seconds (with sentences)")
+    with tempfile.TemporaryDirectory(prefix="qa-build-bench-") as scratch:
+        for corpus in corpora:
+            for backend in args.backends:
+                r = build(corpus, backend, Path(scratch) / f"{corpus.stem}-{backend}")
+                print(f"{str(corpus):45s} {backend:6s} {r['passages']:6d} passages "
+                      f"{r['sentences']:6d} sentences  build {r['build_s']:7.1f} s  "
+                      f"{r['passages_per_s']:6.1f} passages/s  process {r['process_s']:6.1f} s"
+                      f"  peak RSS {r['peak_rss_mb']} MB", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
