@@ -9,7 +9,9 @@ Passages per second counts the build itself (reading, chunking, storing, embeddi
 passages and their sentences, writing the vectors), as the build's summary line reports
 it; the process's wall time (with imports and model loading) and its peak resident
 memory come beside it. The BEIR folder is skipped when absent (a fresh clone has none).
-ONNX exports are made before timing (they are cached on disk once per machine).
+ONNX exports are made before timing (they are cached on disk once per machine). First,
+the encoder alone is timed on the BEIR corpus's first paragraphs (SQuAD-length), in this
+process.
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ def build(corpus: Path, backend: str, index_dir: Path) -> dict:
             "process_s": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
 
 
+def encode_rate(corpus_jsonl: Path, backend: str, count: int) -> float:
+    """Passages per second of the encoder alone on the first `count` paragraphs."""
+    import json
+
+    from qa_service.embed import get_encoder
+
+    with open(corpus_jsonl, encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for _, line in zip(range(count), fh, strict=False)]
+    encoder = get_encoder("all-MiniLM-L6-v2", backend=backend)
+    encoder.encode(texts[:8])
+    started = time.perf_counter()
+    encoder.encode(texts, batch_size=64)
+    return round(len(texts) / (time.perf_counter() - started), 1)
+
+
 def warm(backend: str) -> None:
     """Make the backend's cached ONNX file now, so that no timed build includes it."""
     if backend != "torch":
@@ -63,6 +80,8 @@ def main() -> int:
     parser.add_argument("--beir", type=Path, default=Path("../shared/eval/squad-train-sample"),
                         help="a BEIR folder whose corpus.jsonl is built too (if present)")
     parser.add_argument("--backends", nargs="+", default=["torch", "onnx", "int8"])
+    parser.add_argument("--encode-sample", type=int, default=256,
+                        help="paragraphs of the BEIR corpus to time the encoder alone on")
     args = parser.parse_args()
     corpora = [args.corpus]
     if (args.beir / "corpus.jsonl").is_file():
@@ -72,6 +91,11 @@ def main() -> int:
     for backend in args.backends:
         warm(backend)
     print(f"cpus {os.cpu_count()}; passages/s = passages / build seconds (with sentences)")
+    if len(corpora) > 1 and args.encode_sample:
+        for backend in args.backends:
+            rate = encode_rate(corpora[1], backend, args.encode_sample)
+            print(f"encoder alone, {args.encode_sample} paragraphs of {corpora[1]}, batch 64: "
+                  f"{backend:6s} {rate} passages/s", flush=True)
     with tempfile.TemporaryDirectory(prefix="qa-build-bench-") as scratch:
         for corpus in corpora:
             for backend in args.backends:

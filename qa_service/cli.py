@@ -219,9 +219,12 @@ def serve(host, port, index_dir, workers, threads) -> None:
     from qa_service.store.index import Index
 
     settings = _settings(index_dir=index_dir)
+    from qa_service.embed import prepare
+
     index = Index.load(settings.index_dir)  # a clear error now, not a worker failing to boot
     reason = index.staleness(settings)
     index.close()
+    prepare(settings, index.model)
     if reason:
         click.echo(f"warning: the index is stale ({reason}); run `qa-service build` "
                    "to update it", err=True)

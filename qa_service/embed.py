@@ -77,6 +77,16 @@ def get_encoder(name: str, device: str = "cpu", backend: str = "onnx", threads: 
                        quantized=backend == "int8", threads=threads)
 
 
+def prepare(settings: Settings, model: str) -> None:
+    """Make the cached ONNX file now, once, rather than in each server worker at its start."""
+    if model.startswith("hash:") or settings.backend == "torch" or settings.device != "cpu":
+        return
+    from qa_service.embed_onnx import cached_export
+
+    cached_export(Path(resolve_model_path(model, local_only=True)), Path(settings.model_cache),
+                  quantized=settings.backend == "int8")
+
+
 def _check_device(device: str) -> None:
     """Fail with a clear message when the torch device asked for cannot be used here."""
     import torch
