@@ -25,7 +25,7 @@ class Settings:
     # the same vectors as torch, a fraction of its per-call overhead and memory), "int8"
     # (that export with 8-bit weights: builds twice as fast, vectors within 0.99 cosine)
     # or "torch" (sentence-transformers itself; the only one for a GPU device).
-    backend: str = "onnx"
+    backend: str = "int8"
     # Threads for one encoding call; 0: one per request when serving (requests run side
     # by side), every core when building.
     encode_threads: int = 0

@@ -33,6 +33,7 @@ class Encoder(Protocol):
     name: str
     dimension: int
     max_tokens: int
+    backend: str | None  # what computes the vectors (None: no model)
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False
                ) -> np.ndarray: ...
@@ -52,8 +53,8 @@ def encoder_for(settings: Settings, model: str | None = None, serving: bool = Fa
     return encoder
 
 
-def get_encoder(name: str, device: str = "cpu", backend: str = "onnx", threads: int = 0,
-                cache_dir: Path | str = "~/.cache/qa-service") -> Encoder:
+def get_encoder(name: str, device: str = "cpu", backend: str = Settings.backend,
+                threads: int = 0, cache_dir: Path | str = Settings.model_cache) -> Encoder:
     """Return the encoder called `name` (`hash:DIM` or a model), run by `backend`.
 
     A device other than the CPU always runs on torch: onnxruntime here is the CPU build.
@@ -85,6 +86,11 @@ def prepare(settings: Settings, model: str) -> None:
 
     cached_export(Path(resolve_model_path(model, local_only=True)), Path(settings.model_cache),
                   quantized=settings.backend == "int8")
+
+
+def effective_backend(settings: Settings) -> str:
+    """Return the backend that will run: a GPU device always runs on torch."""
+    return "torch" if settings.device != "cpu" else settings.backend
 
 
 def _check_device(device: str) -> None:
@@ -128,6 +134,8 @@ def resolve_model_path(name: str, local_only: bool = False) -> str:
 class SentenceTransformerEncoder:
     """A sentence-transformers model, loaded from local files only."""
 
+    backend = "torch"
+
     def __init__(self, name: str, device: str = "cpu", threads: int = 0):
         self.name = name
         path = resolve_model_path(name)
@@ -164,6 +172,7 @@ class HashEncoder:
     """Deterministic bag-of-words hashing vectors: fast, model-free, for tests and trials."""
 
     max_tokens = 256
+    backend = None
     _TOKEN_RE = re.compile(r"\w+")
 
     def __init__(self, dimension: int = 64):
@@ -197,6 +206,7 @@ class CachedEncoder:
         self.name = encoder.name
         self.dimension = encoder.dimension
         self.max_tokens = encoder.max_tokens
+        self.backend = encoder.backend
         self.size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()

@@ -166,6 +166,7 @@ class OnnxEncoder:
         from tokenizers import Tokenizer
 
         self.name = name
+        self.backend = "int8" if quantized else "onnx"
         folder = Path(path)
         self.max_tokens = pipeline_of(folder)
         file = cached_export(folder, cache_dir, quantized)

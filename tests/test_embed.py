@@ -102,3 +102,18 @@ def test_onnx_backends_give_the_vectors_of_torch(torch_encoder, backend, min_cos
     assert encoder.max_tokens == torch_encoder.max_tokens
     for text in TEXTS:  # chunking counts every token, the window does not cut the count
         assert encoder.count_tokens(text) == torch_encoder.count_tokens(text)
+
+
+def test_an_index_of_int8_vectors_is_stale_for_full_precision_questions(built):
+    from qa_service.store.index import Index, stale_reason
+
+    index = Index.load(built.index_dir)
+    index.manifest.model.update(name="all-MiniLM-L6-v2", backend="int8")
+    settings = built.with_(model="all-MiniLM-L6-v2")
+    assert stale_reason(index.manifest, settings.with_(backend="int8")) is None
+    assert "backend 'int8'" in stale_reason(index.manifest, settings.with_(backend="onnx"))
+    index.manifest.model["backend"] = "torch"  # onnx computes the vectors torch does
+    assert stale_reason(index.manifest, settings.with_(backend="onnx")) is None
+    del index.manifest.model["backend"]  # built before backends were recorded: torch
+    assert "int8" in stale_reason(index.manifest, settings.with_(backend="int8"))
+    index.close()

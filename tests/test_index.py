@@ -24,7 +24,8 @@ def test_build_then_load(built):
     m = index.manifest
     assert m.counts["documents"] == 3
     assert m.counts["passages"] == index.vectors.count == 8
-    assert m.model == {"name": "hash:256", "dimension": 256, "max_tokens": 256}
+    assert m.model == {"name": "hash:256", "dimension": 256, "max_tokens": 256,
+                       "backend": None}
     assert m.vectors["type"] == "flat" and m.vectors["metric"] == "inner_product"
     assert m.chunking == {"max_tokens": 256, "min_chars": 60, "embed_title": False,
                           "ingest_version": INGEST_VERSION}

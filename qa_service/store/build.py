@@ -66,7 +66,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False) ->
             Manifest(
                 format=FORMAT,
                 model={"name": encoder.name, "dimension": encoder.dimension,
-                       "max_tokens": encoder.max_tokens},
+                       "max_tokens": encoder.max_tokens,
+                       "backend": getattr(encoder, "backend", None)},
                 corpus=snapshot,
                 chunking=chunking_of(settings),
                 counts=counts,

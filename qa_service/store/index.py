@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa_service.config import Settings
+from qa_service.embed import effective_backend
 from qa_service.errors import CorpusError, IndexCorrupt, IndexMissing
 from qa_service.ingest import INGEST_VERSION
 from qa_service.store import layout
@@ -76,6 +77,11 @@ def stale_reason(manifest: Manifest, settings: Settings, corpus: Path | None = N
     """Say why an index built as `manifest` describes is out of date, or None."""
     if manifest.model.get("name") != settings.model:
         return f"it was built with model {manifest.model.get('name')!r}, not {settings.model!r}"
+    built, wanted = manifest.model.get("backend") or "torch", effective_backend(settings)
+    if not settings.model.startswith("hash:") and (built == "int8") != (wanted == "int8"):
+        # int8 and full-precision vectors of one text differ (cosine ~0.99): mixed, the
+        # dense ranking loses a little (docs/performance.md), so rebuild with one backend.
+        return f"its vectors come from backend {built!r}, questions would use {wanted!r}"
     chunking = chunking_of(settings)
     if manifest.chunking != chunking:
         return f"its chunking settings {manifest.chunking} differ from {chunking}"

@@ -20,7 +20,7 @@ class Manifest:
     """What an index holds and how it was made."""
 
     format: int
-    model: dict  # name, dimension, max_tokens
+    model: dict  # name, dimension, max_tokens, backend
     corpus: dict  # path, fingerprint, files: {relpath: [size, mtime_ns, sha256]}
     chunking: dict  # max_tokens, min_chars
     counts: dict  # documents, passages, sentences
