@@ -80,6 +80,7 @@ def main() -> int:
     parser.add_argument("--beir", type=Path, default=Path("../shared/eval/squad-train-sample"),
                         help="a BEIR folder whose corpus.jsonl is built too (if present)")
     parser.add_argument("--backends", nargs="+", default=["torch", "onnx", "int8"])
+    parser.add_argument("--encode-only", action="store_true", help="skip the builds")
     parser.add_argument("--encode-sample", type=int, default=256,
                         help="paragraphs of the BEIR corpus to time the encoder alone on")
     args = parser.parse_args()
@@ -92,7 +93,7 @@ def main() -> int:
         warm(backend)
     print(f"cpus {os.cpu_count()}; passages/s = passages / build seconds (with sentences)")
     with tempfile.TemporaryDirectory(prefix="qa-build-bench-") as scratch:
-        for corpus in corpora:
+        for corpus in [] if args.encode_only else corpora:
             for backend in args.backends:
                 r = build(corpus, backend, Path(scratch) / f"{corpus.stem}-{backend}")
                 print(f"{str(corpus):45s} {backend:6s} {r['passages']:6d} passages "
