@@ -105,7 +105,8 @@ def main() -> int:
     if len(corpora) > 1 and args.encode_sample:
         for backend in args.backends:
             rate = encode_rate(corpora[1], backend, args.encode_sample)
-            print(f"encoder alone, {args.encode_sample} paragraphs of {corpora[1]}, batch 64: "
+            print(f"encoder alone, {args.encode_sample} paragraphs of {corpora[1]}, "
+                  "batch_size 64 (onnx, int8: at most 8): "
                   f"{backend:6s} {rate} passages/s", flush=True)
     return 0
 
