@@ -344,8 +344,10 @@ def render(answer) -> str:
             lines.append(
                 f"   why: lexical {lexical} ({e['lexical_score']:.2f}), dense "
                 f"#{e['dense_rank']} ({e['dense_score']:.3f}), sentence "
-                f"{e['sentence_score']:.3f}, fused {e['fused_score']:.3f} of "
-                f"{e['candidates']} candidates; terms: "
+                f"{e['sentence_score']:.3f}, terms in sentence {e['sentence_terms']:.2f}, "
+                f"pairs {e['phrases']:.2f}"
+                f"{', answer type' if e['answer_type'] else ''}, fused "
+                f"{e['fused_score']:.3f} of {e['candidates']} candidates; terms: "
                 f"{printable(', '.join(e['matched_terms'])) or 'none'}")
     lines.append("")
     lines.append(f"({answer.took_ms:.0f} ms)")
