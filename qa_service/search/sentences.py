@@ -22,10 +22,19 @@ def word_key(token: str) -> str:
     return stem(fold(token))
 
 
-def _content_keys(text: str) -> list[tuple[int, str]]:
-    """(offset, key) of each content word of `text`, in order."""
-    return [(m.start(), word_key(m.group())) for m in TOKEN_RE.finditer(text)
-            if fold(m.group()) not in STOPWORDS]
+@lru_cache(maxsize=65536)
+def _content_key(token: str) -> str | None:
+    """The key of a content word; None for a stopword."""
+    folded = fold(token)
+    return None if folded in STOPWORDS else stem(folded)
+
+
+@lru_cache(maxsize=4096)
+def _content_keys(text: str) -> tuple[tuple[int, str], ...]:
+    """(offset, key) of each content word of `text`, in order (cached: the same
+    passages come back for question after question)."""
+    found = ((m.start(), _content_key(m.group())) for m in TOKEN_RE.finditer(text))
+    return tuple((at, key) for at, key in found if key is not None)
 
 
 @dataclass
