@@ -175,7 +175,7 @@ def verdict(windows: list[dict], rss_tolerance: float, p99_tolerance: float) -> 
                      f"{rss[-1]} MB ({growth:+.1f} MB, {growth / rss[0]:+.1%}; tolerance "
                      f"{rss_tolerance:.0%})")
     p99 = [w["p99_ms"] for w in later]
-    median = statistics.median(p99)
+    median = round(statistics.median(p99), 1)
     stable = max(p99) <= p99_tolerance * median
     lines.append(f"p99 {'stable' if stable else 'UNSTABLE'} after window 1: windows "
                  f"{min(p99)}-{max(p99)} ms, median {median} ms (tolerance "
