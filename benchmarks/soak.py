@@ -53,7 +53,7 @@ class Served:
         deadline = time.monotonic() + 300
         while True:
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
+                self.stop(keep_log=True)
                 sys.exit(f"the server did not start; its log: {self.log.name}")
             try:
                 with urllib.request.urlopen(self.url + "/api/health", timeout=5):
@@ -61,11 +61,13 @@ class Served:
             except OSError:
                 time.sleep(0.25)
 
-    def stop(self) -> None:
+    def stop(self, keep_log: bool = False) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(60)
         self.log.close()
+        if not keep_log:
+            os.unlink(self.log.name)
 
 
 def process_tree(pid: int) -> list[int]:

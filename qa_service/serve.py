@@ -25,6 +25,9 @@ class ReloadingArbiter(Arbiter):
     """
 
     def handle_hup(self):
+        # A worker caught in the instant between gunicorn's signal setup and the app's
+        # load() dies of it and is replaced: it had answered nothing, and its successor
+        # loads the current index anyway.
         self.log.info("Hang up: workers will serve the index that is current now")
         self.kill_workers(signal.SIGHUP)
 

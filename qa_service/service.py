@@ -29,8 +29,7 @@ class Service:
 
     @classmethod
     def load(cls, settings: Settings, encoder: Encoder | None = None) -> Service:
-        """Open the index under `settings.index_dir` and load its model, unless `encoder`
-        (one already loaded) is that model."""
+        """Open the index under `settings.index_dir` with its model (`encoder` if it is it)."""
         index = Index.load(settings.index_dir)
         try:
             if encoder is None or encoder.name != index.model:
