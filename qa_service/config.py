@@ -53,6 +53,9 @@ class Settings:
     # and the largest request body accepted.
     cors_origins: str = ""
     max_request_bytes: int = 256 * 1024
+    # A server checks this often (seconds) whether `current` names a new build, and then
+    # serves it without a restart; 0 leaves the switch to SIGHUP alone.
+    reload_interval: float = 1.0
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -55,7 +55,7 @@ SCHEMAS = {
     },
     "Answer": {
         "type": "object",
-        "required": ["question", "query", "answerable", "took_ms", "passages"],
+        "required": ["question", "query", "answerable", "took_ms", "passages", "index"],
         "properties": {
             "question": {"type": "string"},
             "query": {"type": "string",
@@ -68,6 +68,11 @@ SCHEMAS = {
             "sources": {"type": "array", "items": _ref("SourceEntry"),
                         "description": "Present when the passages come from several "
                                        "reports: one entry per report, in rank order."},
+            "index": {"type": "string",
+                      "description": "The version of the index that answered, as "
+                                     "/api/health names it. A server serves a new build "
+                                     "as soon as it is published; every answer comes "
+                                     "from one version."},
         },
     },
     "SourceEntry": {

@@ -87,6 +87,7 @@ class Searcher:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=results,
             sources=sources_of(results),
+            index=self.index.path.name,
         )
 
     def rank(self, question: str, history: list[str] | tuple[str, ...] = (),
