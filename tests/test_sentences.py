@@ -60,3 +60,12 @@ def test_a_how_many_question_marks_the_sentence_with_a_number():
     ev = _matcher("How many rifles did the attackers take?",
                   {"rifles": 2.0, "attackers": 1.0}).evidence(text, spans)
     assert ev.typed and text[ev.span[0]:ev.span[1]].startswith("The attackers")
+
+
+def test_singular_and_plural_match_as_one_word():
+    text = "Militants attacked the gun shop Pallada."
+    ev = _matcher("Which gun shops were attacked?",
+                  {"gun": 1.0, "shops": 1.0, "attacked": 1.0}).evidence(
+        text, [((0, len(text)), 0.3)])
+    # "gun shop" is found as a pair; "shops attacked" is not adjacent here
+    assert ev.share == pytest.approx(1.0) and ev.phrases == pytest.approx(0.5)
