@@ -52,7 +52,10 @@ def terms(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """Cut a word to a crude stem, enough to match 'injured' with 'injuries'."""
+    """Cut a word to a crude stem, enough to match 'injured' with 'injuries' and 'shops'
+    with 'shop'."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
     return word[:5] if len(word) > 5 else word
 
 
