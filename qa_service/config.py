@@ -23,9 +23,10 @@ class Settings:
     device: str = "cpu"
     # How the model runs: "onnx" (the model exported once to ONNX and run by onnxruntime:
     # the same vectors as torch, a fraction of its per-call overhead and memory), "int8"
-    # (that export with 8-bit weights: builds twice as fast, vectors within 0.99 cosine)
+    # (that export with 8-bit weights: twice as fast again, vectors within 0.99 cosine
+    # that also depend on which texts share a batch; see docs/performance.md)
     # or "torch" (sentence-transformers itself; the only one for a GPU device).
-    backend: str = "int8"
+    backend: str = "onnx"
     # Threads for one encoding call; 0: one per request when serving (requests run side
     # by side), every core when building.
     encode_threads: int = 0
