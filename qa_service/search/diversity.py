@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from qa_service.words import TOKEN_RE
@@ -11,7 +13,9 @@ from qa_service.words import TOKEN_RE
 DUPLICATE_JACCARD = 0.7
 
 
+@lru_cache(maxsize=4096)
 def word_set(text: str) -> frozenset[str]:
+    """The distinct words of a passage (cached: the same passages recur across questions)."""
     return frozenset(TOKEN_RE.findall(text.casefold()))
 
 
@@ -22,6 +26,9 @@ def collapse_duplicates(ranked: list[int], texts: dict[int, str]) -> dict[int, l
     for row in ranked:
         words = word_set(texts[row])
         for first, first_words in kept:
+            small, large = sorted((len(words), len(first_words)))
+            if small < DUPLICATE_JACCARD * large:
+                continue  # the overlap is at most the smaller set: too different in size
             union = len(words | first_words)
             if union and len(words & first_words) / union >= DUPLICATE_JACCARD:
                 duplicates.setdefault(first, []).append(row)
