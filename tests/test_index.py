@@ -37,7 +37,8 @@ def test_build_then_load(built):
 def test_above_the_exact_limit_an_approximate_index_is_chosen_and_recorded(settings, encoder):
     build_index(settings.with_(exact_limit=4), encoder)
     index = Index.load(settings.index_dir)
-    assert index.manifest.vectors["type"] == "hnsw"
+    assert index.manifest.vectors["type"] == "ivf"
+    assert index.manifest.vectors["nprobe"] >= 1 and index.manifest.vectors["nlist"] >= 1
     assert index.vectors.count == 8
 
 

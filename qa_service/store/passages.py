@@ -36,6 +36,7 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='', tokenize='
 CREATE TABLE vocab (
     term TEXT PRIMARY KEY, key TEXT NOT NULL, df INTEGER NOT NULL, capitalized REAL
 ) WITHOUT ROWID;
+CREATE TABLE doc_hashes (doc_id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -51,11 +52,15 @@ class PassageWriter:
         # term -> [passages holding it, capitalised uses, uses not opening a sentence]
         self.vocab: dict[str, list[int]] = {}
 
-    def add(self, doc: Document, passages: list[Passage]) -> None:
+    def add(self, doc: Document, passages: list[Passage], content_hash: str | None = None
+            ) -> None:
         self.db.execute(
             "INSERT INTO documents VALUES (?,?,?,?,?,?)",
             (doc.doc_id, doc.title, doc.source, doc.date, doc.url, doc.paragraphs),
         )
+        if content_hash is not None:
+            # What the next build compares to reuse this document's passages and vectors.
+            self.db.execute("INSERT INTO doc_hashes VALUES (?,?)", (doc.doc_id, content_hash))
         self.documents += 1
         for p in passages:
             row = self.passages
@@ -147,6 +152,35 @@ class PassageStore:
         if with_title:
             passages = [f"{r[1]}. {r[0]}" if r[1] else r[0] for r in rows]
         return passages, sentences
+
+    def content_hashes(self) -> dict[str, str]:
+        """Return each document's content hash (none for indexes built before hashes)."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE name = 'doc_hashes'"):
+            return {}
+        return {r[0]: r[1] for r in self._query("SELECT doc_id, hash FROM doc_hashes")}
+
+    def stored_document(self, doc_id: str) -> tuple[Document, list[Passage], list[int]]:
+        """Return a document as stored, its passages and their rows, for reuse in a build."""
+        row = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))[0]
+        doc = Document(row["doc_id"], row["title"], row["source"], row["date"], row["url"],
+                       row["paragraphs"])
+        rows = self._query("SELECT rowid, paragraph, start, end, text, sent_first, sent_count "
+                           "FROM passages WHERE doc_id = ? ORDER BY rowid", (doc_id,))
+        passages = []
+        for r in rows:
+            spans = self._query("SELECT start, end FROM sentences WHERE passage = ? "
+                                "ORDER BY rowid", (r["rowid"],))
+            passages.append(Passage(doc_id, r["paragraph"], r["start"], r["end"], r["text"],
+                                    [(s[0], s[1]) for s in spans]))
+        return doc, passages, [r["rowid"] for r in rows]
+
+    def sentence_rows(self, rows: list[int]) -> list[int]:
+        """Return the sentence rows of the given passage rows, in order."""
+        found = []
+        for r in self._query("SELECT sent_first, sent_count FROM passages WHERE rowid IN "
+                             f"({','.join('?' * len(rows))}) ORDER BY rowid", list(rows)):
+            found.extend(range(r[0], r[0] + r[1]))
+        return found
 
     def count(self, table: str) -> int:
         return self._query(f"SELECT count(*) FROM {table}")[0][0]
