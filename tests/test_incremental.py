@@ -126,10 +126,16 @@ def test_full_flag_rebuilds_everything(built, counting):
     assert report.reused_documents == 0 and len(counting.texts) > report.passages
 
 
-def test_an_approximate_index_is_rebuilt_incrementally_too(settings, counting, tmp_path):
+def test_an_approximate_index_is_rebuilt_incrementally_too(settings, counting, tmp_path,
+                                                         monkeypatch):
+    import faiss
+
     approx = settings.with_(exact_limit=2)
     build_index(approx, HashEncoder(256))
     (approx.corpus / "heron.txt").write_text("A heron nested on the mill chimney.", "utf-8")
-    report = build_index(approx, counting)
+    with monkeypatch.context() as patch:
+        # The trained centroids of the live index are reused: no k-means again.
+        patch.setattr(faiss.IndexIVFFlat, "train", lambda *a: pytest.fail("retrained"))
+        report = build_index(approx, counting)
     assert report.vector_index == "ivf" and report.reused_documents == 3
     _assert_same_as_full_build(approx, tmp_path)

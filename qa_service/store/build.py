@@ -186,7 +186,8 @@ def _write_vectors(work: Path, encoder: Encoder, embedder: Engine, settings: Set
     new = _check(embedder.embed(plan.new_passages, "passages"), len(plan.new_passages), dim)
     embedded = _assemble(plan.old_passage_rows, new,
                          lambda rows: previous.vectors.vectors(rows.tolist()), dim)
-    index, info = vectors.new_index(dim, expected, settings.exact_limit)
+    index, info = vectors.new_index(dim, expected, settings.exact_limit,
+                                    previous.vectors if previous is not None else None)
     vectors.fill(index, embedded, info)
     vectors.write(index, work / vectors.FILE)
     del index, embedded
