@@ -27,7 +27,8 @@ def _contents(settings) -> tuple[dict, np.ndarray, np.ndarray]:
     index = Index.load(settings.index_dir)
     try:
         rows = index.passages._query("SELECT rowid, id FROM passages ORDER BY rowid")
-        return ({r[1]: r[0] for r in rows}, index.vectors.all_vectors(),
+        vocab = {tuple(r) for r in index.passages._query("SELECT * FROM vocab")}
+        return ({**{r[1]: r[0] for r in rows}, "vocab": vocab}, index.vectors.all_vectors(),
                 np.asarray(index.vectors.sentences))
     finally:
         index.close()

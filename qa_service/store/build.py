@@ -128,7 +128,8 @@ def _reusable(root: Path, settings: Settings, encoder: Encoder) -> Index | None:
     model = old.manifest.model
     if (model.get("name") != encoder.name or model.get("dimension") != encoder.dimension
             or old.manifest.chunking != chunking_of(settings)
-            or not old.passages.content_hashes()):
+            or not old.passages.content_hashes()
+            or old.passages.vocabulary_counts() is None):
         log.info("full build: the live index was made with another model, chunking or "
                  "format")
         old.close()
@@ -141,11 +142,15 @@ def _write_passages(work: Path, corpus: Path, encoder: Encoder, settings: Settin
     writer = PassageWriter(work / "passages.sqlite")
     plan = _Plan()
     known = previous.passages.content_hashes() if previous is not None else {}
+    if previous is not None:
+        writer.seed_vocabulary(previous.passages.vocabulary_counts())
     max_tokens = min(settings.max_tokens, encoder.max_tokens)
+    reused = set()
     try:
         for raw in read_corpus(corpus):
             digest = content_hash(raw)
             if known.get(raw.doc_id) == digest:
+                reused.add(raw.doc_id)
                 doc, passages, rows = previous.passages.stored_document(raw.doc_id)
                 plan.old_passage_rows += rows
                 plan.old_sentence_rows += previous.passages.sentence_rows(rows) if rows else []
@@ -160,7 +165,10 @@ def _write_passages(work: Path, corpus: Path, encoder: Encoder, settings: Settin
                         else p.text)
                     plan.old_sentence_rows += [-1] * len(p.sentences)
                     plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
-            writer.add(doc, passages, digest)
+            writer.add(doc, passages, digest, counted=raw.doc_id in reused)
+        for doc_id in known.keys() - reused:  # changed or deleted: out of the word counts
+            for p in previous.passages.stored_document(doc_id)[1]:
+                writer.uncount(p.text)
     finally:
         writer.close()
     if writer.passages == 0:

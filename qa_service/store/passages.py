@@ -37,6 +37,9 @@ CREATE TABLE vocab (
     term TEXT PRIMARY KEY, key TEXT NOT NULL, df INTEGER NOT NULL, capitalized REAL
 ) WITHOUT ROWID;
 CREATE TABLE doc_hashes (doc_id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE vocab_counts (
+    term TEXT PRIMARY KEY, df INTEGER NOT NULL, caps INTEGER NOT NULL, uses INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -52,8 +55,17 @@ class PassageWriter:
         # term -> [passages holding it, capitalised uses, uses not opening a sentence]
         self.vocab: dict[str, list[int]] = {}
 
-    def add(self, doc: Document, passages: list[Passage], content_hash: str | None = None
-            ) -> None:
+    def seed_vocabulary(self, counts: dict[str, list[int]]) -> None:
+        """Start from a previous build's word counts (its reused documents' share)."""
+        self.vocab = counts
+
+    def uncount(self, text: str) -> None:
+        """Remove a passage of the previous build (changed or deleted) from the counts."""
+        self._count_words(text, -1)
+
+    def add(self, doc: Document, passages: list[Passage], content_hash: str | None = None,
+            counted: bool = False) -> None:
+        """Append a document; `counted`: its words are already in the seeded counts."""
         self.db.execute(
             "INSERT INTO documents VALUES (?,?,?,?,?,?)",
             (doc.doc_id, doc.title, doc.source, doc.date, doc.url, doc.paragraphs),
@@ -79,20 +91,25 @@ class PassageWriter:
             )
             self.passages += 1
             self.sentences += len(p.sentences)
-            self._count_words(p.text)
+            if not counted:
+                self._count_words(p.text)
 
-    def _count_words(self, text: str) -> None:
+    def _count_words(self, text: str, sign: int = 1) -> None:
         seen = set()
         for term, capitalized in name_tokens(text):
             counts = self.vocab.setdefault(term, [0, 0, 0])
             if term not in seen:
-                counts[0] += 1
+                counts[0] += sign
                 seen.add(term)
             if capitalized is not None:
-                counts[1] += capitalized
-                counts[2] += 1
+                counts[1] += sign * capitalized
+                counts[2] += sign
 
     def close(self) -> None:
+        self.vocab = {term: c for term, c in self.vocab.items() if c[0] > 0}
+        # Raw counts, so that the next incremental build can add and remove documents.
+        self.db.executemany("INSERT INTO vocab_counts VALUES (?,?,?,?)",
+                            ((term, *c) for term, c in self.vocab.items()))
         self.db.executemany(
             "INSERT INTO vocab VALUES (?,?,?,?)",
             ((term, variant_key(term), df, caps / uses if uses else None)
@@ -159,6 +176,13 @@ class PassageStore:
             return {}
         return {r[0]: r[1] for r in self._query("SELECT doc_id, hash FROM doc_hashes")}
 
+    def vocabulary_counts(self) -> dict[str, list[int]] | None:
+        """Return the raw word counts of the vocabulary (None: built before they were kept)."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE name = 'vocab_counts'"):
+            return None
+        return {r[0]: [r[1], r[2], r[3]]
+                for r in self._query("SELECT term, df, caps, uses FROM vocab_counts")}
+
     def stored_document(self, doc_id: str) -> tuple[Document, list[Passage], list[int]]:
         """Return a document as stored, its passages and their rows, for reuse in a build."""
         row = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))[0]
@@ -166,12 +190,15 @@ class PassageStore:
                        row["paragraphs"])
         rows = self._query("SELECT rowid, paragraph, start, end, text, sent_first, sent_count "
                            "FROM passages WHERE doc_id = ? ORDER BY rowid", (doc_id,))
-        passages = []
-        for r in rows:
-            spans = self._query("SELECT start, end FROM sentences WHERE passage = ? "
-                                "ORDER BY rowid", (r["rowid"],))
-            passages.append(Passage(doc_id, r["paragraph"], r["start"], r["end"], r["text"],
-                                    [(s[0], s[1]) for s in spans]))
+        spans: dict[int, list[tuple[int, int]]] = {r["rowid"]: [] for r in rows}
+        if rows:
+            for s in self._query(
+                    "SELECT passage, start, end FROM sentences WHERE passage BETWEEN ? AND ? "
+                    "ORDER BY rowid", (rows[0]["rowid"], rows[-1]["rowid"])):
+                if s[0] in spans:
+                    spans[s[0]].append((s[1], s[2]))
+        passages = [Passage(doc_id, r["paragraph"], r["start"], r["end"], r["text"],
+                            spans[r["rowid"]]) for r in rows]
         return doc, passages, [r["rowid"] for r in rows]
 
     def sentence_rows(self, rows: list[int]) -> list[int]:
