@@ -118,7 +118,7 @@ def alternatives(n: int, limit: int) -> list[tuple[str, dict, list[dict]]]:
     tries = [("flat", {"type": "flat", "metric": "inner_product"}, [{}])]
     if n >= 50_000:
         nlist = vectors.ivf_spec(n)["nlist"]
-        for lists in (nlist // 2, nlist):
+        for lists in (nlist, nlist * 2):
             spec = vectors.ivf_spec(n, nlist=lists)
             tries.append((f"ivf{lists}", spec,
                           [{"nprobe": p} for p in (8, 16, 32, 64, 128) if p <= lists]))

@@ -91,14 +91,17 @@ class RayEngine:
         self._init()
         import ray.data
 
-        actors = self.actors or max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+        unit = "GPU" if self.device.startswith("cuda") else "CPU"
+        actors = self.actors or max(1, int(self.ray.cluster_resources().get(unit, 1)))
         log.info("Ray: embedding %d %s on %d actors", len(texts), what, actors)
         data = ray.data.from_items([{"row": i, "text": t} for i, t in enumerate(texts)])
         done = data.map_batches(
             _EmbedBatches,
             fn_constructor_kwargs={"model": self.model, "device": self.device,
                                    "batch_size": self.batch_size},
-            batch_size=max(self.batch_size, 256), concurrency=actors, num_cpus=1,
+            batch_size=max(self.batch_size, 256), concurrency=actors,
+            # One actor a GPU when embedding on GPUs, else one a CPU.
+            **({"num_gpus": 1} if self.device.startswith("cuda") else {"num_cpus": 1}),
         )
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         seen = np.zeros(len(texts), dtype=bool)
