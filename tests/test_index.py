@@ -190,3 +190,14 @@ def test_loading_never_unpickles(built):
     (folder / "manifest.json").write_text(json.dumps(data), "utf-8")
     with pytest.raises(IndexCorrupt, match="sentences.npy"):
         Index.load(built.index_dir)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux /proc")
+@pytest.mark.parametrize("exact_limit", [100, 2])
+def test_vectors_are_memory_mapped_so_workers_share_them(settings, encoder, exact_limit):
+    build_index(settings.with_(exact_limit=exact_limit), encoder)
+    index = Index.load(settings.index_dir)
+    maps = open("/proc/self/maps").read()
+    assert str(index.path / "passages.faiss") in maps
+    assert str(index.path / "sentences.npy") in maps
+    index.close()
