@@ -31,8 +31,33 @@ QUESTIONS = [
 ]
 
 
+class Client:
+    """One keep-alive connection to the service; reconnects after a failure."""
+
+    def __init__(self, url: str, timeout: float = 60):
+        parts = urlsplit(url)
+        self.host, self.port, self.timeout = parts.hostname, parts.port or 80, timeout
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def ask(self, question: str) -> tuple[int, bytes, float]:
+        """Send one question; return the status (0: no response), the body, milliseconds."""
+        body = json.dumps({"question": question})
+        started = time.perf_counter()
+        try:
+            self.conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
+            response = self.conn.getresponse()
+            status, data = response.status, response.read()
+        except OSError:  # http.client's RemoteDisconnected is one too
+            status, data = 0, b""
+            self.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        return status, data, (time.perf_counter() - started) * 1000
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def run(url: str, clients: int, total: int, questions: list[str], fresh: bool) -> dict:
-    parts = urlsplit(url)
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -40,28 +65,17 @@ def run(url: str, clients: int, total: int, questions: list[str], fresh: bool) -
 
     def client() -> None:
         nonlocal errors
-        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=60)
+        conn = Client(url)
         while True:
             with lock:
                 n = next(counter, None)
             if n is None:
                 break
             question = questions[n % len(questions)] + (f" ({n})" if fresh else "")
-            body = json.dumps({"question": question})
-            started = time.perf_counter()
-            try:
-                conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-            except OSError:
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=60)
-            elapsed = (time.perf_counter() - started) * 1000
+            status, _, elapsed = conn.ask(question)
             with lock:
                 latencies.append(elapsed)
-                errors += not ok
+                errors += status != 200
         conn.close()
 
     started = time.perf_counter()

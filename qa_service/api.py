@@ -15,7 +15,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _service() -> Service:
-    return current_app.extensions["qa"]
+    # Read once per request: the whole request then uses one index, even across a swap.
+    return current_app.extensions["qa"].current
 
 
 @bp.post("/ask")

@@ -40,9 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    from qa_service.service import Service
+    from qa_service.live import LiveService
 
-    app.extensions["qa"] = Service.load(settings)
+    # A server swaps in new builds (serve.py starts the watcher); requests read `.current`.
+    app.extensions["qa"] = LiveService(settings)
 
     from qa_service import api, web
 

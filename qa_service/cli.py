@@ -218,9 +218,16 @@ def chat(top_k, sources, since, until, index_dir, server) -> None:
               envvar="QA_WORKERS", help="Processes, each with the model loaded once.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               envvar="QA_THREADS", help="Request threads per worker.")
+@click.option("--reload-interval", type=click.FloatRange(min=0), envvar="QA_RELOAD_INTERVAL",
+              metavar="SECONDS",
+              help="How often to look for a new build and serve it; 0: on SIGHUP only [1].")
 @_domain_errors
-def serve(host, port, index_dir, workers, threads) -> None:
-    """Serve the JSON API and the chat page (gunicorn) until SIGTERM."""
+def serve(host, port, index_dir, workers, threads, reload_interval) -> None:
+    """Serve the JSON API and the chat page (gunicorn) until SIGTERM.
+
+    A new build is served as soon as it is published (`current` is checked every
+    --reload-interval seconds) or on SIGHUP, without dropping a request.
+    """
     from qa_service.serve import serve as run_server
     from qa_service.store.index import Index
 
@@ -232,6 +239,8 @@ def serve(host, port, index_dir, workers, threads) -> None:
         click.echo(f"warning: the index is stale ({reason}); run `qa-service build` "
                    "to update it", err=True)
     overrides = {"index_dir": settings.index_dir} if index_dir else {}
+    if reload_interval is not None:
+        overrides["reload_interval"] = reload_interval
     click.echo(f"Serving http://{host}:{port}/ ({workers} worker(s) x {threads} threads)",
                err=True)
     run_server(overrides, host, port, workers, threads)
@@ -355,8 +364,10 @@ def render(answer) -> str:
             lines.append(
                 f"   why: lexical {lexical} ({e['lexical_score']:.2f}), dense "
                 f"#{e['dense_rank']} ({e['dense_score']:.3f}), sentence "
-                f"{e['sentence_score']:.3f}, fused {e['fused_score']:.3f} of "
-                f"{e['candidates']} candidates; terms: "
+                f"{e['sentence_score']:.3f}, terms in sentence {e['sentence_terms']:.2f}, "
+                f"pairs {e['phrases']:.2f}"
+                f"{', answer type' if e['answer_type'] else ''}, fused "
+                f"{e['fused_score']:.3f} of {e['candidates']} candidates; terms: "
                 f"{printable(', '.join(e['matched_terms'])) or 'none'}")
     lines.append("")
     lines.append(f"({answer.took_ms:.0f} ms)")

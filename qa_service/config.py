@@ -39,9 +39,16 @@ class Settings:
     # Retrieval: candidates taken from each of dense and lexical search, then fused.
     candidates: int = 50
     fusion: str = "weighted"
+    # Fusion weights, measured in docs/evaluation.md: passage cosine, BM25, best-sentence
+    # cosine, share of the question's term weight in the passage and in its best
+    # sentence, its adjacent word pairs found adjacent, and an answer of the kind asked.
     weight_dense: float = 0.3
-    weight_lexical: float = 0.4
+    weight_lexical: float = 0.25
     weight_sentence: float = 0.3
+    weight_coverage: float = 0.1
+    weight_terms: float = 0.2
+    weight_phrases: float = 0.1
+    weight_answer_type: float = 0.1
     # Maximal marginal relevance: 1 keeps the fused order; lower values trade score for
     # passages unlike those above them.
     mmr_weight: float = 1.0
@@ -50,6 +57,9 @@ class Settings:
     # and the largest request body accepted.
     cors_origins: str = ""
     max_request_bytes: int = 256 * 1024
+    # A server checks this often (seconds) whether `current` names a new build, and then
+    # serves it without a restart; 0 leaves the switch to SIGHUP alone.
+    reload_interval: float = 1.0
 
     @property
     def cors_origin_list(self) -> list[str]:
@@ -58,7 +68,9 @@ class Settings:
     @property
     def fusion_weights(self) -> dict[str, float]:
         return {"dense": self.weight_dense, "lexical": self.weight_lexical,
-                "sentence": self.weight_sentence}
+                "sentence": self.weight_sentence, "coverage": self.weight_coverage,
+                "terms": self.weight_terms, "phrases": self.weight_phrases,
+                "answer_type": self.weight_answer_type}
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None, **overrides) -> Settings:

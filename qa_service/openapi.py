@@ -55,7 +55,7 @@ SCHEMAS = {
     },
     "Answer": {
         "type": "object",
-        "required": ["question", "query", "answerable", "took_ms", "passages"],
+        "required": ["question", "query", "answerable", "took_ms", "passages", "index"],
         "properties": {
             "question": {"type": "string"},
             "query": {"type": "string",
@@ -68,6 +68,11 @@ SCHEMAS = {
             "sources": {"type": "array", "items": _ref("SourceEntry"),
                         "description": "Present when the passages come from several "
                                        "reports: one entry per report, in rank order."},
+            "index": {"type": "string",
+                      "description": "The version of the index that answered, as "
+                                     "/api/health names it. A server serves a new build "
+                                     "as soon as it is published; every answer comes "
+                                     "from one version."},
         },
     },
     "SourceEntry": {
@@ -83,7 +88,8 @@ SCHEMAS = {
     "Explanation": {
         "type": "object",
         "required": ["lexical_rank", "lexical_score", "dense_rank", "dense_score",
-                     "sentence_score", "fused_score", "matched_terms", "candidates"],
+                     "sentence_score", "coverage", "sentence_terms", "phrases", "answer_type",
+                     "fused_score", "matched_terms", "candidates"],
         "properties": {
             "lexical_rank": {"type": ["integer", "null"], "minimum": 1,
                              "description": "Rank by BM25 among the candidates; null when "
@@ -92,7 +98,19 @@ SCHEMAS = {
             "dense_rank": {"type": "integer", "minimum": 1},
             "dense_score": {"type": "number", "description": "Cosine with the query."},
             "sentence_score": {"type": "number",
-                               "description": "Cosine of the highlighted sentence."},
+                               "description": "Best cosine of one of its sentences."},
+            "coverage": {"type": "number", "minimum": 0, "maximum": 1,
+                         "description": "Share of the question's term weight (IDF) the "
+                                        "passage holds."},
+            "sentence_terms": {"type": "number", "minimum": 0, "maximum": 1,
+                               "description": "The same share, in its best sentence."},
+            "phrases": {"type": "number", "minimum": 0, "maximum": 1,
+                        "description": "Share of the question's adjacent word pairs found "
+                                       "adjacent in one sentence."},
+            "answer_type": {"type": "boolean",
+                            "description": "The highlighted sentence holds the kind of "
+                                           "answer asked for (a number for 'how many', a "
+                                           "date for 'when')."},
             "fused_score": {"type": "number"},
             "matched_terms": {"type": "array", "items": {"type": "string"}},
             "candidates": {"type": "integer", "minimum": 1},

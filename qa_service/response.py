@@ -46,12 +46,16 @@ class Answer:
     passages: list[PassageResult] = field(default_factory=list)
     # Set when the passages come from several reports: one entry each, in rank order.
     sources: list[SourceEntry] | None = None
+    # The version of the index that answered (as /api/health names it): a server swaps
+    # in new builds, and every answer comes from exactly one.
+    index: str | None = None
 
     def to_dict(self) -> dict:
         """Return the JSON body; optional fields appear only when they are set."""
         body = asdict(self)
-        if body["sources"] is None:
-            del body["sources"]
+        for optional in ("sources", "index"):
+            if body[optional] is None:
+                del body[optional]
         for passage in body["passages"]:
             for optional in ("explain", "also_in"):
                 if passage[optional] is None:
@@ -73,4 +77,4 @@ def answer_from_dict(data: dict) -> Answer:
     passages = [PassageResult(**p) for p in data.get("passages", [])]
     sources = [SourceEntry(**s) for s in data["sources"]] if data.get("sources") else None
     return Answer(data["question"], data["query"], data["answerable"], data["took_ms"],
-                  passages, sources)
+                  passages, sources, data.get("index"))

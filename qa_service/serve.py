@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import logging
+import signal
+import sys
+import threading
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 log = logging.getLogger(__name__)
 
 # One line per request: method, path, status, milliseconds.
 ACCESS_LOG_FORMAT = "%(m)s %(U)s %(s)s %(M)sms"
+
+
+class ReloadingArbiter(Arbiter):
+    """gunicorn's master, except that SIGHUP makes each worker load the current index.
+
+    gunicorn's own SIGHUP replaces the workers: none fails, but every request waits while
+    the new workers load the model (13-14 s measured, docs/operations.md). A worker swaps
+    indexes in milliseconds, keeping its model and its connections.
+    """
+
+    def handle_hup(self):
+        # A worker caught in the instant between gunicorn's signal setup and the app's
+        # load() dies of it and is replaced: it had answered nothing, and its successor
+        # loads the current index anyway.
+        self.log.info("Hang up: workers will serve the index that is current now")
+        self.kill_workers(signal.SIGHUP)
 
 
 class GunicornServer(BaseApplication):
@@ -27,12 +47,31 @@ class GunicornServer(BaseApplication):
     def load(self):
         from qa_service.app import create_app
 
+        # A SIGHUP while the app loads must not end the worker (the default action): note
+        # it, and check for a newer index once the app is there.
+        hangup = threading.Event()
+        signal.signal(signal.SIGHUP, lambda *_: hangup.set())
+        signal.siginterrupt(signal.SIGHUP, False)  # no EINTR for requests in flight
         # Loaded after the fork, in each worker: torch's thread pools do not survive fork.
-        return create_app(self.overrides)
+        app = create_app(self.overrides)
+        live = app.extensions["qa"]
+        signal.signal(signal.SIGHUP, lambda *_: live.request_reload())
+        if hangup.is_set():
+            live.request_reload()
+        live.watch()
+        return app
+
+    def run(self) -> None:
+        try:
+            ReloadingArbiter(self).run()
+        except RuntimeError as exc:
+            sys.exit(f"Error: {exc}")
 
 
 def serve(overrides: dict, host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests in flight and exit."""
+    # Say in the server's log when a worker starts serving another build, whatever -v says.
+    logging.getLogger("qa_service.live").setLevel(logging.INFO)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -28,10 +28,15 @@ class Service:
     searcher: Searcher
 
     @classmethod
-    def load(cls, settings: Settings) -> Service:
-        """Open the index under `settings.index_dir` and load its model (once)."""
+    def load(cls, settings: Settings, encoder: Encoder | None = None) -> Service:
+        """Open the index under `settings.index_dir` with its model (`encoder` if it is it)."""
         index = Index.load(settings.index_dir)
-        encoder = get_encoder(index.model, settings.device)
+        try:
+            if encoder is None or encoder.name != index.model:
+                encoder = get_encoder(index.model, settings.device)
+        except BaseException:
+            index.close()
+            raise
         return cls(settings, index, encoder, Searcher(index, encoder, settings))
 
     def stale(self) -> str | None:

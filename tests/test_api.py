@@ -44,7 +44,8 @@ def test_ask_answers_with_the_contract(client):
     assert response.status_code == 200
     assert_matches(response, "/api/ask", "post")
     body = response.get_json()
-    assert list(body) == ["question", "query", "answerable", "took_ms", "passages"]
+    assert list(body) == ["question", "query", "answerable", "took_ms", "passages", "index"]
+    assert body["index"] == client.get("/api/health").get_json()["index"]["version"]
     assert len(body["passages"]) == 2
     assert body["passages"][0]["doc_id"] == "more/museum.html"
 
@@ -203,7 +204,7 @@ def test_an_unexpected_error_is_a_json_500_without_details(client, app, monkeypa
     def broken(body):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(app.extensions["qa"], "ask", broken)
+    monkeypatch.setattr(app.extensions["qa"].current, "ask", broken)
     response = client.post("/api/ask", json={"question": "bridge"})
     assert response.status_code == 500
     assert response.get_json() == {"error": {"code": "internal_error",
@@ -223,7 +224,8 @@ def test_pages_carry_no_inline_script(client):
 
 def test_the_schema_check_rejects_a_body_that_breaks_the_contract():
     validator = _validator("/api/ask", "post", 200)
-    good = {"question": "q", "query": "q", "answerable": True, "took_ms": 1.0, "passages": []}
+    good = {"question": "q", "query": "q", "answerable": True, "took_ms": 1.0, "passages": [],
+            "index": "v-1"}
     assert validator.is_valid(good)
     assert not validator.is_valid({**good, "answerable": "yes"})
     assert not validator.is_valid({k: v for k, v in good.items() if k != "query"})

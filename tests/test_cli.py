@@ -10,7 +10,7 @@ import pytest
 from qa_service import __version__
 from qa_service.cli import cli
 
-CONTRACT = {"question", "query", "answerable", "took_ms", "passages"}
+CONTRACT = {"question", "query", "answerable", "took_ms", "passages", "index"}
 PASSAGE = {"id": str, "rank": int, "score": float, "text": str, "highlight": str,
            "doc_id": str, "title": str, "source": str, "date": (str, type(None)),
            "paragraph": int, "url": (str, type(None))}

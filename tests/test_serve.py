@@ -74,3 +74,76 @@ def test_serve_without_an_index_fails_at_once_in_one_line(runner, tmp_path):
     result = runner.invoke(cli, ["serve", "--index-dir", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert "no index" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("trigger", ["sighup", "automatic"])
+def test_a_new_build_is_served_with_no_failed_or_mixed_answer(built, corpus, runner, trigger):
+    """Rebuild under load: every answer is whole from the old or the new index."""
+    import signal
+    import threading
+    import time
+
+    from qa_service.store import layout
+
+    # With checks off, only SIGHUP can make the workers switch.
+    interval = "0" if trigger == "sighup" else "0.2"
+    server = LiveServer(built.index_dir, env={"QA_MODEL": "hash:256",
+                                              "QA_RELOAD_INTERVAL": interval},
+                        args=("--workers", "2"))
+    question = {"question": "zebracorn parade on the bridge", "top_k": 8}
+    answers: list[tuple[float, int, dict]] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        while not stop.is_set():
+            sent = time.monotonic()
+            try:
+                status, body = _post(server.url, question)
+            except OSError as exc:  # no answer at all: the worst failure
+                status, body = 0, {"error": repr(exc)}
+            answers.append((sent, status, body))
+
+    def ranking(body: dict) -> list:
+        return [(p["id"], p["score"]) for p in body["passages"]]
+
+    try:
+        status, before = _post(server.url, question)
+        old = before["index"]
+        clients = [threading.Thread(target=load) for _ in range(3)]
+        for t in clients:
+            t.start()
+        (corpus / "parade.txt").write_text(
+            "Zebracorn parade\n\nThe zebracorn parade crossed the Riverside bridge in "
+            "Northport on Sunday, watched by four thousand people.\n", "utf-8")
+        (corpus / "flood.txt").write_text(
+            (corpus / "flood.txt").read_text("utf-8").replace("four metres", "five metres"),
+            "utf-8")
+        result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+        assert result.exit_code == 0, result.output
+        new = layout.resolve(built.index_dir).name
+        if trigger == "sighup":
+            server.proc.send_signal(signal.SIGHUP)
+        # Both workers serve the new index once it answers many times in a row.
+        deadline, in_a_row = time.monotonic() + 30, 0
+        while in_a_row < 20 and time.monotonic() < deadline:
+            with urllib.request.urlopen(server.url + "/api/health", timeout=10) as r:
+                in_a_row = in_a_row + 1 if json.load(r)["index"]["version"] == new else 0
+        switched = time.monotonic()
+        while sum(1 for a in answers if a[0] > switched) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        for t in clients:
+            t.join()
+    finally:
+        stop.set()
+        server.stop()
+    assert status == 200 and in_a_row == 20, server.log()
+    after = next(body for sent, _, body in reversed(answers) if sent > switched)
+    assert after["index"] == new and "parade.txt" in {p["doc_id"] for p in after["passages"]}
+    expected = {old: ranking(before), new: ranking(after)}
+    assert expected[old] != expected[new]
+    assert [a for a in answers if a[1] != 200] == []
+    assert all(ranking(body) == expected[body["index"]] for _, _, body in answers)
+    assert {body["index"] for _, _, body in answers} == {old, new}
+    assert all(body["index"] == new for sent, _, body in answers if sent > switched)
+    assert "now serving index " + new in server.log()

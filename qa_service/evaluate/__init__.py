@@ -6,16 +6,19 @@ lexical only (BM25) and the default hybrid.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from qa_service.config import Settings
 
+
+def _only(signal: str) -> dict:
+    """Settings changes that rank by one fusion signal alone."""
+    weights = [f.name for f in fields(Settings) if f.name.startswith("weight_")]
+    return {"fusion": "weighted", **{w: float(w == f"weight_{signal}") for w in weights}}
+
+
 # Each ranking is the default settings with these changes.
-RANKINGS: dict[str, dict] = {
-    "dense": {"fusion": "weighted", "weight_dense": 1.0, "weight_lexical": 0.0,
-              "weight_sentence": 0.0},
-    "lexical": {"fusion": "weighted", "weight_dense": 0.0, "weight_lexical": 1.0,
-                "weight_sentence": 0.0},
-    "default": {},
-}
+RANKINGS: dict[str, dict] = {"dense": _only("dense"), "lexical": _only("lexical"), "default": {}}
 
 
 def ranking_settings(settings: Settings) -> dict[str, Settings]:

@@ -19,6 +19,7 @@ from qa_service.search.filters import Filters
 from qa_service.search.fusion import Fusion, get_fusion
 from qa_service.search.lexical import LexicalSearch, Terms, forms
 from qa_service.search.query import Query, make_query
+from qa_service.search.sentences import Evidence, SentenceMatcher
 from qa_service.store.index import Index
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class Searcher:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=results,
             sources=sources_of(results),
+            index=self.index.path.name,
         )
 
     def rank(self, question: str, history: list[str] | tuple[str, ...] = (),
@@ -104,19 +106,28 @@ class Searcher:
         records = self.index.passages.passages(rows)
         sentences = highlight.sentence_scores(self.index, records, qvec)
         signals["sentence"] = {row: max(s for _, s in found) for row, found in sentences.items()}
-        fused = self.fusion.fuse(signals, rows)
-        ranked, duplicates = self._diversify(rows, fused, records, top_k)
         terms = {**h_terms, **q_terms}
         weights = self.lexical.term_weights(terms)
-        coverage, matched = self.lexical.coverage(weights, terms, ranked)
+        coverage, matched = self.lexical.coverage(weights, terms, rows)
+        evidence = self._evidence(query, weights, terms, records, sentences)
+        signals.update(term_signals(query, weights, matched, evidence))
+        fused = self.fusion.fuse(signals, rows)
+        ranked, duplicates = self._diversify(rows, fused, records, top_k)
         relevance = max(
             (max(signals["dense"][r], signals["sentence"][r]) + COVERAGE_WEIGHT * coverage[r]
              for r in ranked), default=0.0,
         )
-        highlights = {row: highlight.choose(records[row]["text"], sentences[row], weights,
-                                            terms) for row in ranked}
+        highlights = {row: evidence[row].span for row in ranked}
         return Ranking(query, ranked, records, fused, signals, highlights, relevance, matched,
                        duplicates)
+
+    def _evidence(self, query: Query, weights: dict[str, float], terms: Terms,
+                  records: dict, sentences: dict[int, highlight.Sentences]
+                  ) -> dict[int, Evidence]:
+        """Find each passage's answering sentence and how well it matches the question."""
+        matcher = SentenceMatcher(query.question, history_scaled(query, weights), terms)
+        return {row: matcher.evidence(rec["text"], sentences[row])
+                for row, rec in records.items()}
 
     def _diversify(self, rows: list[int], fused: dict[int, float], records: dict,
                    top_k: int) -> tuple[list[int], dict[int, list[int]]]:
@@ -153,6 +164,29 @@ class Searcher:
             for row, score in history.items():
                 lexical[row] = lexical.get(row, 0.0) + history_weight * score
         return rows, {"dense": dense, "lexical": lexical}
+
+
+def history_scaled(query: Query, weights: dict[str, float]) -> dict[str, float]:
+    """Weigh words that only the history brings as much as the history counts."""
+    if not query.history:
+        return weights
+    own, scale = set(query.question_terms()), query.history_weights[0]
+    return {t: w if t in own else w * scale for t, w in weights.items()}
+
+
+def term_signals(query: Query, weights: dict[str, float], matched: dict[int, list[str]],
+                 evidence: dict[int, Evidence]) -> dict[str, dict[int, float]]:
+    """Signals from the question's words: in the passage, in its best sentence, as
+    adjacent pairs, and whether the answering sentence holds the kind of answer asked."""
+    weights = history_scaled(query, weights)
+    total = sum(weights.values()) or 1.0
+    return {
+        "coverage": {row: sum(weights[t] for t in found) / total
+                     for row, found in matched.items()},
+        "terms": {row: ev.share for row, ev in evidence.items()},
+        "phrases": {row: ev.phrases for row, ev in evidence.items()},
+        "answer_type": {row: float(ev.typed) for row, ev in evidence.items()},
+    }
 
 
 def _copy(rec) -> dict:

@@ -1,4 +1,4 @@
-"""Score a passage's sentences and choose the one that answers (the highlight)."""
+"""Score a passage's sentences against the query vector."""
 
 from __future__ import annotations
 
@@ -6,15 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa_service.search.lexical import Terms, term_share
-
 if TYPE_CHECKING:
     from qa_service.store.index import Index
-
-# The highlight is the sentence with the best cosine plus this much of the share of the
-# question's term weight it holds: of two sentences on the topic, the one holding the
-# question's rarer words ("injured" rather than "Aktobe") is the answer.
-TERM_WEIGHT = 0.6
 
 Sentences = list[tuple[tuple[int, int], float]]  # (start, end) in the text, cosine
 
@@ -32,12 +25,3 @@ def sentence_scores(index: Index, records: dict, qvec: np.ndarray) -> dict[int, 
             found[row] = [((0, len(rec["text"])), 0.0)]
     return found
 
-
-def choose(text: str, sentences: Sentences, weights: dict[str, float], terms: Terms
-           ) -> tuple[int, int]:
-    """Return the span of the sentence that best answers."""
-    def score(item) -> float:
-        (start, end), cosine = item
-        return cosine + TERM_WEIGHT * term_share(text[start:end], weights, terms)
-
-    return max(sentences, key=score)[0]

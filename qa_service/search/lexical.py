@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import math
 
-from qa_service.ingest.normalize import normalize
 from qa_service.store.passages import PassageStore
 from qa_service.words import (
-    TOKEN_RE,
     VARIANT_MIN_LENGTH,
     are_variants,
     fold,
-    stem,
     variant_key,
 )
 
@@ -101,12 +98,3 @@ class LexicalSearch:
                 matched[row].append(word)
         return found, matched
 
-
-def term_share(text: str, weights: dict[str, float], terms: Terms) -> float:
-    """Return the share of the weighted query terms that `text` contains (crudely stemmed)."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    present = {stem(fold(t)) for t in TOKEN_RE.findall(normalize(text))}
-    return sum(w for term, w in weights.items()
-               if any(stem(f) in present for f in terms[term])) / total

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa_service.config import Settings
@@ -26,11 +27,25 @@ class Index:
     manifest: Manifest
     passages: PassageStore
     vectors: VectorStore
+    # Releases the folder for deletion by a later build: on close(), or when this object
+    # is garbage-collected (a server drops an index it replaced once no request uses it).
+    release: weakref.finalize | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, root: Path) -> Index:
         """Open the live index under `root`, checking every file against the manifest."""
         path = layout.resolve(root)
+        release = layout.hold(path)
+        try:
+            index = cls._open(path)
+        except BaseException:
+            release()
+            raise
+        index.release = weakref.finalize(index, release)
+        return index
+
+    @classmethod
+    def _open(cls, path: Path) -> Index:
         manifest = Manifest.read(path)
         for name, size in manifest.files.items():
             file = path / name
@@ -55,6 +70,8 @@ class Index:
 
     def close(self) -> None:
         self.passages.close()
+        if self.release is not None:
+            self.release()
 
     @property
     def model(self) -> str:
