@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from qa_service.errors import CorpusError, IndexCorrupt, IndexMissing
+from qa_service.errors import CorpusError, IndexCorrupt, IndexMissing, QAError
 from qa_service.ingest import INGEST_VERSION
 from qa_service.store import layout
 from qa_service.store.build import build_index
@@ -201,3 +201,10 @@ def test_vectors_are_memory_mapped_so_workers_share_them(settings, encoder, exac
     assert str(index.path / "passages.faiss") in maps
     assert str(index.path / "sentences.npy") in maps
     index.close()
+
+
+def test_ray_engine_without_ray_installed_is_a_clear_error(settings, encoder, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
+    with pytest.raises(QAError, match=r"pip install 'qa-service\[ray\]'"):
+        build_index(settings, encoder, engine="ray")
+    assert not settings.index_dir.exists() or not list(settings.index_dir.glob("v-*"))
