@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Optional extras to install besides dev; CI adds ray (~500 MB) so `build --engine ray` is tested.
+EXTRAS ?= dev
 # The model ships inside a Python package: nothing is downloaded at run time.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -28,7 +30,7 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-c requirements.lock -e '.[dev]'
+		-c requirements.lock -e '.[$(EXTRAS)]'
 	touch $@
 
 lint: $(STAMP)
@@ -38,7 +40,7 @@ lint: $(STAMP)
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet torch==2.13.0
-	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	.lock-venv/bin/python -m pip install --quiet '.[dev,ray]'
 	{ echo "# Exact versions of every package the project installs (make lock rewrites this)."; \
 	  .lock-venv/bin/python -m pip freeze --exclude qa-service | sed 's/+cpu$$//'; \
 	} > requirements.lock

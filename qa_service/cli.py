@@ -68,15 +68,25 @@ def cli(verbose: int) -> None:
                    "vectors) or torch [onnx].")
 @click.option("--if-stale", is_flag=True,
               help="Build only if the index is missing, unreadable or out of date.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True,
+              help="Who embeds: this process, or a Ray Data job (RAY_ADDRESS names a cluster).")
+@click.option("--full", is_flag=True,
+              help="Embed every document again instead of reusing unchanged ones.")
 @_domain_errors
-def build(corpus, index_dir, model, device, backend, if_stale) -> None:
-    """Build the index of a corpus (atomically: the old index stays until the new is whole)."""
+def build(corpus, index_dir, model, device, backend, if_stale, engine, full) -> None:
+    """Build the index of a corpus (atomically: the old index stays until the new is whole).
+
+    Documents unchanged since the live index (same content hash, model and chunking)
+    keep their passages and vectors; only new and changed ones are embedded.
+    """
     settings = _settings(corpus=corpus, index_dir=index_dir, model=model, device=device,
                          backend=backend)
-    _build(settings, only_if_stale=if_stale)
+    _build(settings, only_if_stale=if_stale, engine=engine, full=full)
 
 
-def _build(settings: Settings, only_if_stale: bool) -> None:
+def _build(settings: Settings, only_if_stale: bool, engine: str = "local",
+           full: bool = False) -> None:
     """Build the index of `settings.corpus`, or, if asked, only when it is out of date."""
     from qa_service.embed import encoder_for
     from qa_service.store import index as index_mod
@@ -89,11 +99,12 @@ def _build(settings: Settings, only_if_stale: bool) -> None:
             return
         click.echo(f"Building the index in {settings.index_dir}: {reason}", err=True)
     report = build_index(settings, encoder_for(settings),
-                         progress=sys.stderr.isatty())
+                         progress=sys.stderr.isatty(), engine=engine, full=full)
     click.echo(
         f"Indexed {report.documents} documents, {report.passages} passages "
         f"({report.sentences} sentences) in {report.seconds:.1f} s "
-        f"[{report.vector_index} vectors] -> {report.path}",
+        f"[{report.vector_index} vectors; {report.reused_documents} documents reused, "
+        f"{report.embedded_passages} passages embedded] -> {report.path}",
         err=True,
     )
 

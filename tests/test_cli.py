@@ -159,3 +159,18 @@ def test_explain_and_sources_in_readable_output(runner, cli_built):
     assert result.exit_code == 0
     assert result.stdout.startswith("From Northport Gazette") or "From " in result.stdout
     assert "why: lexical #" in result.stdout and "terms: " in result.stdout
+
+
+def test_build_reports_reused_documents_and_full_rebuilds(runner, settings):
+    args = ["build", "--corpus", str(settings.corpus), "--index-dir", str(settings.index_dir)]
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0 and "0 documents reused, 8 passages embedded" in first.stderr
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0 and "3 documents reused, 0 passages embedded" in again.stderr
+    full = runner.invoke(cli, [*args, "--full"])
+    assert full.exit_code == 0 and "0 documents reused, 8 passages embedded" in full.stderr
+
+
+def test_build_with_an_unknown_engine_is_refused(runner, settings):
+    result = runner.invoke(cli, ["build", "--corpus", str(settings.corpus), "--engine", "spark"])
+    assert result.exit_code != 0 and "'spark' is not one of" in result.stderr

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from qa_service.errors import CorpusError, IndexCorrupt, IndexMissing
+from qa_service.errors import CorpusError, IndexCorrupt, IndexMissing, QAError
 from qa_service.ingest import INGEST_VERSION
 from qa_service.store import layout
 from qa_service.store.build import build_index
@@ -38,7 +38,8 @@ def test_build_then_load(built):
 def test_above_the_exact_limit_an_approximate_index_is_chosen_and_recorded(settings, encoder):
     build_index(settings.with_(exact_limit=4), encoder)
     index = Index.load(settings.index_dir)
-    assert index.manifest.vectors["type"] == "hnsw"
+    assert index.manifest.vectors["type"] == "ivf"
+    assert index.manifest.vectors["nprobe"] >= 1 and index.manifest.vectors["nlist"] >= 1
     assert index.vectors.count == 8
 
 
@@ -190,3 +191,21 @@ def test_loading_never_unpickles(built):
     (folder / "manifest.json").write_text(json.dumps(data), "utf-8")
     with pytest.raises(IndexCorrupt, match="sentences.npy"):
         Index.load(built.index_dir)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux /proc")
+@pytest.mark.parametrize("exact_limit", [100, 2])
+def test_vectors_are_memory_mapped_so_workers_share_them(settings, encoder, exact_limit):
+    build_index(settings.with_(exact_limit=exact_limit), encoder)
+    index = Index.load(settings.index_dir)
+    maps = open("/proc/self/maps").read()
+    assert str(index.path / "passages.faiss") in maps
+    assert str(index.path / "sentences.npy") in maps
+    index.close()
+
+
+def test_ray_engine_without_ray_installed_is_a_clear_error(settings, encoder, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
+    with pytest.raises(QAError, match=r"pip install 'qa-service\[ray\]'"):
+        build_index(settings, encoder, engine="ray")
+    assert not settings.index_dir.exists() or not list(settings.index_dir.glob("v-*"))

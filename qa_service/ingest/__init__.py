@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from qa_service.ingest.chunk import TokenCounter, approx_tokens, chunk_blocks
 from qa_service.ingest.clean import clean_document
-from qa_service.ingest.readers import read_corpus
+from qa_service.ingest.readers import RawDocument, read_corpus
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +58,32 @@ def ingest(
 ) -> Iterator[tuple[Document, list[Passage]]]:
     """Yield each document of `corpus` with its passages, in corpus order."""
     for raw in read_corpus(Path(corpus)):
-        clean = clean_document(raw)
-        chunks = chunk_blocks(clean.blocks, count_tokens, max_tokens, min_chars)
-        passages = [
-            Passage(clean.doc_id, n, c.span.start, c.span.end, c.span.text, c.sentences)
-            for n, c in enumerate(chunks, 1)
-        ]
-        if not passages:
-            log.warning("%s: no passages (empty after cleaning)", clean.doc_id)
-        doc = Document(
-            clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages)
-        )
-        yield doc, passages
+        yield ingest_document(raw, count_tokens, max_tokens, min_chars)
+
+
+def ingest_document(
+    raw: RawDocument,
+    count_tokens: TokenCounter = approx_tokens,
+    max_tokens: int = 256,
+    min_chars: int = 60,
+) -> tuple[Document, list[Passage]]:
+    """Clean and chunk one raw document into its passages."""
+    clean = clean_document(raw)
+    chunks = chunk_blocks(clean.blocks, count_tokens, max_tokens, min_chars)
+    passages = [
+        Passage(clean.doc_id, n, c.span.start, c.span.end, c.span.text, c.sentences)
+        for n, c in enumerate(chunks, 1)
+    ]
+    if not passages:
+        log.warning("%s: no passages (empty after cleaning)", clean.doc_id)
+    doc = Document(
+        clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages)
+    )
+    return doc, passages
+
+
+def content_hash(raw: RawDocument) -> str:
+    """Return a hash of everything a document's passages are made from (text, metadata)."""
+    payload = json.dumps([raw.doc_id, raw.kind, raw.raw, raw.metadata, raw.default_source],
+                         sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

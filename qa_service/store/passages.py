@@ -36,6 +36,10 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='', tokenize='
 CREATE TABLE vocab (
     term TEXT PRIMARY KEY, key TEXT NOT NULL, df INTEGER NOT NULL, capitalized REAL
 ) WITHOUT ROWID;
+CREATE TABLE doc_hashes (doc_id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE vocab_counts (
+    term TEXT PRIMARY KEY, df INTEGER NOT NULL, caps INTEGER NOT NULL, uses INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -51,11 +55,24 @@ class PassageWriter:
         # term -> [passages holding it, capitalised uses, uses not opening a sentence]
         self.vocab: dict[str, list[int]] = {}
 
-    def add(self, doc: Document, passages: list[Passage]) -> None:
+    def seed_vocabulary(self, counts: dict[str, list[int]]) -> None:
+        """Start from a previous build's word counts (its reused documents' share)."""
+        self.vocab = counts
+
+    def uncount(self, text: str) -> None:
+        """Remove a passage of the previous build (changed or deleted) from the counts."""
+        self._count_words(text, -1)
+
+    def add(self, doc: Document, passages: list[Passage], content_hash: str | None = None,
+            counted: bool = False) -> None:
+        """Append a document; `counted`: its words are already in the seeded counts."""
         self.db.execute(
             "INSERT INTO documents VALUES (?,?,?,?,?,?)",
             (doc.doc_id, doc.title, doc.source, doc.date, doc.url, doc.paragraphs),
         )
+        if content_hash is not None:
+            # What the next build compares to reuse this document's passages and vectors.
+            self.db.execute("INSERT INTO doc_hashes VALUES (?,?)", (doc.doc_id, content_hash))
         self.documents += 1
         for p in passages:
             row = self.passages
@@ -74,20 +91,25 @@ class PassageWriter:
             )
             self.passages += 1
             self.sentences += len(p.sentences)
-            self._count_words(p.text)
+            if not counted:
+                self._count_words(p.text)
 
-    def _count_words(self, text: str) -> None:
+    def _count_words(self, text: str, sign: int = 1) -> None:
         seen = set()
         for term, capitalized in name_tokens(text):
             counts = self.vocab.setdefault(term, [0, 0, 0])
             if term not in seen:
-                counts[0] += 1
+                counts[0] += sign
                 seen.add(term)
             if capitalized is not None:
-                counts[1] += capitalized
-                counts[2] += 1
+                counts[1] += sign * capitalized
+                counts[2] += sign
 
     def close(self) -> None:
+        self.vocab = {term: c for term, c in self.vocab.items() if c[0] > 0}
+        # Raw counts, so that the next incremental build can add and remove documents.
+        self.db.executemany("INSERT INTO vocab_counts VALUES (?,?,?,?)",
+                            ((term, *c) for term, c in self.vocab.items()))
         self.db.executemany(
             "INSERT INTO vocab VALUES (?,?,?,?)",
             ((term, variant_key(term), df, caps / uses if uses else None)
@@ -147,6 +169,45 @@ class PassageStore:
         if with_title:
             passages = [f"{r[1]}. {r[0]}" if r[1] else r[0] for r in rows]
         return passages, sentences
+
+    def content_hashes(self) -> dict[str, str]:
+        """Return each document's content hash (none for indexes built before hashes)."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE name = 'doc_hashes'"):
+            return {}
+        return {r[0]: r[1] for r in self._query("SELECT doc_id, hash FROM doc_hashes")}
+
+    def vocabulary_counts(self) -> dict[str, list[int]] | None:
+        """Return the raw word counts of the vocabulary (None: built before they were kept)."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE name = 'vocab_counts'"):
+            return None
+        return {r[0]: [r[1], r[2], r[3]]
+                for r in self._query("SELECT term, df, caps, uses FROM vocab_counts")}
+
+    def stored_document(self, doc_id: str) -> tuple[Document, list[Passage], list[int]]:
+        """Return a document as stored, its passages and their rows, for reuse in a build."""
+        row = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))[0]
+        doc = Document(row["doc_id"], row["title"], row["source"], row["date"], row["url"],
+                       row["paragraphs"])
+        rows = self._query("SELECT rowid, paragraph, start, end, text, sent_first, sent_count "
+                           "FROM passages WHERE doc_id = ? ORDER BY rowid", (doc_id,))
+        spans: dict[int, list[tuple[int, int]]] = {r["rowid"]: [] for r in rows}
+        if rows:
+            for s in self._query(
+                    "SELECT passage, start, end FROM sentences WHERE passage BETWEEN ? AND ? "
+                    "ORDER BY rowid", (rows[0]["rowid"], rows[-1]["rowid"])):
+                if s[0] in spans:
+                    spans[s[0]].append((s[1], s[2]))
+        passages = [Passage(doc_id, r["paragraph"], r["start"], r["end"], r["text"],
+                            spans[r["rowid"]]) for r in rows]
+        return doc, passages, [r["rowid"] for r in rows]
+
+    def sentence_rows(self, rows: list[int]) -> list[int]:
+        """Return the sentence rows of the given passage rows, in order."""
+        found = []
+        for r in self._query("SELECT sent_first, sent_count FROM passages WHERE rowid IN "
+                             f"({','.join('?' * len(rows))}) ORDER BY rowid", list(rows)):
+            found.extend(range(r[0], r[0] + r[1]))
+        return found
 
     def count(self, table: str) -> int:
         return self._query(f"SELECT count(*) FROM {table}")[0][0]

@@ -1,0 +1,142 @@
+"""Incremental builds: only new or changed documents are embedded; the result equals a
+full build of the same corpus."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa_service.embed import HashEncoder
+from qa_service.store.build import build_index
+from qa_service.store.index import Index
+
+
+class CountingEncoder(HashEncoder):
+    """The fake encoder, remembering every text it was asked to embed."""
+
+    def __init__(self):
+        super().__init__(256)
+        self.texts: list[str] = []
+
+    def encode(self, texts, batch_size=64, progress=False):
+        self.texts += list(texts)
+        return super().encode(texts, batch_size, progress)
+
+
+def _contents(settings) -> tuple[dict, np.ndarray, np.ndarray]:
+    index = Index.load(settings.index_dir)
+    try:
+        rows = index.passages._query("SELECT rowid, id FROM passages ORDER BY rowid")
+        vocab = {tuple(r) for r in index.passages._query("SELECT * FROM vocab")}
+        return ({**{r[1]: r[0] for r in rows}, "vocab": vocab}, index.vectors.all_vectors(),
+                np.asarray(index.vectors.sentences))
+    finally:
+        index.close()
+
+
+def _assert_same_as_full_build(settings, tmp_path):
+    ids, vecs, sents = _contents(settings)
+    full = settings.with_(index_dir=tmp_path / "full")
+    build_index(full, HashEncoder(256))
+    full_ids, full_vecs, full_sents = _contents(full)
+    assert ids == full_ids
+    np.testing.assert_allclose(vecs, full_vecs, atol=1e-6)
+    np.testing.assert_allclose(sents, full_sents, atol=1e-6)
+
+
+def _only_from(settings, texts: list[str], doc_id: str) -> bool:
+    """Say whether every embedded text is (part of) a passage of `doc_id` in the index."""
+    index = Index.load(settings.index_dir)
+    try:
+        passages = [r["text"] for r in index.passages.document(doc_id)[1]]
+    finally:
+        index.close()
+    return bool(texts) and all(any(t in p for p in passages) for t in texts)
+
+
+@pytest.fixture
+def counting():
+    return CountingEncoder()
+
+
+def test_an_unchanged_corpus_embeds_nothing(built, counting, tmp_path):
+    report = build_index(built, counting)
+    assert counting.texts == []
+    assert report.reused_documents == 3 and report.embedded_passages == 0
+    _assert_same_as_full_build(built, tmp_path)
+
+
+def test_adding_a_document_embeds_only_its_passages(built, counting, tmp_path):
+    text = ("A heron nested on the old mill chimney in Eastwick this spring.\n\n"
+            "Birdwatchers counted four chicks by the end of May.")
+    (built.corpus / "heron.txt").write_text(text, "utf-8")
+    report = build_index(built, counting)
+    assert report.reused_documents == 3 and report.embedded_passages >= 1
+    assert _only_from(built, counting.texts, "heron.txt")
+    index = Index.load(built.index_dir)
+    hits = index.vectors.search(counting.encode(["heron chimney chicks"])[0], 1)
+    assert index.passages.passages([hits[0][0]])[hits[0][0]]["doc_id"] == "heron.txt"
+    index.close()
+    _assert_same_as_full_build(built, tmp_path)
+
+
+def test_changing_a_document_re_embeds_only_it(built, counting, tmp_path):
+    path = built.corpus / "more" / "orchard.md"
+    path.write_text(path.read_text("utf-8") + "\n\nThe cider press opens on Saturdays.\n",
+                    "utf-8")
+    report = build_index(built, counting)
+    assert report.reused_documents == 2
+    assert _only_from(built, counting.texts, "more/orchard.md")
+    _assert_same_as_full_build(built, tmp_path)
+
+
+def test_metadata_change_re_embeds_that_document(built, counting):
+    with open(built.corpus / "sources.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n["more/orchard.md"]\nsource = "Greenvale Post"\n')
+    report = build_index(built, counting)
+    assert report.reused_documents == 2
+    index = Index.load(built.index_dir)
+    assert index.passages.document("more/orchard.md")[0]["source"] == "Greenvale Post"
+    index.close()
+
+
+def test_deleting_a_document_removes_it_from_results(built, counting, tmp_path):
+    (built.corpus / "flood.txt").unlink()
+    report = build_index(built, counting)
+    assert counting.texts == [] and report.documents == 2
+    index = Index.load(built.index_dir)
+    query = counting.encode(["flood riverside bridge"])[0]
+    found = index.vectors.search(query, 20)
+    docs = {r["doc_id"] for r in index.passages.passages([r for r, _ in found]).values()}
+    assert "flood.txt" not in docs and docs
+    index.close()
+    _assert_same_as_full_build(built, tmp_path)
+
+
+@pytest.mark.parametrize("change", [{"max_tokens": 128}, {"embed_title": True},
+                                    {"model": "hash:128"}])
+def test_a_model_or_chunking_change_forces_a_full_build(built, change):
+    counting = CountingEncoder() if "model" not in change else HashEncoder(128)
+    settings = built.with_(**change)
+    report = build_index(settings, counting)
+    assert report.reused_documents == 0 and report.embedded_passages == report.passages
+
+
+def test_full_flag_rebuilds_everything(built, counting):
+    report = build_index(built, counting, full=True)
+    assert report.reused_documents == 0 and len(counting.texts) > report.passages
+
+
+def test_an_approximate_index_is_rebuilt_incrementally_too(settings, counting, tmp_path,
+                                                         monkeypatch):
+    import faiss
+
+    approx = settings.with_(exact_limit=2)
+    build_index(approx, HashEncoder(256))
+    (approx.corpus / "heron.txt").write_text("A heron nested on the mill chimney.", "utf-8")
+    with monkeypatch.context() as patch:
+        # The trained centroids of the live index are reused: no k-means again.
+        patch.setattr(faiss.IndexIVFFlat, "train", lambda *a: pytest.fail("retrained"))
+        report = build_index(approx, counting)
+    assert report.vector_index == "ivf" and report.reused_documents == 3
+    _assert_same_as_full_build(approx, tmp_path)
