@@ -159,3 +159,20 @@ def test_explain_and_sources_in_readable_output(runner, cli_built):
     assert result.exit_code == 0
     assert result.stdout.startswith("From Northport Gazette") or "From " in result.stdout
     assert "why: lexical #" in result.stdout and "terms: " in result.stdout
+
+
+@pytest.mark.parametrize("contents", [{}, {"blank.txt": b"\n\n", "image.txt": b"\x00\x01\x02"}])
+def test_building_an_empty_corpus_fails_in_one_line_and_keeps_the_old_index(
+        runner, cli_built, tmp_path, contents):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for name, data in contents.items():
+        (empty / name).write_bytes(data)
+    result = runner.invoke(cli, ["build", "--corpus", str(empty)])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "no text to index" in errors[0] and str(empty) in errors[0]
+    assert "Traceback" not in result.output
+    answer = runner.invoke(cli, ["ask", "--json", "Who is the museum director?"])
+    assert answer.exit_code == 0
+    assert json.loads(answer.stdout)["passages"][0]["doc_id"] == "more/museum.html"

@@ -54,9 +54,10 @@ def ingest(
     count_tokens: TokenCounter = approx_tokens,
     max_tokens: int = 256,
     min_chars: int = 60,
+    max_file_bytes: int | None = None,
 ) -> Iterator[tuple[Document, list[Passage]]]:
-    """Yield each document of `corpus` with its passages, in corpus order."""
-    for raw in read_corpus(Path(corpus)):
+    """Yield each document of `corpus` that has text, with its passages, in corpus order."""
+    for raw in read_corpus(Path(corpus), max_file_bytes):
         clean = clean_document(raw)
         chunks = chunk_blocks(clean.blocks, count_tokens, max_tokens, min_chars)
         passages = [
@@ -64,7 +65,9 @@ def ingest(
             for n, c in enumerate(chunks, 1)
         ]
         if not passages:
-            log.warning("%s: no passages (empty after cleaning)", clean.doc_id)
+            # An empty document would be listed with nothing to show or cite.
+            log.warning("skipping %s: no text (empty after cleaning)", clean.doc_id)
+            continue
         doc = Document(
             clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages)
         )

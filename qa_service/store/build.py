@@ -92,12 +92,13 @@ def _write_passages(work: Path, corpus: Path, encoder: Encoder, settings: Settin
     try:
         for doc, passages in ingest(corpus, encoder.count_tokens,
                                     min(settings.max_tokens, encoder.max_tokens),
-                                    settings.min_chars):
+                                    settings.min_chars, settings.max_file_bytes):
             writer.add(doc, passages)
     finally:
         writer.close()
     if writer.passages == 0:
-        raise CorpusError(f"no text to index in {corpus}: no passages after cleaning")
+        raise CorpusError(f"no text to index in {corpus}: no file in it gave a passage; "
+                          "the index was left as it was")
     return {"documents": writer.documents, "passages": writer.passages,
             "sentences": writer.sentences}
 
