@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from qa_service.config import Settings
 from qa_service.embed import Encoder, get_encoder
-from qa_service.errors import InvalidInput, NotFound
+from qa_service.errors import IndexCorrupt, InvalidInput, NotFound
 from qa_service.response import Answer
 from qa_service.search import Searcher
 from qa_service.search.filters import parse_filters
@@ -32,6 +32,14 @@ class Service:
         """Open the index under `settings.index_dir` and load its model (once)."""
         index = Index.load(settings.index_dir)
         encoder = get_encoder(index.model, settings.device)
+        dimension = int(index.manifest.model["dimension"])
+        if encoder.dimension != dimension:
+            # Queries of another width than the vectors would fail, or, worse, match.
+            index.close()
+            raise IndexCorrupt(
+                f"{index.path}: the manifest names model {index.model!r}, which gives "
+                f"{encoder.dimension}-dimensional vectors, but the index holds {dimension}; "
+                "rebuild the index")
         return cls(settings, index, encoder, Searcher(index, encoder, settings))
 
     def stale(self) -> str | None:
