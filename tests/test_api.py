@@ -256,3 +256,63 @@ def test_sources_list_each_report_in_rank_order_when_there_are_several(client):
     single = client.post("/api/ask", json={"question": "bridge", "top_k": 3,
                                            "filters": {"sources": ["Northport Gazette"]}})
     assert "sources" not in single.get_json()
+
+
+def _limited_client(built, limit="2/minute"):
+    return create_app({"index_dir": built.index_dir, "model": "hash:256",
+                       "rate_limit": limit}).test_client()
+
+
+def test_rate_limiting_is_off_by_default(client):
+    statuses = {client.post("/api/ask", json={"question": "bridge"}).status_code
+                for _ in range(30)}
+    assert statuses == {200}
+
+
+def test_a_client_over_the_rate_limit_gets_429_json(built):
+    client = _limited_client(built)
+    for _ in range(2):
+        assert client.post("/api/ask", json={"question": "bridge"}).status_code == 200
+    response = client.post("/api/ask", json={"question": "bridge"})
+    assert response.status_code == 429
+    assert_matches(response, "/api/ask", "post")
+    error = response.get_json()["error"]
+    assert error["code"] == "too_many_requests" and "2 per 1 minute" in error["message"]
+    assert int(response.headers["Retry-After"]) > 0
+    assert client.get("/api/documents").status_code == 429  # one budget for the whole API
+    # Another client has its own budget; health checks and pages are never limited.
+    other = client.post("/api/ask", json={"question": "bridge"},
+                        environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 200
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/").status_code == 200
+
+
+def test_the_rate_limit_is_read_from_the_environment(built, monkeypatch):
+    monkeypatch.setenv("QA_RATE_LIMIT", "1/hour")
+    client = create_app({"index_dir": built.index_dir, "model": "hash:256"}).test_client()
+    assert client.get("/api/documents").status_code == 200
+    assert client.get("/api/documents").status_code == 429
+
+
+def test_a_malformed_rate_limit_is_a_clear_error(built):
+    from qa_service.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="rate_limit must look like"):
+        _limited_client(built, "lots")
+
+
+def test_debug_mode_stays_off_even_when_flask_debug_is_set(built, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = create_app({"index_dir": built.index_dir, "model": "hash:256"})
+    assert app.debug is False
+
+    def broken(doc_id):
+        raise KeyError("secret internal detail")
+
+    monkeypatch.setattr(app.extensions["qa"], "document", broken)
+    response = app.test_client().get("/api/documents/flood.txt")
+    assert response.status_code == 500
+    assert response.get_json() == {"error": {"code": "internal_error",
+                                             "message": "internal error"}}
+    assert b"secret" not in response.data and b"Traceback" not in response.data
