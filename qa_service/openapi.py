@@ -34,7 +34,8 @@ SCHEMAS = {
         "additionalProperties": False,
         "properties": {
             "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS,
-                         "description": "1 to 1,000 characters after trimming."},
+                         "pattern": r"\S", "description": "1 to 1,000 characters after "
+                         "trimming; not only white space."},
             "history": {"type": "array", "maxItems": MAX_HISTORY,
                         "items": {"type": "string", "maxLength": MAX_QUESTION_CHARS},
                         "description": "Earlier questions of the conversation, oldest first."},
@@ -51,10 +52,11 @@ SCHEMAS = {
                        "when a date bound is set.",
         "properties": {
             "sources": {"type": "array", "maxItems": MAX_SOURCES,
-                        "items": {"type": "string", "minLength": 1},
+                        "items": {"type": "string", "minLength": 1, "pattern": r"\S"},
                         "description": "Publishers to keep (any of; case-insensitive)."},
             "date_from": {**_DATE, "description": "Earliest document date, inclusive."},
-            "date_to": {**_DATE, "description": "Latest document date, inclusive."},
+            "date_to": {**_DATE, "description": "Latest document date, inclusive; not "
+                                               "before date_from."},
         },
     },
     "Answer": {

@@ -58,6 +58,8 @@ class Service:
             raise InvalidInput("question is required")
         history = body.get("history")
         top_k = body.get("top_k")
+        if isinstance(top_k, float) and top_k.is_integer():
+            top_k = int(top_k)  # JSON has one number type: 5.0 is the integer 5
         explain = body.get("explain", False)
         if not isinstance(explain, bool):
             raise InvalidInput("explain must be true or false")

@@ -164,6 +164,13 @@ def test_documents_list_and_one_document_in_context(client):
     "/api/documents/%2Fetc%2Fpasswd",
     "/api/documents//etc/passwd",
     "/api/documents/more%2F..%2F..%2Fsources.toml",
+    "/api/documents/%2e%2e/%2e%2e/etc/passwd",
+    "/api/documents/more/../flood.txt",
+    "/api/documents/./flood.txt",
+    "/api/documents/..%5C..%5Cwindows%5Cwin.ini",
+    "/api/documents/C:%5Cwindows",
+    "/api/documents/flood.txt%00.html",
+    "/api/documents/%ED%A0%80",
 ])
 def test_unknown_or_escaping_document_ids_are_404(client, path):
     response = client.get(path)
@@ -316,3 +323,48 @@ def test_debug_mode_stays_off_even_when_flask_debug_is_set(built, monkeypatch):
     assert response.get_json() == {"error": {"code": "internal_error",
                                              "message": "internal error"}}
     assert b"secret" not in response.data and b"Traceback" not in response.data
+
+
+HOSTILE = {
+    "control characters": "bridge \x01\x02\x1b[31m\x7f flood",
+    "NUL": "bridge\x00flood",
+    "right-to-left marks": "\u202ebridge\u200f \u200e flood \u2066x\u2069",
+    "markup": "<script>alert(1)</script><img src=x onerror=alert(2)> bridge",
+    "FTS5 syntax": 'bridge" OR NEAR( * ^ -flood : AND',
+    "punctuation only": "?!.,;",
+    "zero-width spaces only": "\u200b\u200b\u200b",
+    "a 1000-character word": "b" * 1000,
+    "combining marks": "e\u0301" * 300,
+}
+
+
+@pytest.mark.parametrize("where", ["question", "history"])
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_text_gets_an_answer_never_an_error(client, text, where):
+    body = {"question": text} if where == "question" else {"question": "bridge",
+                                                           "history": [text]}
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == 200, response.get_json()
+    assert_matches(response, "/api/ask", "post")
+
+
+@pytest.mark.parametrize("raw", [
+    '{"question": "\\ud800 bridge"}',
+    '{"question": "bridge", "history": ["\\udfff\\ud800 flood"]}',
+], ids=["question", "history"])
+def test_lone_surrogates_in_the_json_get_an_answer(client, raw):
+    response = client.post("/api/ask", data=raw, content_type="application/json")
+    assert response.status_code == 200, response.get_json()
+    assert_matches(response, "/api/ask", "post")
+    response.data.decode("utf-8")  # the body stays valid UTF-8
+    assert "bridge" in response.get_json()["query"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"question": "b" * 100_000}, "question is longer than 1000"),
+    ({"question": "bridge", "history": ["b" * 100_000]}, "history entry is longer than 1000"),
+], ids=["question", "history"])
+def test_a_100k_character_word_is_a_clear_400(client, body, message):
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]["message"]
