@@ -250,3 +250,22 @@ def test_duplicate_documents_are_indexed_once_and_the_warning_names_both(tmp_pat
     assert _ids(tmp_path) == ["a.txt"]
     [warning] = [r.getMessage() for r in caplog.records if "same content" in r.getMessage()]
     assert "copies/b.txt" in warning and "a.txt" in warning
+
+
+def test_markdown_link_targets_with_parentheses_leave_no_residue():
+    doc = clean_document(RawDocument("links.md", "markdown", (
+        "# Links in a story\n\n"
+        "The [river Foo](https://en.wikipedia.org/wiki/Foo_(river)) flooded, the "
+        "[office](javascript:alert('x')) said, and ![a photo](img_(1).png) was taken.")))
+    assert doc.blocks[0].text == "The river Foo flooded, the office said, and  was taken."
+
+
+def test_a_very_long_line_is_split_into_the_same_sentences():
+    from qa_service.ingest.chunk import SEGMENT_CHARS, split_sentences
+
+    sentences = [f"Report number {i} said the ferry on line {i % 7} was late again." for i in
+                 range(3 * SEGMENT_CHARS // 50)]
+    line = "  ".join(sentences)
+    assert len(line) > 2 * SEGMENT_CHARS  # several pieces
+    text = "Title\n" + line
+    assert [text[s:e] for s, e in split_sentences(text)] == ["Title", *sentences]
