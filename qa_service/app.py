@@ -56,6 +56,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def check_rate_limit(value: str) -> None:
+    """Raise InvalidInput unless `value` is empty or a limit Flask-Limiter understands."""
+    if not value.strip():
+        return
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise InvalidInput(f"setting rate_limit must look like '60/minute' or "
+                           f"'10/second;300/hour', got {value!r}") from None
+
+
 def _register_rate_limit(app: Flask, settings: Settings) -> None:
     """Limit API requests per client address, if `rate_limit` is set."""
     if not settings.rate_limit.strip():
@@ -63,13 +76,8 @@ def _register_rate_limit(app: Flask, settings: Settings) -> None:
     from flask_limiter import Limiter
     from flask_limiter.errors import RateLimitExceeded
     from flask_limiter.util import get_remote_address
-    from limits import parse_many
 
-    try:
-        parse_many(settings.rate_limit)
-    except ValueError:
-        raise InvalidInput(f"setting rate_limit must look like '60/minute' or "
-                           f"'10/second;300/hour', got {settings.rate_limit!r}") from None
+    check_rate_limit(settings.rate_limit)
     Limiter(
         # One budget per client address for the whole API, not one per endpoint.
         get_remote_address, app=app, application_limits=[settings.rate_limit],

@@ -210,10 +210,12 @@ def chat(top_k, sources, since, until, index_dir, server) -> None:
 @_domain_errors
 def serve(host, port, index_dir, workers, threads) -> None:
     """Serve the JSON API and the chat page (gunicorn) until SIGTERM."""
+    from qa_service.app import check_rate_limit
     from qa_service.serve import serve as run_server
     from qa_service.store.index import Index
 
     settings = _settings(index_dir=index_dir)
+    check_rate_limit(settings.rate_limit)  # here, not in every worker as it boots
     index = Index.load(settings.index_dir)  # a clear error now, not a worker failing to boot
     reason = index.staleness(settings)
     index.close()

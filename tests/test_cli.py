@@ -176,3 +176,12 @@ def test_building_an_empty_corpus_fails_in_one_line_and_keeps_the_old_index(
     answer = runner.invoke(cli, ["ask", "--json", "Who is the museum director?"])
     assert answer.exit_code == 0
     assert json.loads(answer.stdout)["passages"][0]["doc_id"] == "more/museum.html"
+
+
+def test_serve_with_a_malformed_rate_limit_fails_at_once_in_one_line(runner, monkeypatch):
+    monkeypatch.setenv("QA_RATE_LIMIT", "sixty a minute")
+    result = runner.invoke(cli, ["serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: setting rate_limit must look like '60/minute' or '10/second;300/hour', "
+        "got 'sixty a minute'"]
