@@ -6,11 +6,11 @@ import logging
 from dataclasses import fields
 from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from qa_service.config import Settings
-from qa_service.errors import QAError
+from qa_service.errors import InvalidInput, QAError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         JSON_SORT_KEYS=False,
         PROPAGATE_EXCEPTIONS=False,
+        # Never the debugger or tracebacks in responses, even with FLASK_DEBUG set.
+        DEBUG=False,
     )
     app.config.from_mapping({k: v for k, v in (test_config or {}).items() if k.isupper()})
     app.json.sort_keys = False
@@ -51,7 +53,46 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(web.bp)
     _register_error_handlers(app)
     _register_headers(app, settings)
+    _register_rate_limit(app, settings)
     return app
+
+
+def check_rate_limit(value: str) -> None:
+    """Raise InvalidInput unless `value` is empty or a limit Flask-Limiter understands."""
+    if not value.strip():
+        return
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise InvalidInput(f"setting rate_limit must look like '60/minute' or "
+                           f"'10/second;300/hour', got {value!r}") from None
+
+
+def _register_rate_limit(app: Flask, settings: Settings) -> None:
+    """Limit API requests per client address, if `rate_limit` is set."""
+    if not settings.rate_limit.strip():
+        return
+    from flask_limiter import Limiter
+    from flask_limiter.errors import RateLimitExceeded
+    from flask_limiter.util import get_remote_address
+
+    check_rate_limit(settings.rate_limit)
+    Limiter(
+        # One budget per client address for the whole API, not one per endpoint.
+        get_remote_address, app=app, application_limits=[settings.rate_limit],
+        # Pages, static files and health checks (load balancers poll them) stay free.
+        application_limits_exempt_when=lambda: (not request.path.startswith("/api/")
+                                            or request.path == "/api/health"),
+        storage_uri="memory://", headers_enabled=True,
+    )
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc: RateLimitExceeded):
+        body = {"error": {"code": "too_many_requests", "message":
+                          f"too many requests: the limit is {exc.description}; try again later"}}
+        return jsonify(body), 429
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -233,12 +233,13 @@ def serve(host, port, index_dir, workers, threads, reload_interval) -> None:
     A new build is served as soon as it is published (`current` is checked every
     --reload-interval seconds) or on SIGHUP, without dropping a request.
     """
+    from qa_service.app import check_rate_limit
+    from qa_service.embed import prepare
     from qa_service.serve import serve as run_server
     from qa_service.store.index import Index
 
     settings = _settings(index_dir=index_dir)
-    from qa_service.embed import prepare
-
+    check_rate_limit(settings.rate_limit)  # here, not in every worker as it boots
     index = Index.load(settings.index_dir)  # a clear error now, not a worker failing to boot
     reason = index.staleness(settings)
     index.close()

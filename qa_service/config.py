@@ -68,6 +68,10 @@ class Settings:
     # passages unlike those above them.
     mmr_weight: float = 1.0
 
+    # Corpus files larger than this are skipped with a warning: a stray dump or archive
+    # would otherwise stall a build and flood the index with one document's fragments.
+    max_file_bytes: int = 10 * 1024 * 1024
+
     # HTTP: origins allowed to call the API from a browser (comma-separated; empty: none),
     # and the largest request body accepted.
     cors_origins: str = ""
@@ -75,6 +79,10 @@ class Settings:
     # A server checks this often (seconds) whether `current` names a new build, and then
     # serves it without a restart; 0 leaves the switch to SIGHUP alone.
     reload_interval: float = 1.0
+    # Requests allowed per client address, in Flask-Limiter's notation ("60/minute",
+    # "10/second;300/hour"); empty: no limit. Counted in each worker's memory, so with
+    # several workers a client gets up to that many times the limit.
+    rate_limit: str = ""
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -19,6 +19,10 @@ def _error(description: str) -> dict:
     return _json(_ref("Error"), description)
 
 
+# Every API path but /api/health counts against the client's rate limit, when one is set.
+_LIMITED = {"429": _error("Too many requests from this client; see Retry-After.")}
+_UNAVAILABLE = {"503": _error("The index cannot be read (damaged since it was loaded).")}
+
 _DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _NULLABLE_DATE = {"type": ["string", "null"], "format": "date",
                   "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -30,7 +34,8 @@ SCHEMAS = {
         "additionalProperties": False,
         "properties": {
             "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS,
-                         "description": "1 to 1,000 characters after trimming."},
+                         "pattern": r"\S", "description": "1 to 1,000 characters after "
+                         "trimming; not only white space."},
             "history": {"type": "array", "maxItems": MAX_HISTORY,
                         "items": {"type": "string", "maxLength": MAX_QUESTION_CHARS},
                         "description": "Earlier questions of the conversation, oldest first."},
@@ -47,10 +52,11 @@ SCHEMAS = {
                        "when a date bound is set.",
         "properties": {
             "sources": {"type": "array", "maxItems": MAX_SOURCES,
-                        "items": {"type": "string", "minLength": 1},
+                        "items": {"type": "string", "minLength": 1, "pattern": r"\S"},
                         "description": "Publishers to keep (any of; case-insensitive)."},
             "date_from": {**_DATE, "description": "Earliest document date, inclusive."},
-            "date_to": {**_DATE, "description": "Latest document date, inclusive."},
+            "date_to": {**_DATE, "description": "Latest document date, inclusive; not "
+                                               "before date_from."},
         },
     },
     "Answer": {
@@ -231,6 +237,7 @@ def spec() -> dict:
                     "400": _error("Malformed JSON, or a field missing or out of range."),
                     "413": _error("The request body is too large."),
                     "415": _error("The body is not sent as application/json."),
+                    **_LIMITED,
                     "503": _error("The index or the model cannot be used."),
                 },
             }},
@@ -242,7 +249,8 @@ def spec() -> dict:
             "/api/documents": {"get": {
                 "summary": "The indexed documents with metadata and paragraph counts",
                 "operationId": "listDocuments",
-                "responses": {"200": _json(_ref("DocumentList"), "Every document.")},
+                "responses": {"200": _json(_ref("DocumentList"), "Every document."),
+                              **_LIMITED, **_UNAVAILABLE},
             }},
             "/api/documents/{doc_id}": {"get": {
                 "summary": "One cleaned document with numbered paragraphs",
@@ -255,13 +263,14 @@ def spec() -> dict:
                 "responses": {
                     "200": _json(_ref("Document"), "The document."),
                     "404": _error("No such document."),
+                    **_LIMITED, **_UNAVAILABLE,
                 },
             }},
             "/api/openapi.json": {"get": {
                 "summary": "This description",
                 "operationId": "openapi",
                 "responses": {"200": {"description": "OpenAPI 3.1 document.",
-                                      "content": {"application/json": {}}}},
+                                      "content": {"application/json": {}}}, **_LIMITED},
             }},
         },
         "components": {"schemas": SCHEMAS},

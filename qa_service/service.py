@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from qa_service.config import Settings
 from qa_service.embed import Encoder, encoder_for
-from qa_service.errors import InvalidInput, NotFound
+from qa_service.errors import IndexCorrupt, InvalidInput, NotFound
 from qa_service.response import Answer
 from qa_service.search import Searcher
 from qa_service.search.filters import parse_filters
@@ -37,6 +37,14 @@ class Service:
         except BaseException:
             index.close()
             raise
+        dimension = int(index.manifest.model["dimension"])
+        if encoder.dimension != dimension:
+            # Queries of another width than the vectors would fail, or, worse, match.
+            index.close()
+            raise IndexCorrupt(
+                f"{index.path}: the manifest names model {index.model!r}, which gives "
+                f"{encoder.dimension}-dimensional vectors, but the index holds {dimension}; "
+                "rebuild the index")
         return cls(settings, index, encoder, Searcher(index, encoder, settings))
 
     def stale(self) -> str | None:
@@ -55,6 +63,8 @@ class Service:
             raise InvalidInput("question is required")
         history = body.get("history")
         top_k = body.get("top_k")
+        if isinstance(top_k, float) and top_k.is_integer():
+            top_k = int(top_k)  # JSON has one number type: 5.0 is the integer 5
         explain = body.get("explain", False)
         if not isinstance(explain, bool):
             raise InvalidInput("explain must be true or false")

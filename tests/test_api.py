@@ -165,6 +165,13 @@ def test_documents_list_and_one_document_in_context(client):
     "/api/documents/%2Fetc%2Fpasswd",
     "/api/documents//etc/passwd",
     "/api/documents/more%2F..%2F..%2Fsources.toml",
+    "/api/documents/%2e%2e/%2e%2e/etc/passwd",
+    "/api/documents/more/../flood.txt",
+    "/api/documents/./flood.txt",
+    "/api/documents/..%5C..%5Cwindows%5Cwin.ini",
+    "/api/documents/C:%5Cwindows",
+    "/api/documents/flood.txt%00.html",
+    "/api/documents/%ED%A0%80",
 ])
 def test_unknown_or_escaping_document_ids_are_404(client, path):
     response = client.get(path)
@@ -258,3 +265,110 @@ def test_sources_list_each_report_in_rank_order_when_there_are_several(client):
     single = client.post("/api/ask", json={"question": "bridge", "top_k": 3,
                                            "filters": {"sources": ["Northport Gazette"]}})
     assert "sources" not in single.get_json()
+
+
+def _limited_client(built, limit="2/minute"):
+    return create_app({"index_dir": built.index_dir, "model": "hash:256",
+                       "rate_limit": limit}).test_client()
+
+
+def test_rate_limiting_is_off_by_default(client):
+    statuses = {client.post("/api/ask", json={"question": "bridge"}).status_code
+                for _ in range(30)}
+    assert statuses == {200}
+
+
+def test_a_client_over_the_rate_limit_gets_429_json(built):
+    client = _limited_client(built)
+    for _ in range(2):
+        assert client.post("/api/ask", json={"question": "bridge"}).status_code == 200
+    response = client.post("/api/ask", json={"question": "bridge"})
+    assert response.status_code == 429
+    assert_matches(response, "/api/ask", "post")
+    error = response.get_json()["error"]
+    assert error["code"] == "too_many_requests" and "2 per 1 minute" in error["message"]
+    assert int(response.headers["Retry-After"]) > 0
+    assert client.get("/api/documents").status_code == 429  # one budget for the whole API
+    # Another client has its own budget; health checks and pages are never limited.
+    other = client.post("/api/ask", json={"question": "bridge"},
+                        environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 200
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/").status_code == 200
+
+
+def test_the_rate_limit_is_read_from_the_environment(built, monkeypatch):
+    monkeypatch.setenv("QA_RATE_LIMIT", "1/hour")
+    client = create_app({"index_dir": built.index_dir, "model": "hash:256"}).test_client()
+    assert client.get("/api/documents").status_code == 200
+    assert client.get("/api/documents").status_code == 429
+
+
+def test_a_malformed_rate_limit_is_a_clear_error(built):
+    from qa_service.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="rate_limit must look like"):
+        _limited_client(built, "lots")
+
+
+def test_debug_mode_stays_off_even_when_flask_debug_is_set(built, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = create_app({"index_dir": built.index_dir, "model": "hash:256"})
+    assert app.debug is False
+
+    from qa_service.service import Service
+
+    def broken(self, doc_id):
+        raise KeyError("secret internal detail")
+
+    monkeypatch.setattr(Service, "document", broken)
+    response = app.test_client().get("/api/documents/flood.txt")
+    assert response.status_code == 500
+    assert response.get_json() == {"error": {"code": "internal_error",
+                                             "message": "internal error"}}
+    assert b"secret" not in response.data and b"Traceback" not in response.data
+
+
+HOSTILE = {
+    "control characters": "bridge \x01\x02\x1b[31m\x7f flood",
+    "NUL": "bridge\x00flood",
+    "right-to-left marks": "\u202ebridge\u200f \u200e flood \u2066x\u2069",
+    "markup": "<script>alert(1)</script><img src=x onerror=alert(2)> bridge",
+    "FTS5 syntax": 'bridge" OR NEAR( * ^ -flood : AND',
+    "punctuation only": "?!.,;",
+    "zero-width spaces only": "\u200b\u200b\u200b",
+    "a 1000-character word": "b" * 1000,
+    "combining marks": "e\u0301" * 300,
+}
+
+
+@pytest.mark.parametrize("where", ["question", "history"])
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_text_gets_an_answer_never_an_error(client, text, where):
+    body = {"question": text} if where == "question" else {"question": "bridge",
+                                                           "history": [text]}
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == 200, response.get_json()
+    assert_matches(response, "/api/ask", "post")
+
+
+@pytest.mark.parametrize("raw", [
+    '{"question": "\\ud800 bridge"}',
+    '{"question": "bridge", "history": ["\\udfff\\ud800 flood"]}',
+], ids=["question", "history"])
+def test_lone_surrogates_in_the_json_get_an_answer(client, raw):
+    response = client.post("/api/ask", data=raw, content_type="application/json")
+    assert response.status_code == 200, response.get_json()
+    assert_matches(response, "/api/ask", "post")
+    response.data.decode("utf-8")  # the body stays valid UTF-8
+    assert "bridge" in response.get_json()["query"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"question": "b" * 100_000}, "question is longer than 1000"),
+    ({"question": "bridge", "history": ["b" * 100_000]}, "history entry is longer than 1000"),
+], ids=["question", "history"])
+def test_a_100k_character_word_is_a_clear_400(client, body, message):
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]["message"]

@@ -174,3 +174,29 @@ def test_build_reports_reused_documents_and_full_rebuilds(runner, settings):
 def test_build_with_an_unknown_engine_is_refused(runner, settings):
     result = runner.invoke(cli, ["build", "--corpus", str(settings.corpus), "--engine", "spark"])
     assert result.exit_code != 0 and "'spark' is not one of" in result.stderr
+
+
+@pytest.mark.parametrize("contents", [{}, {"blank.txt": b"\n\n", "image.txt": b"\x00\x01\x02"}])
+def test_building_an_empty_corpus_fails_in_one_line_and_keeps_the_old_index(
+        runner, cli_built, tmp_path, contents):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for name, data in contents.items():
+        (empty / name).write_bytes(data)
+    result = runner.invoke(cli, ["build", "--corpus", str(empty)])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "no text to index" in errors[0] and str(empty) in errors[0]
+    assert "Traceback" not in result.output
+    answer = runner.invoke(cli, ["ask", "--json", "Who is the museum director?"])
+    assert answer.exit_code == 0
+    assert json.loads(answer.stdout)["passages"][0]["doc_id"] == "more/museum.html"
+
+
+def test_serve_with_a_malformed_rate_limit_fails_at_once_in_one_line(runner, monkeypatch):
+    monkeypatch.setenv("QA_RATE_LIMIT", "sixty a minute")
+    result = runner.invoke(cli, ["serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: setting rate_limit must look like '60/minute' or '10/second;300/hour', "
+        "got 'sixty a minute'"]

@@ -209,3 +209,71 @@ def test_ray_engine_without_ray_installed_is_a_clear_error(settings, encoder, mo
     with pytest.raises(QAError, match=r"pip install 'qa-service\[ray\]'"):
         build_index(settings, encoder, engine="ray")
     assert not settings.index_dir.exists() or not list(settings.index_dir.glob("v-*"))
+
+
+def _edit_manifest(folder, change) -> None:
+    data = json.loads((folder / "manifest.json").read_text("utf-8"))
+    change(data)
+    (folder / "manifest.json").write_text(json.dumps(data), "utf-8")
+
+
+def _resize_in_manifest(folder, name) -> None:
+    _edit_manifest(folder, lambda d: d["files"].update({name: (folder / name).stat().st_size}))
+
+
+def test_a_truncated_vector_file_is_caught_by_faiss_itself(built):
+    # The manifest is made to agree with the new size: the reader must still notice.
+    folder = layout.resolve(built.index_dir)
+    path = folder / "passages.faiss"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    _resize_in_manifest(folder, "passages.faiss")
+    with pytest.raises(IndexCorrupt, match="passages.faiss is corrupt"):
+        Index.load(built.index_dir)
+
+
+def test_a_truncated_sqlite_file_is_reported_by_name(built):
+    folder = layout.resolve(built.index_dir)
+    path = folder / "passages.sqlite"
+    path.write_bytes(path.read_bytes()[:1000])
+    _resize_in_manifest(folder, "passages.sqlite")
+    with pytest.raises(IndexCorrupt, match="passages.sqlite"):
+        Index.load(built.index_dir)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["counts"].update(sentences=d["counts"]["sentences"] - 1), "counts"),
+    (lambda d: d["counts"].update(passages=d["counts"]["passages"] - 1), "counts"),
+    (lambda d: d["model"].update(dimension=128), "256-dimensional vectors, the manifest says"),
+])
+def test_a_manifest_that_disagrees_with_the_files_is_reported(built, change, message):
+    _edit_manifest(layout.resolve(built.index_dir), change)
+    with pytest.raises(IndexCorrupt, match=message):
+        Index.load(built.index_dir)
+
+
+def test_a_manifest_naming_a_model_of_another_dimension_is_reported(built):
+    from qa_service.service import Service
+
+    _edit_manifest(layout.resolve(built.index_dir), lambda d: d["model"].update(name="hash:128"))
+    with pytest.raises(IndexCorrupt, match="'hash:128', which gives 128-dimensional"):
+        Service.load(built)
+
+
+def test_an_index_damaged_while_served_gives_503_json_not_answers(app, client, built):
+    path = layout.resolve(built.index_dir) / "passages.sqlite"
+    with open(path, "r+b") as fh:  # in place, as a failing disk would
+        fh.write(b"\x00garbage" * (path.stat().st_size // 8))
+    for response in (client.post("/api/ask", json={"question": "bridge"}),
+                     client.get("/api/documents/flood.txt"), client.get("/api/documents")):
+        assert response.status_code == 503
+        error = response.get_json()["error"]
+        assert error["code"] == "index_corrupt" and "passages.sqlite" in error["message"]
+
+
+def test_the_app_refuses_to_start_on_a_damaged_index(built):
+    from qa_service.app import create_app
+
+    path = layout.resolve(built.index_dir) / "passages.faiss"
+    path.write_bytes(b"\xff" * path.stat().st_size)
+    with pytest.raises(IndexCorrupt, match="passages.faiss"):
+        create_app({"index_dir": built.index_dir})

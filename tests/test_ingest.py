@@ -168,3 +168,104 @@ def test_a_lead_paragraph_is_never_taken_for_the_title_and_lost():
         "Prices are expected to fall by a tenth over the summer months, traders said.")))
     assert doc.title == "b"
     assert [b.text[:7] for b in doc.blocks] == ["Farmers", "Prices "]
+
+
+# Hostile corpus folders: every file is either indexed or skipped with a warning naming it.
+
+STORY = ("The harbour ferry timetable changes in the spring, the port authority said on "
+         "Monday, and the first boat will leave at six in the morning.")
+
+
+def _ids(corpus, **kwargs):
+    return [doc.doc_id for doc, _ in ingest(corpus, **kwargs)]
+
+
+def test_empty_and_blank_files_are_skipped_with_a_warning(tmp_path, caplog):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "blank.md").write_text("\n \n\t\n", "utf-8")
+    (tmp_path / "story.txt").write_text(STORY, "utf-8")
+    assert _ids(tmp_path) == ["story.txt"]
+    assert "empty.txt" in caplog.text and "blank.md" in caplog.text
+
+
+def test_binary_files_are_skipped_with_a_warning(tmp_path, caplog):
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    (tmp_path / "story.txt").write_text(STORY, "utf-8")
+    assert _ids(tmp_path) == ["story.txt"]
+    assert "image.txt" in caplog.text and "binary" in caplog.text
+
+
+def test_invalid_utf8_is_decoded_with_replacement_and_a_warning(tmp_path, caplog):
+    (tmp_path / "latin1.txt").write_bytes(STORY.replace("harbour", "h\xe4rbour").encode(
+        "latin-1"))
+    [(doc, passages)] = list(ingest(tmp_path))
+    assert "h\ufffdrbour ferry" in passages[0].text
+    assert "latin1.txt" in caplog.text and "not valid UTF-8" in caplog.text
+
+
+def test_files_over_the_size_limit_are_skipped_with_a_warning(tmp_path, caplog):
+    (tmp_path / "big.txt").write_text(STORY * 20, "utf-8")
+    (tmp_path / "small.txt").write_text(STORY.replace("ferry", "bus"), "utf-8")
+    assert _ids(tmp_path, max_file_bytes=1000) == ["small.txt"]
+    assert "big.txt" in caplog.text and "QA_MAX_FILE_BYTES" in caplog.text
+    assert _ids(tmp_path) == ["big.txt", "small.txt"]  # no limit given: both
+
+
+def test_the_size_limit_is_a_setting_read_from_the_environment():
+    from qa_service.config import Settings
+    from qa_service.errors import InvalidInput
+
+    assert Settings.from_env({"QA_MAX_FILE_BYTES": "1234"}).max_file_bytes == 1234
+    with pytest.raises(InvalidInput, match="max_file_bytes"):
+        Settings.from_env({"QA_MAX_FILE_BYTES": "lots"})
+
+
+def test_symlinks_that_leave_the_corpus_are_not_followed(tmp_path, caplog):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("The secret password of the vault is swordfish, "
+                                        "the keeper said in a long sentence.", "utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "story.txt").write_text(STORY, "utf-8")
+    (corpus / "leak.txt").symlink_to(outside / "secret.txt")
+    (corpus / "leakdir").symlink_to(outside, target_is_directory=True)
+    docs = list(ingest(corpus))
+    assert [d.doc_id for d, _ in docs] == ["story.txt"]
+    assert "swordfish" not in " ".join(p.text for _, ps in docs for p in ps)
+    assert "leak.txt" in caplog.text and "outside the corpus" in caplog.text
+
+
+def test_deeply_nested_folders_are_read(tmp_path):
+    folder = tmp_path.joinpath(*[f"d{i}" for i in range(40)])
+    folder.mkdir(parents=True)
+    (folder / "deep.txt").write_text(STORY, "utf-8")
+    assert _ids(tmp_path) == ["/".join(f"d{i}" for i in range(40)) + "/deep.txt"]
+
+
+def test_duplicate_documents_are_indexed_once_and_the_warning_names_both(tmp_path, caplog):
+    (tmp_path / "a.txt").write_text(STORY, "utf-8")
+    (tmp_path / "copies").mkdir()
+    (tmp_path / "copies" / "b.txt").write_text(STORY, "utf-8")
+    assert _ids(tmp_path) == ["a.txt"]
+    [warning] = [r.getMessage() for r in caplog.records if "same content" in r.getMessage()]
+    assert "copies/b.txt" in warning and "a.txt" in warning
+
+
+def test_markdown_link_targets_with_parentheses_leave_no_residue():
+    doc = clean_document(RawDocument("links.md", "markdown", (
+        "# Links in a story\n\n"
+        "The [river Foo](https://en.wikipedia.org/wiki/Foo_(river)) flooded, the "
+        "[office](javascript:alert('x')) said, and ![a photo](img_(1).png) was taken.")))
+    assert doc.blocks[0].text == "The river Foo flooded, the office said, and  was taken."
+
+
+def test_a_very_long_line_is_split_into_the_same_sentences():
+    from qa_service.ingest.chunk import SEGMENT_CHARS, split_sentences
+
+    sentences = [f"Report number {i} said the ferry on line {i % 7} was late again." for i in
+                 range(3 * SEGMENT_CHARS // 50)]
+    line = "  ".join(sentences)
+    assert len(line) > 2 * SEGMENT_CHARS  # several pieces
+    text = "Title\n" + line
+    assert [text[s:e] for s, e in split_sentences(text)] == ["Title", *sentences]

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # Bumped whenever cleaning or chunking changes what passages a corpus gives, so that
 # indexes built by an older version are seen as stale.
-INGEST_VERSION = 3
+INGEST_VERSION = 4
 
 
 @dataclass
@@ -55,10 +55,13 @@ def ingest(
     count_tokens: TokenCounter = approx_tokens,
     max_tokens: int = 256,
     min_chars: int = 60,
+    max_file_bytes: int | None = None,
 ) -> Iterator[tuple[Document, list[Passage]]]:
-    """Yield each document of `corpus` with its passages, in corpus order."""
-    for raw in read_corpus(Path(corpus)):
-        yield ingest_document(raw, count_tokens, max_tokens, min_chars)
+    """Yield each document of `corpus` that has text, with its passages, in corpus order."""
+    for raw in read_corpus(Path(corpus), max_file_bytes):
+        doc, passages = ingest_document(raw, count_tokens, max_tokens, min_chars)
+        if passages:
+            yield doc, passages
 
 
 def ingest_document(
@@ -67,7 +70,7 @@ def ingest_document(
     max_tokens: int = 256,
     min_chars: int = 60,
 ) -> tuple[Document, list[Passage]]:
-    """Clean and chunk one raw document into its passages."""
+    """Clean and chunk one raw document into its passages (none: it has no text)."""
     clean = clean_document(raw)
     chunks = chunk_blocks(clean.blocks, count_tokens, max_tokens, min_chars)
     passages = [
@@ -75,7 +78,8 @@ def ingest_document(
         for n, c in enumerate(chunks, 1)
     ]
     if not passages:
-        log.warning("%s: no passages (empty after cleaning)", clean.doc_id)
+        # An empty document would be listed with nothing to show or cite.
+        log.warning("skipping %s: no text (empty after cleaning)", clean.doc_id)
     doc = Document(
         clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages)
     )

@@ -35,25 +35,53 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=False)
 
 
+# pysbd takes time quadratic in the length of what it is given (it looks every sentence
+# up again from the start), so longer lines go to it in pieces of about this size.
+SEGMENT_CHARS = 5000
+_PIECE_END_RE = re.compile(r"[.!?][\"')\]]*\s+")
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Return (start, end) offsets of the sentences of `text`, lines never crossing."""
     spans: list[tuple[int, int]] = []
     line_start = 0
-    for line in text.split("\n"):
-        cursor = 0
-        for sent in _segmenter().segment(line) if line.strip() else []:
-            piece = sent.strip()
+    for whole in text.split("\n"):
+        for piece_start, line in _pieces(whole):
+            spans += [(line_start + piece_start + s, line_start + piece_start + e)
+                      for s, e in _segment_line(line)]
+        line_start += len(whole) + 1
+    return spans
+
+
+def _pieces(line: str) -> list[tuple[int, str]]:
+    """Cut a long line after a sentence end (or a space) near every SEGMENT_CHARS."""
+    pieces, start = [], 0
+    while len(line) - start > SEGMENT_CHARS:
+        window = line[start : start + SEGMENT_CHARS]
+        ends = [m.end() for m in _PIECE_END_RE.finditer(window, SEGMENT_CHARS // 2)]
+        cut = ends[-1] if ends else (window.rfind(" ", SEGMENT_CHARS // 2) + 1
+                                     or SEGMENT_CHARS)
+        pieces.append((start, line[start : start + cut]))
+        start += cut
+    pieces.append((start, line[start:]))
+    return pieces
+
+
+def _segment_line(line: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for sent in _segmenter().segment(line) if line.strip() else []:
+        piece = sent.strip()
+        if not piece:
+            continue
+        at = line.find(piece, cursor)
+        if at < 0:  # the segmenter altered the text; fall back to the rest of the line
+            at, piece = cursor, line[cursor:].strip()
             if not piece:
-                continue
+                break
             at = line.find(piece, cursor)
-            if at < 0:  # the segmenter altered the text; fall back to the rest of the line
-                at, piece = cursor, line[cursor:].strip()
-                if not piece:
-                    break
-                at = line.find(piece, cursor)
-            spans.append((line_start + at, line_start + at + len(piece)))
-            cursor = at + len(piece)
-        line_start += len(line) + 1
+        spans.append((at, at + len(piece)))
+        cursor = at + len(piece)
     return spans
 
 

@@ -19,9 +19,13 @@ log = logging.getLogger(__name__)
 _BLANK_LINE_RE = re.compile(r"\n[^\S\n]*\n\s*")  # \s also matches no-break spaces
 _LINE_RE = re.compile(r"[^\n]+")
 _MD_HEADING_RE = re.compile(r"^\s*(#{1,6}|>)\s+")
+# A link target, which may hold one level of parentheses (Wikipedia's "Foo_(bar)").
+# Link text and targets are bounded in length: unbounded, a long line of "[" without
+# "]" takes quadratic time (a 1 MB line, hours).
+_MD_TARGET = r"\((?:[^()\n]|\([^()\n]{0,500}\)){0,2000}\)"
 _MD_INLINE_RE = re.compile(
-    r"!\[[^\]]*\]\([^)]*\)"  # images: dropped
-    r"|\[(?=[^\]]+\]\([^)]*\))|\]\([^)]*\)"  # link brackets and targets: text kept
+    rf"!\[[^\]\n]{{0,300}}\]{_MD_TARGET}"  # images: dropped
+    rf"|\[(?=[^\]\n]{{1,300}}\]{_MD_TARGET})|\]{_MD_TARGET}"  # link brackets, targets: text kept
     r"|(?<!\w)(\*\*|__|\*|_|`)(?=\S)|(?<=\S)(\*\*|__|\*|_|`)(?!\w)"  # emphasis markers
 )
 # Blocks shorter than this, and not sentences, are headings or page chrome.

@@ -77,8 +77,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_corpus(corpus: Path) -> Iterator[RawDocument]:
-    """Yield the raw documents of a folder or of a BEIR corpus.jsonl."""
+def read_corpus(corpus: Path, max_file_bytes: int | None = None) -> Iterator[RawDocument]:
+    """Yield the raw documents of a folder or of a BEIR corpus.jsonl.
+
+    In a folder, files over `max_file_bytes`, binary files and exact copies of an
+    earlier file are skipped with a warning that names them.
+    """
     corpus = Path(corpus)
     if corpus.is_file() or (corpus / "corpus.jsonl").is_file() and not _has_documents(corpus):
         path = corpus if corpus.is_file() else corpus / "corpus.jsonl"
@@ -91,14 +95,28 @@ def read_corpus(corpus: Path) -> Iterator[RawDocument]:
     files = corpus_files(corpus)
     metadata = _read_metadata(corpus / METADATA_FILE)
     default_source = corpus.resolve().name
+    first_with: dict[str, str] = {}  # content hash -> the file indexed with that content
     for f in files:
         if f.relpath == METADATA_FILE:
             continue
-        raw = _read_text(f.path)
+        if max_file_bytes is not None and f.size > max_file_bytes:
+            log.warning("skipping %s: %d bytes is over the limit of %d (QA_MAX_FILE_BYTES)",
+                        f.relpath, f.size, max_file_bytes)
+            continue
+        data = f.path.read_bytes()
+        if _looks_binary(data):
+            log.warning("skipping %s: it is a binary file, not text", f.relpath)
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in first_with:
+            log.warning("skipping %s: same content as %s, which is indexed once",
+                        f.relpath, first_with[digest])
+            continue
+        first_with[digest] = f.relpath
         yield RawDocument(
             doc_id=f.relpath,
             kind=KINDS[f.path.suffix.lower()],
-            raw=raw,
+            raw=_decode(data, f.relpath),
             metadata=metadata.get(f.relpath, {}),
             default_source=default_source,
         )
@@ -108,12 +126,18 @@ def _has_documents(folder: Path) -> bool:
     return any(p.suffix.lower() in KINDS for p in folder.rglob("*") if p.is_file())
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _looks_binary(data: bytes) -> bool:
+    # Git's test: a NUL byte near the start. Text in UTF-16 also fails it, and is not
+    # supported either.
+    return b"\x00" in data[:8192]
+
+
+def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        log.warning("%s is not valid UTF-8; undecodable bytes were replaced", path)
+    except UnicodeDecodeError as exc:
+        log.warning("%s is not valid UTF-8 (byte %d); undecodable bytes were replaced",
+                    name, exc.start)
         return data.decode("utf-8", errors="replace")
 
 

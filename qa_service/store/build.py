@@ -148,7 +148,7 @@ def _write_passages(work: Path, corpus: Path, encoder: Encoder, settings: Settin
     max_tokens = min(settings.max_tokens, encoder.max_tokens)
     reused = set()
     try:
-        for raw in read_corpus(corpus):
+        for raw in read_corpus(corpus, settings.max_file_bytes):
             digest = content_hash(raw)
             if known.get(raw.doc_id) == digest:
                 reused.add(raw.doc_id)
@@ -159,6 +159,8 @@ def _write_passages(work: Path, corpus: Path, encoder: Encoder, settings: Settin
             else:
                 doc, passages = ingest_document(raw, encoder.count_tokens, max_tokens,
                                                 settings.min_chars)
+                if not passages:
+                    continue
                 plan.old_passage_rows += [-1] * len(passages)
                 for p in passages:
                     plan.new_passages.append(
@@ -173,7 +175,8 @@ def _write_passages(work: Path, corpus: Path, encoder: Encoder, settings: Settin
     finally:
         writer.close()
     if writer.passages == 0:
-        raise CorpusError(f"no text to index in {corpus}: no passages after cleaning")
+        raise CorpusError(f"no text to index in {corpus}: no file in it gave a passage; "
+                          "the index was left as it was")
     return {"documents": writer.documents, "passages": writer.passages,
             "sentences": writer.sentences}, plan
 
