@@ -134,7 +134,10 @@ class Searcher:
         """Order by fused score, fold near-duplicates into their best copy, then apply MMR."""
         ordered = sorted(rows, key=lambda r: (-fused[r], r))
         pool = ordered[: max(3 * top_k, 30)]
-        duplicates = diversity.collapse_duplicates(pool, {r: records[r]["text"] for r in pool})
+        # MMR reorders the whole pool, so then every row of it needs its copies found.
+        limit = top_k if self.settings.mmr_weight >= 1.0 else None
+        duplicates = diversity.collapse_duplicates(pool, {r: records[r]["text"] for r in pool},
+                                                   limit)
         folded = {d for rows_ in duplicates.values() for d in rows_}
         pool = [r for r in pool if r not in folded]
         if self.settings.mmr_weight < 1.0:

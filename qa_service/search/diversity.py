@@ -13,14 +13,19 @@ from qa_service.words import TOKEN_RE
 DUPLICATE_JACCARD = 0.7
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def word_set(text: str) -> frozenset[str]:
     """The distinct words of a passage (cached: the same passages recur across questions)."""
     return frozenset(TOKEN_RE.findall(text.casefold()))
 
 
-def collapse_duplicates(ranked: list[int], texts: dict[int, str]) -> dict[int, list[int]]:
-    """Return {kept row: [rows it stands for]} for near-duplicates, best-ranked first."""
+def collapse_duplicates(ranked: list[int], texts: dict[int, str], limit: int | None = None
+                        ) -> dict[int, list[int]]:
+    """Return {kept row: [rows it stands for]} for near-duplicates, best-ranked first.
+
+    With a `limit`, only the first `limit` distinct rows gather copies: rows below them
+    are never shown, so comparing them with each other would be wasted.
+    """
     kept: list[tuple[int, frozenset[str]]] = []
     duplicates: dict[int, list[int]] = {}
     for row in ranked:
@@ -34,7 +39,8 @@ def collapse_duplicates(ranked: list[int], texts: dict[int, str]) -> dict[int, l
                 duplicates.setdefault(first, []).append(row)
                 break
         else:
-            kept.append((row, words))
+            if limit is None or len(kept) < limit:
+                kept.append((row, words))
     return duplicates
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,25 +17,30 @@ TERM_WEIGHT = 0.6
 Span = tuple[int, int]
 
 
-@lru_cache(maxsize=65536)
+# Caches are bounded: questions bring words without end (names, numbers, typos), and a
+# cache that grew with them would be a slow leak in a long-running server.
+@lru_cache(maxsize=4096)
 def word_key(token: str) -> str:
     """The crude stem of a folded word (cached: the same words recur across passages)."""
     return stem(fold(token))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _content_key(token: str) -> str | None:
     """The key of a content word; None for a stopword."""
     folded = fold(token)
     return None if folded in STOPWORDS else stem(folded)
 
 
-@lru_cache(maxsize=4096)
-def _content_keys(text: str) -> tuple[tuple[int, str], ...]:
-    """(offset, key) of each content word of `text`, in order (cached: the same
-    passages come back for question after question)."""
-    found = ((m.start(), _content_key(m.group())) for m in TOKEN_RE.finditer(text))
-    return tuple((at, key) for at, key in found if key is not None)
+def _content_keys(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Offsets and keys of the content words of `text`, in order."""
+    found = [(m.start(), _content_key(m.group())) for m in TOKEN_RE.finditer(text)]
+    found = [(at, key) for at, key in found if key is not None]
+    return tuple(at for at, _ in found), tuple(key for _, key in found)
+
+
+# Passages come back for question after question; questions are seldom asked twice.
+_passage_keys = lru_cache(maxsize=2048)(_content_keys)
 
 
 @dataclass
@@ -55,7 +61,7 @@ class SentenceMatcher:
         self.weights = weights
         self.wanted = {t: {word_key(f) for f in forms} for t, forms in terms.items()
                        if t in weights}
-        keys = [k for _, k in _content_keys(question)]
+        keys = list(_content_keys(question)[1])
         self.pairs = set(zip(keys, keys[1:]))
         self.kind = answer_type.expected(question)
 
@@ -68,11 +74,11 @@ class SentenceMatcher:
 
     def evidence(self, text: str, sentences: list[tuple[Span, float]]) -> Evidence:
         """Score each (span, cosine) sentence of `text` and return the best one's evidence."""
-        words = _content_keys(text)
+        offsets, words = _passage_keys(text)
         best, best_score = None, float("-inf")
         top_share = top_phrases = 0.0
         for span, cosine in sentences:
-            keys = [k for at, k in words if span[0] <= at < span[1]]
+            keys = words[bisect_left(offsets, span[0]):bisect_left(offsets, span[1])]
             share = self.share(set(keys))
             if self.pairs:
                 found = len(self.pairs & set(zip(keys, keys[1:]))) / len(self.pairs)
