@@ -109,8 +109,9 @@ class Searcher:
         terms = {**h_terms, **q_terms}
         weights = self.lexical.term_weights(terms)
         coverage, matched = self.lexical.coverage(weights, terms, rows)
-        evidence = self._evidence(query, weights, terms, records, sentences)
-        signals.update(term_signals(query, weights, matched, evidence))
+        scaled = history_scaled(query, weights)
+        evidence = self._evidence(query, scaled, terms, records, sentences)
+        signals.update(term_signals(scaled, matched, evidence))
         fused = self.fusion.fuse(signals, rows)
         ranked, duplicates = self._diversify(rows, fused, records, top_k)
         relevance = max(
@@ -125,7 +126,7 @@ class Searcher:
                   records: dict, sentences: dict[int, highlight.Sentences]
                   ) -> dict[int, Evidence]:
         """Find each passage's answering sentence and how well it matches the question."""
-        matcher = SentenceMatcher(query.question, history_scaled(query, weights), terms)
+        matcher = SentenceMatcher(query.question, weights, terms)
         return {row: matcher.evidence(rec["text"], sentences[row])
                 for row, rec in records.items()}
 
@@ -177,11 +178,11 @@ def history_scaled(query: Query, weights: dict[str, float]) -> dict[str, float]:
     return {t: w if t in own else w * scale for t, w in weights.items()}
 
 
-def term_signals(query: Query, weights: dict[str, float], matched: dict[int, list[str]],
+def term_signals(weights: dict[str, float], matched: dict[int, list[str]],
                  evidence: dict[int, Evidence]) -> dict[str, dict[int, float]]:
-    """Signals from the question's words: in the passage, in its best sentence, as
-    adjacent pairs, and whether the answering sentence holds the kind of answer asked."""
-    weights = history_scaled(query, weights)
+    """Signals from the question's words (weighed by `history_scaled`): in the passage,
+    in its best sentence, as adjacent pairs, and whether the answering sentence holds the
+    kind of answer asked."""
     total = sum(weights.values()) or 1.0
     return {
         "coverage": {row: sum(weights[t] for t in found) / total

@@ -59,8 +59,7 @@ class SentenceMatcher:
     def __init__(self, question: str, weights: dict[str, float], terms: dict[str, list[str]]):
         self.total = sum(weights.values())
         self.weights = weights
-        self.wanted = {t: {word_key(f) for f in forms} for t, forms in terms.items()
-                       if t in weights}
+        self.wanted = {t: {word_key(f) for f in terms[t]} for t in weights}
         keys = list(_content_keys(question)[1])
         self.pairs = set(zip(keys, keys[1:]))
         self.kind = answer_type.expected(question)
