@@ -56,7 +56,8 @@ class Settings:
     fusion: str = "weighted"
     # Fusion weights, measured in docs/evaluation.md: passage cosine, BM25, best-sentence
     # cosine, share of the question's term weight in the passage and in its best
-    # sentence, its adjacent word pairs found adjacent, and an answer of the kind asked.
+    # sentence, its adjacent word pairs found adjacent, an answer of the kind asked, and
+    # the share of the question's names (words the corpus capitalises) in the passage.
     weight_dense: float = 0.3
     weight_lexical: float = 0.25
     weight_sentence: float = 0.3
@@ -64,6 +65,7 @@ class Settings:
     weight_terms: float = 0.2
     weight_phrases: float = 0.1
     weight_answer_type: float = 0.1
+    weight_names: float = 0.1
     # Maximal marginal relevance: 1 keeps the fused order; lower values trade score for
     # passages unlike those above them.
     mmr_weight: float = 1.0
@@ -93,7 +95,7 @@ class Settings:
         return {"dense": self.weight_dense, "lexical": self.weight_lexical,
                 "sentence": self.weight_sentence, "coverage": self.weight_coverage,
                 "terms": self.weight_terms, "phrases": self.weight_phrases,
-                "answer_type": self.weight_answer_type}
+                "answer_type": self.weight_answer_type, "names": self.weight_names}
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None, **overrides) -> Settings:

@@ -95,7 +95,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["lexical_rank", "lexical_score", "dense_rank", "dense_score",
                      "sentence_score", "coverage", "sentence_terms", "phrases", "answer_type",
-                     "fused_score", "matched_terms", "candidates"],
+                     "names", "fused_score", "matched_terms", "candidates"],
         "properties": {
             "lexical_rank": {"type": ["integer", "null"], "minimum": 1,
                              "description": "Rank by BM25 among the candidates; null when "
@@ -117,6 +117,10 @@ SCHEMAS = {
                             "description": "The highlighted sentence holds the kind of "
                                            "answer asked for (a number for 'how many', a "
                                            "date for 'when')."},
+            "names": {"type": "number", "minimum": 0, "maximum": 1,
+                      "description": "Share of the term weight of the question's names "
+                                     "(words the corpus mostly capitalises) the passage "
+                                     "holds; 0 when the question names nothing."},
             "fused_score": {"type": "number"},
             "matched_terms": {"type": "array", "items": {"type": "string"}},
             "candidates": {"type": "integer", "minimum": 1},

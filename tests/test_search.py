@@ -229,3 +229,48 @@ def test_near_duplicate_passages_are_folded_into_one_result(tmp_path, encoder):
     other = top.also_in[0]
     assert {top.doc_id, other["doc_id"]} == {"one.txt", "two.txt"}
     assert all("robbery" not in p.text for p in answer.passages[1:])  # shown once
+
+
+def test_a_passage_naming_the_question_s_subject_scores_on_names(tmp_path, encoder):
+    from qa_service.config import Settings
+    from qa_service.store.build import build_index
+
+    corpus = tmp_path / "names"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "Report one\n\nThe analyst Ivo Brandt told reporters that the attackers were most "
+        "likely a small local cell, and Brandt added that more arrests would follow.")
+    (corpus / "b.txt").write_text(
+        "Report two\n\nThe attackers all belonged to extremist movements, the police said "
+        "on Monday after the raids in the north of the country.")
+    (corpus / "c.txt").write_text(
+        "Report three\n\nAt the Nordhaven depot the guards heard shots shortly after "
+        "midnight and called for help from the city.\n\nThe attackers fled from the depot "
+        "with six trucks before the police arrived at the scene.\n\nNordhaven residents "
+        "were told to stay at home until the search of the port area had ended.")
+    (corpus / "d.txt").write_text(
+        "Report four\n\nThe attackers left two of the trucks on a farm road, where the "
+        "police found them on Tuesday morning.")
+    settings = Settings(corpus=corpus, index_dir=tmp_path / "nindex", model="hash:256",
+                        min_chars=20)
+    build_index(settings, encoder)
+    searcher = Searcher(Index.load(settings.index_dir), encoder, settings)
+    # Typed in lower case: the corpus, not the question, says that "brandt" is a name.
+    answer = searcher.ask("what does brandt think the attackers belonged to", top_k=2,
+                          explain=True)
+    names = {p.doc_id: p.explain["names"] for p in answer.passages}
+    assert names == {"a.txt": 1.0, "b.txt": 0.0}
+    # A report names the depot once, then says "the depot": the next passage of the same
+    # document counts as naming it, while another document's passage does not.
+    ranking = searcher.rank("how many trucks did the attackers take from nordhaven", top_k=8)
+    by_passage = {(ranking.records[r]["doc_id"], ranking.records[r]["paragraph"]): share
+                  for r, share in ranking.signals["names"].items()}
+    assert [by_passage[("c.txt", p)] for p in (1, 2, 3)] == [1.0, 1.0, 1.0]
+    # d.txt's passage follows c.txt's last one, which names the depot: not the same report.
+    rows = {(rec["doc_id"], rec["paragraph"]): r for r, rec in ranking.records.items()}
+    assert rows[("d.txt", 1)] == rows[("c.txt", 3)] + 1
+    assert by_passage[("d.txt", 1)] == 0.0
+    # Words the corpus writes in lower case, or only capitalised to open a sentence, are
+    # not names: a question without names leaves the signal out.
+    ranking = searcher.rank("what did the police say about the attackers")
+    assert ranking.signals["names"] == {}

@@ -17,10 +17,17 @@ from qa_service.search import diversity, highlight
 from qa_service.search.explain import explanation
 from qa_service.search.filters import Filters
 from qa_service.search.fusion import Fusion, get_fusion
-from qa_service.search.lexical import LexicalSearch, Terms, forms
+from qa_service.search.lexical import (
+    NAME_CAPITALIZED,
+    LexicalSearch,
+    Terms,
+    forms,
+    match_expression,
+)
 from qa_service.search.query import Query, make_query
 from qa_service.search.sentences import Evidence, SentenceMatcher
 from qa_service.store.index import Index
+from qa_service.words import fold
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +119,7 @@ class Searcher:
         scaled = history_scaled(query, weights)
         evidence = self._evidence(query, scaled, terms, records, sentences)
         signals.update(term_signals(scaled, matched, evidence))
+        signals["names"] = self._names(scaled, terms, matched, records)
         fused = self.fusion.fuse(signals, rows)
         ranked, duplicates = self._diversify(rows, fused, records, top_k)
         relevance = max(
@@ -121,6 +129,36 @@ class Searcher:
         highlights = {row: evidence[row].span for row in ranked}
         return Ranking(query, ranked, records, fused, signals, highlights, relevance, matched,
                        duplicates)
+
+    def _names(self, weights: dict[str, float], terms: Terms,
+               matched: dict[int, list[str]], records: dict) -> dict[int, float]:
+        """Return the share of the question's names each passage holds (empty: none named).
+
+        A name is a word the corpus mostly capitalises, so "grozin" counts in a question
+        typed in lower case. A question that names someone or something is about them: of
+        two passages on its topic, the one naming them is more likely the answer.
+        """
+        shares = self.index.passages.capitalized([fold(t) for t in weights])
+        names = {t: w for t, w in weights.items()
+                 if shares.get(fold(t), 0.0) >= NAME_CAPITALIZED}
+        total = sum(names.values())
+        if not total:
+            return {}
+        # Reports name someone once and then say "he" or "the shop": a name in the
+        # passage just before, of the same document, counts as named here too.
+        store = self.index.passages
+        before = {row: row - 1 for row in matched if row > 0}
+        docs = store.doc_ids(sorted(set(before.values())))
+        before = {row: prev for row, prev in before.items()
+                  if docs.get(prev) == records[row]["doc_id"]}
+        named_before: dict[int, set[str]] = {prev: set() for prev in before.values()}
+        for name in names if named_before else ():
+            for prev, _ in store.bm25(match_expression(terms[name]), len(named_before),
+                                      list(named_before)):
+                named_before[prev].add(name)
+        return {row: sum(names[t] for t in set(found).union(
+                    named_before.get(before.get(row), ())) if t in names) / total
+                for row, found in matched.items()}
 
     def _evidence(self, query: Query, weights: dict[str, float], terms: Terms,
                   records: dict, sentences: dict[int, highlight.Sentences]

@@ -29,6 +29,7 @@ def explanation(ranking: Ranking, row: int) -> dict:
         "sentence_terms": round(float(ranking.signals["terms"][row]), 4),
         "phrases": round(float(ranking.signals["phrases"][row]), 4),
         "answer_type": bool(ranking.signals["answer_type"][row]),
+        "names": round(float(ranking.signals["names"].get(row, 0.0)), 4),
         "fused_score": round(float(ranking.fused[row]), 4),
         "matched_terms": ranking.matched.get(row, []),
         "candidates": len(ranking.fused),

@@ -250,6 +250,22 @@ class PassageStore:
             f"SELECT term, capitalized FROM vocab WHERE key IN ({','.join('?' * len(keys))})",
             keys)}
 
+    def doc_ids(self, rows: list[int]) -> dict[int, str]:
+        """Return the document of each given passage row."""
+        if not rows:
+            return {}
+        return {r[0]: r[1] for r in self._query(
+            f"SELECT rowid, doc_id FROM passages WHERE rowid IN ({','.join('?' * len(rows))})",
+            list(rows))}
+
+    def capitalized(self, terms: list[str]) -> dict[str, float]:
+        """Return the share of capitalised uses (not opening a sentence) of corpus words."""
+        if not terms or not self.has_vocabulary:
+            return {}
+        return {r[0]: r[1] for r in self._query(
+            f"SELECT term, capitalized FROM vocab WHERE term IN ({','.join('?' * len(terms))})"
+            " AND capitalized IS NOT NULL", list(terms))}
+
     def match_count(self, match: str) -> int:
         """Return how many passages an FTS5 MATCH expression matches."""
         return self._query("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
