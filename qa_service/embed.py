@@ -46,8 +46,15 @@ def encoder_for(settings: Settings, model: str | None = None, serving: bool = Fa
     """Return the encoder that `settings` ask for, set up to serve questions or to build."""
     # Serving: one thread per call, since requests run side by side on the cores.
     threads = settings.encode_threads or (1 if serving else 0)
-    encoder = get_encoder(model or settings.model, settings.device, settings.backend, threads,
+    backend = settings.backend
+    if serving and settings.query_backend:
+        backend = settings.query_backend
+    encoder = get_encoder(model or settings.model, settings.device, backend, threads,
                           settings.model_cache)
+    if serving and backend == "int8" and hasattr(encoder, "max_batch"):
+        # int8 activations are scaled over the whole batch: alone, a question's vector is
+        # its own, whatever history or other question it came with.
+        encoder.max_batch = 1
     if serving and settings.query_cache > 0:
         return CachedEncoder(encoder, settings.query_cache)
     return encoder
@@ -80,12 +87,14 @@ def get_encoder(name: str, device: str = "cpu", backend: str = Settings.backend,
 
 def prepare(settings: Settings, model: str) -> None:
     """Make the cached ONNX file now, once, rather than in each server worker at its start."""
-    if model.startswith("hash:") or settings.backend == "torch" or settings.device != "cpu":
+    backends = {settings.backend, settings.query_backend or settings.backend} - {"torch"}
+    if model.startswith("hash:") or not backends or settings.device != "cpu":
         return
     from qa_service.embed_onnx import cached_export
 
-    cached_export(Path(resolve_model_path(model, local_only=True)), Path(settings.model_cache),
-                  quantized=settings.backend == "int8")
+    for backend in sorted(backends):
+        cached_export(Path(resolve_model_path(model, local_only=True)),
+                      Path(settings.model_cache), quantized=backend == "int8")
 
 
 def effective_backend(settings: Settings) -> str:

@@ -187,13 +187,14 @@ class OnnxEncoder:
         self._counter.no_padding()
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
         self._inputs = {i.name for i in self.session.get_inputs()}
+        self.max_batch = MAX_BATCH
 
     def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Longest first, as sentence-transformers does: batches of like lengths pad little.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        batch_size = min(batch_size, MAX_BATCH)
+        batch_size = min(batch_size, self.max_batch)
         starts = range(0, len(texts), batch_size)
         if progress:
             from tqdm import tqdm

@@ -69,11 +69,13 @@ def real_index(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_searcher(real_index):
+    from qa_service.embed import encoder_for
     from qa_service.search import Searcher
     from qa_service.store.index import Index
 
     index = Index.load(real_index.index_dir)
-    return Searcher(index, get_encoder(index.model), real_index)
+    # Questions encoded as a server encodes them (the query backend, not the build's).
+    return Searcher(index, encoder_for(real_index, index.model, serving=True), real_index)
 
 
 @pytest.fixture

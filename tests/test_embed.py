@@ -53,6 +53,21 @@ def test_serving_caches_question_vectors_unless_told_not_to():
     assert not isinstance(encoder_for(settings), CachedEncoder)  # builds see each text once
 
 
+@pytest.mark.model
+def test_int8_questions_are_encoded_one_by_one_against_a_full_precision_index(tmp_path):
+    settings = Settings(query_backend="int8", query_cache=0)
+    questions = encoder_for(settings, serving=True)
+    assert questions.backend == "int8"
+    assert encoder_for(settings).backend == "onnx"  # a build keeps the index's backend
+    # Alone or beside another text (a history entry), a question gets one vector, so the
+    # same question gets the same answer whatever came with it.
+    alone = questions.encode([TEXTS[0]])
+    together = questions.encode([TEXTS[0], TEXTS[-1] * 5])
+    assert np.array_equal(alone[0], together[0])
+    with pytest.raises(ModelError, match="unknown backend 'fp4'"):
+        encoder_for(settings.with_(query_backend="fp4"), serving=True)
+
+
 def test_an_unknown_backend_is_refused_by_name():
     with pytest.raises(ModelError, match="unknown backend 'fast'"):
         get_encoder("hash:16", backend="fast")

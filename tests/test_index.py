@@ -277,3 +277,19 @@ def test_the_app_refuses_to_start_on_a_damaged_index(built):
     path.write_bytes(b"\xff" * path.stat().st_size)
     with pytest.raises(IndexCorrupt, match="passages.faiss"):
         create_app({"index_dir": built.index_dir})
+
+
+@pytest.mark.parametrize("scan_limit", [0, 10_000])
+def test_term_matches_among_rows_are_the_same_by_scan_or_by_lookup(built, monkeypatch,
+                                                                   scan_limit):
+    from qa_service.store import passages
+
+    monkeypatch.setattr(passages, "SCAN_LIMIT", scan_limit)
+    store = Index.load(built.index_dir).passages
+    every = list(range(store.passage_count))
+    holding = {r for r, _ in store.bm25('"bridge"', len(every))}
+    assert holding and len(holding) < len(every)  # the word is in some passages only
+    some = every[::2]
+    assert holding & set(some) and holding - set(some)  # found among the rows, and not
+    assert sorted(store.matching('"bridge"', some)) == sorted(holding & set(some))
+    assert store.matching('"bridge"', []) == []

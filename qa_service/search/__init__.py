@@ -153,8 +153,7 @@ class Searcher:
                   if docs.get(prev) == records[row]["doc_id"]}
         named_before: dict[int, set[str]] = {prev: set() for prev in before.values()}
         for name in names if named_before else ():
-            for prev, _ in store.bm25(match_expression(terms[name]), len(named_before),
-                                      list(named_before)):
+            for prev in store.matching(match_expression(terms[name]), list(named_before)):
                 named_before[prev].add(name)
         return {row: sum(names[t] for t in set(found).union(
                     named_before.get(before.get(row), ())) if t in names) / total

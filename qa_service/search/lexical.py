@@ -93,7 +93,7 @@ class LexicalSearch:
         if not total or not rows:
             return found, matched
         for word, weight in weights.items():
-            for row, _ in self.store.bm25(match_expression(terms[word]), len(rows), rows):
+            for row in self.store.matching(match_expression(terms[word]), rows):
                 found[row] += weight / total
                 matched[row].append(word)
         return found, matched
