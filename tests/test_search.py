@@ -175,23 +175,32 @@ def test_spelling_variants_of_names(a, b, expected):
     assert are_variants(a, b) is expected
 
 
-@pytest.fixture
-def variant_searcher(tmp_path, encoder):
+def searcher_over(tmp_path, encoder, files: dict[str, str], **options) -> Searcher:
+    """Index a small corpus of `files` (name -> text) with the fake encoder; search it."""
     from qa_service.config import Settings
     from qa_service.store.build import build_index
 
-    corpus = tmp_path / "variants"
+    corpus = tmp_path / "small-corpus"
     corpus.mkdir()
-    (corpus / "a.txt").write_text(
-        "Report one\n\nThe governor of Aqtobe province opened the new hospital on Monday, "
-        "officials in Aqtobe said.\n\nThe police said the roads were closed for the day.")
-    (corpus / "b.txt").write_text(
-        "Report two\n\nFarmers near Aktobe expect a large wheat harvest this year, the "
-        "ministry said.\n\nA new policy on grain exports was announced by the Policy "
-        "Council of the Policy Institute.")
-    settings = Settings(corpus=corpus, index_dir=tmp_path / "vindex", model="hash:256")
+    for name, text in files.items():
+        (corpus / name).write_text(text)
+    settings = Settings(corpus=corpus, index_dir=tmp_path / "small-index", model="hash:256",
+                        **options)
     build_index(settings, encoder)
     return Searcher(Index.load(settings.index_dir), encoder, settings)
+
+
+@pytest.fixture
+def variant_searcher(tmp_path, encoder):
+    return searcher_over(tmp_path, encoder, {
+        "a.txt":
+        "Report one\n\nThe governor of Aqtobe province opened the new hospital on Monday, "
+        "officials in Aqtobe said.\n\nThe police said the roads were closed for the day.",
+        "b.txt":
+        "Report two\n\nFarmers near Aktobe expect a large wheat harvest this year, the "
+        "ministry said.\n\nA new policy on grain exports was announced by the Policy "
+        "Council of the Policy Institute.",
+    })
 
 
 def test_a_name_finds_its_other_spellings(variant_searcher):
@@ -207,23 +216,15 @@ def test_a_common_word_is_not_expanded_to_a_capitalised_neighbour(variant_search
 
 
 def test_near_duplicate_passages_are_folded_into_one_result(tmp_path, encoder):
-    from qa_service.config import Settings
-    from qa_service.store.build import build_index
-
     wire = ("Police in Northport arrested three men after a robbery at the central bank "
             "branch on Friday, the interior ministry said in a statement.")
-    corpus = tmp_path / "wire"
-    corpus.mkdir()
-    (corpus / "one.txt").write_text(
-        f"First paper headline here\n\n{wire}\n\n"
-        "The harbour ferry timetable changes in the spring, the port authority said today.")
-    (corpus / "two.txt").write_text(
-        f"Second paper headline here\n\n{wire} Reuters\n\n"
-        "Apple growers in the valley expect a large harvest this autumn, their union said.")
-    settings = Settings(corpus=corpus, index_dir=tmp_path / "windex", model="hash:256")
-    build_index(settings, encoder)
-    answer = Searcher(Index.load(settings.index_dir), encoder, settings).ask(
-        "robbery at the bank in Northport", top_k=3)
+    searcher = searcher_over(tmp_path, encoder, {
+        "one.txt": f"First paper headline here\n\n{wire}\n\n"
+        "The harbour ferry timetable changes in the spring, the port authority said today.",
+        "two.txt": f"Second paper headline here\n\n{wire} Reuters\n\n"
+        "Apple growers in the valley expect a large harvest this autumn, their union said.",
+    })
+    answer = searcher.ask("robbery at the bank in Northport", top_k=3)
     top = answer.passages[0]
     assert top.also_in and len(top.also_in) == 1
     other = top.also_in[0]
@@ -232,29 +233,19 @@ def test_near_duplicate_passages_are_folded_into_one_result(tmp_path, encoder):
 
 
 def test_a_passage_naming_the_question_s_subject_scores_on_names(tmp_path, encoder):
-    from qa_service.config import Settings
-    from qa_service.store.build import build_index
-
-    corpus = tmp_path / "names"
-    corpus.mkdir()
-    (corpus / "a.txt").write_text(
-        "Report one\n\nThe analyst Ivo Brandt told reporters that the attackers were most "
-        "likely a small local cell, and Brandt added that more arrests would follow.")
-    (corpus / "b.txt").write_text(
-        "Report two\n\nThe attackers all belonged to extremist movements, the police said "
-        "on Monday after the raids in the north of the country.")
-    (corpus / "c.txt").write_text(
-        "Report three\n\nAt the Nordhaven depot the guards heard shots shortly after "
-        "midnight and called for help from the city.\n\nThe attackers fled from the depot "
-        "with six trucks before the police arrived at the scene.\n\nNordhaven residents "
-        "were told to stay at home until the search of the port area had ended.")
-    (corpus / "d.txt").write_text(
-        "Report four\n\nThe attackers left two of the trucks on a farm road, where the "
-        "police found them on Tuesday morning.")
-    settings = Settings(corpus=corpus, index_dir=tmp_path / "nindex", model="hash:256",
-                        min_chars=20)
-    build_index(settings, encoder)
-    searcher = Searcher(Index.load(settings.index_dir), encoder, settings)
+    searcher = searcher_over(tmp_path, encoder, {
+        "a.txt": "Report one\n\nThe analyst Ivo Brandt told reporters that the attackers "
+        "were most likely a small local cell, and Brandt added that more arrests would "
+        "follow.",
+        "b.txt": "Report two\n\nThe attackers all belonged to extremist movements, the "
+        "police said on Monday after the raids in the north of the country.",
+        "c.txt": "Report three\n\nAt the Nordhaven depot the guards heard shots shortly "
+        "after midnight and called for help from the city.\n\nThe attackers fled from the "
+        "depot with six trucks before the police arrived at the scene.\n\nNordhaven "
+        "residents were told to stay at home until the search of the port area had ended.",
+        "d.txt": "Report four\n\nThe attackers left two of the trucks on a farm road, where "
+        "the police found them on Tuesday morning.",
+    }, min_chars=20)
     # Typed in lower case: the corpus, not the question, says that "brandt" is a name.
     answer = searcher.ask("what does brandt think the attackers belonged to", top_k=2,
                           explain=True)
