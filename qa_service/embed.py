@@ -87,6 +87,10 @@ def get_encoder(name: str, device: str = "cpu", backend: str = Settings.backend,
 
 def prepare(settings: Settings, model: str) -> None:
     """Make the cached ONNX file now, once, rather than in each server worker at its start."""
+    for backend in (settings.backend, settings.query_backend):
+        if backend and backend not in BACKENDS:  # a clear error now, not workers failing
+            raise ModelError(f"unknown backend {backend!r}: expected one of "
+                             f"{', '.join(BACKENDS)}")
     backends = {settings.backend, settings.query_backend or settings.backend} - {"torch"}
     if model.startswith("hash:") or not backends or settings.device != "cpu":
         return

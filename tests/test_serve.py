@@ -76,6 +76,15 @@ def test_serve_without_an_index_fails_at_once_in_one_line(runner, tmp_path):
     assert "no index" in result.stderr and "Traceback" not in result.output
 
 
+def test_serve_with_an_unknown_query_backend_fails_at_once_in_one_line(runner, built,
+                                                                      monkeypatch):
+    monkeypatch.setenv("QA_QUERY_BACKEND", "fp4")
+    result = runner.invoke(cli, ["serve", "--index-dir", str(built.index_dir)])
+    assert result.exit_code == 1
+    assert "unknown backend 'fp4'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("trigger", ["sighup", "automatic"])
 def test_a_new_build_is_served_with_no_failed_or_mixed_answer(built, corpus, runner, trigger):
     """Rebuild under load: every answer is whole from the old or the new index."""
