@@ -51,10 +51,6 @@ def encoder_for(settings: Settings, model: str | None = None, serving: bool = Fa
         backend = settings.query_backend
     encoder = get_encoder(model or settings.model, settings.device, backend, threads,
                           settings.model_cache)
-    if serving and backend == "int8" and hasattr(encoder, "max_batch"):
-        # int8 activations are scaled over the whole batch: alone, a question's vector is
-        # its own, whatever history or other question it came with.
-        encoder.max_batch = 1
     if serving and settings.query_cache > 0:
         return CachedEncoder(encoder, settings.query_cache)
     return encoder

@@ -187,7 +187,10 @@ class OnnxEncoder:
         self._counter.no_padding()
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
         self._inputs = {i.name for i in self.session.get_inputs()}
-        self.max_batch = MAX_BATCH
+        # int8 activations are scaled over the whole batch, so a text's int8 vector would
+        # depend on the texts beside it: alone, it is its own (and int8 still embeds SQuAD
+        # paragraphs 1.7 times as fast as fp32 in batches; docs/performance.md).
+        self.max_batch = 1 if quantized else MAX_BATCH
 
     def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
         texts = list(texts)
