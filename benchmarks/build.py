@@ -106,7 +106,7 @@ def main() -> int:
         for backend in args.backends:
             rate = encode_rate(corpora[1], backend, args.encode_sample)
             print(f"encoder alone, {args.encode_sample} paragraphs of {corpora[1]}, "
-                  "batch_size 64 (onnx, int8: at most 8): "
+                  "batch_size 64 (onnx: at most 8; int8: one text a call): "
                   f"{backend:6s} {rate} passages/s", flush=True)
     return 0
 
