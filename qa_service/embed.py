@@ -46,9 +46,7 @@ def encoder_for(settings: Settings, model: str | None = None, serving: bool = Fa
     """Return the encoder that `settings` ask for, set up to serve questions or to build."""
     # Serving: one thread per call, since requests run side by side on the cores.
     threads = settings.encode_threads or (1 if serving else 0)
-    backend = settings.backend
-    if serving and settings.query_backend:
-        backend = settings.query_backend
+    backend = question_backend(settings) if serving else settings.backend
     encoder = get_encoder(model or settings.model, settings.device, backend, threads,
                           settings.model_cache)
     if serving and settings.query_cache > 0:
@@ -63,8 +61,7 @@ def get_encoder(name: str, device: str = "cpu", backend: str = Settings.backend,
     A device other than the CPU always runs on torch: onnxruntime here is the CPU build.
     `threads` is the threads of one call (0: the library's default, every core).
     """
-    if backend not in BACKENDS:
-        raise ModelError(f"unknown backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+    check_backend(backend)
     if name.startswith("hash:"):
         try:
             return HashEncoder(int(name.split(":", 1)[1]))
@@ -83,11 +80,10 @@ def get_encoder(name: str, device: str = "cpu", backend: str = Settings.backend,
 
 def prepare(settings: Settings, model: str) -> None:
     """Make the cached ONNX file now, once, rather than in each server worker at its start."""
-    for backend in (settings.backend, settings.query_backend):
-        if backend and backend not in BACKENDS:  # a clear error now, not workers failing
-            raise ModelError(f"unknown backend {backend!r}: expected one of "
-                             f"{', '.join(BACKENDS)}")
-    backends = {settings.backend, settings.query_backend or settings.backend} - {"torch"}
+    backends = {settings.backend, question_backend(settings)}
+    for backend in backends:
+        check_backend(backend)  # a clear error now, not workers failing to boot
+    backends.discard("torch")
     if model.startswith("hash:") or not backends or settings.device != "cpu":
         return
     from qa_service.embed_onnx import cached_export
@@ -95,6 +91,17 @@ def prepare(settings: Settings, model: str) -> None:
     for backend in sorted(backends):
         cached_export(Path(resolve_model_path(model, local_only=True)),
                       Path(settings.model_cache), quantized=backend == "int8")
+
+
+def check_backend(backend: str) -> None:
+    """Refuse a backend name that is not one of BACKENDS."""
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+
+
+def question_backend(settings: Settings) -> str:
+    """Return the backend a server encodes questions with."""
+    return settings.query_backend or settings.backend
 
 
 def effective_backend(settings: Settings) -> str:

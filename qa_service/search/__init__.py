@@ -152,12 +152,15 @@ class Searcher:
         before = {row: prev for row, prev in before.items()
                   if docs.get(prev) == records[row]["doc_id"]}
         named_before: dict[int, set[str]] = {prev: set() for prev in before.values()}
-        for name in names if named_before else ():
-            for prev in store.matching(match_expression(terms[name]), list(named_before)):
-                named_before[prev].add(name)
-        return {row: sum(names[t] for t in set(found).union(
-                    named_before.get(before.get(row), ())) if t in names) / total
-                for row, found in matched.items()}
+        if named_before:
+            for name in names:
+                for prev in store.matching(match_expression(terms[name]), list(named_before)):
+                    named_before[prev].add(name)
+        held = {}
+        for row, found in matched.items():
+            named = (set(found) | named_before.get(before.get(row), set())) & names.keys()
+            held[row] = sum(names[t] for t in named) / total
+        return held
 
     def _evidence(self, query: Query, weights: dict[str, float], terms: Terms,
                   records: dict, sentences: dict[int, highlight.Sentences]

@@ -96,9 +96,10 @@ def stale_reason(manifest: Manifest, settings: Settings, corpus: Path | None = N
         return f"it was built with model {manifest.model.get('name')!r}, not {settings.model!r}"
     built, wanted = manifest.model.get("backend") or "torch", effective_backend(settings)
     if not settings.model.startswith("hash:") and (built == "int8") != (wanted == "int8"):
-        # int8 and full-precision vectors of one text differ (cosine ~0.99): mixed, the
-        # dense ranking loses a little (docs/performance.md), so rebuild with one backend.
-        return f"its vectors come from backend {built!r}, questions would use {wanted!r}"
+        # int8 and full-precision vectors of one text differ (cosine ~0.99), so an index
+        # built one way is out of date for builds set the other way. (Questions may differ
+        # from the index: `query_backend`, measured in docs/performance.md.)
+        return f"its vectors come from backend {built!r}, builds now use {wanted!r}"
     chunking = chunking_of(settings)
     if manifest.chunking != chunking:
         return f"its chunking settings {manifest.chunking} differ from {chunking}"

@@ -19,6 +19,7 @@ TITLE_WEIGHT, TEXT_WEIGHT = 0.5, 1.0
 # Up to this many matching passages, a term's matches among some rows are found by
 # reading all its matches (see PassageStore.matching).
 SCAN_LIMIT = 2000
+COUNT_CACHE = 4096  # match counts remembered per open file
 
 SCHEMA = f"""
 CREATE TABLE documents (
@@ -137,6 +138,9 @@ class PassageStore:
         # Indexes of older versions have no vocabulary: they search without variants.
         self.has_vocabulary = bool(self._query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vocab'"))
+        # A built file never changes, and a question's terms are counted for their weights
+        # and again to choose how to match them: counted once.
+        self._counts: dict[str, int] = {}
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -287,8 +291,13 @@ class PassageStore:
 
     def match_count(self, match: str) -> int:
         """Return how many passages an FTS5 MATCH expression matches."""
-        return self._query("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
-                           (match,))[0][0]
+        count = self._counts.get(match)
+        if count is None:
+            count = self._query("SELECT count(*) FROM passages_fts WHERE passages_fts "
+                                "MATCH ?", (match,))[0][0]
+            if len(self._counts) < COUNT_CACHE:  # bounded: questions bring new words
+                self._counts[match] = count
+        return count
 
     def passages(self, rowids: list[int]) -> dict[int, sqlite3.Row]:
         if not rowids:
