@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from qa_service import __version__
-from qa_service.config import BACKENDS, Settings
+from qa_service.config import BACKEND_CHOICES, Settings
 from qa_service.errors import QAError
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,10 @@ def cli(verbose: int) -> None:
               help="Embedding model: a name, a local folder, or hash:DIM for tests.")
 @click.option("--device", envvar="QA_DEVICE",
               help="Where to embed: cpu, or cuda / cuda:N (runs on torch) [cpu].")
-@click.option("--backend", envvar="QA_BACKEND", type=click.Choice(BACKENDS),
-              help="How the model runs on the CPU: onnx, int8 (faster, near-identical "
-                   "vectors) or torch [onnx].")
+@click.option("--backend", envvar="QA_BACKEND", type=click.Choice(BACKEND_CHOICES),
+              help="How the model runs: onnx, int8 (faster, near-identical vectors), torch "
+                   "(fp32), bf16 (bf16 products, fp32-close vectors), or auto: bf16 on a GPU "
+                   "or an AMX CPU, else onnx [auto].")
 @click.option("--if-stale", is_flag=True,
               help="Build only if the index is missing, unreadable or out of date.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local",

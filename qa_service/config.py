@@ -9,8 +9,9 @@ from pathlib import Path
 from qa_service.errors import InvalidInput
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# How an embedding model can run; see Settings.backend.
-BACKENDS = ("onnx", "int8", "torch")
+# How an embedding model can run; see Settings.backend. "auto" picks one of them.
+BACKENDS = ("onnx", "int8", "torch", "bf16")
+BACKEND_CHOICES = ("auto", *BACKENDS)
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,12 @@ class Settings:
     device: str = "cpu"
     # How the model runs: "onnx" (the model exported once to ONNX and run by onnxruntime:
     # the same vectors as torch, a fraction of its per-call overhead and memory), "int8"
-    # (that export with 8-bit weights: twice as fast again, vectors within 0.99 cosine
-    # that also depend on which texts share a batch; see docs/performance.md)
-    # or "torch" (sentence-transformers itself; the only one for a GPU device).
-    backend: str = "onnx"
+    # (that export with 8-bit weights: faster, vectors within 0.99 cosine), "torch"
+    # (sentence-transformers' model in fp32), "bf16" (that model with bfloat16 matrix
+    # products: vectors within 1e-4 cosine of fp32, twice as fast as onnx where the
+    # processor multiplies bf16 natively, e.g. AMX, and on GPUs), or "auto": bf16 on a GPU
+    # or a CPU with AMX, else onnx (see docs/performance.md).
+    backend: str = "auto"
     # How a server encodes questions (empty: as `backend`). int8 halves the cost of a
     # question on the CPU, within 0.2 points of fp32 questions on every evaluation set;
     # each question is encoded alone, so its vector depends on it only (docs/performance.md).

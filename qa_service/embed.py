@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import os
 import re
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from qa_service.config import BACKENDS, Settings
+from qa_service.config import BACKEND_CHOICES, Settings
 from qa_service.errors import ModelError
 
 # Nothing may be downloaded at run time: the default model ships in a Python package.
@@ -69,9 +71,9 @@ def get_encoder(name: str, device: str = "cpu", backend: str = Settings.backend,
             raise ModelError(f"bad hash encoder name {name!r}: expected hash:DIM") from None
     if device != "cpu":
         _check_device(device)
-        backend = "torch"
-    if backend == "torch":
-        return SentenceTransformerEncoder(name, device, threads)
+    backend = resolve_backend(backend, device)
+    if backend in ("torch", "bf16"):
+        return SentenceTransformerEncoder(name, device, threads, bf16=backend == "bf16")
     from qa_service.embed_onnx import OnnxEncoder
 
     return OnnxEncoder(name, resolve_model_path(name, local_only=True), Path(cache_dir),
@@ -80,10 +82,9 @@ def get_encoder(name: str, device: str = "cpu", backend: str = Settings.backend,
 
 def prepare(settings: Settings, model: str) -> None:
     """Make the cached ONNX file now, once, rather than in each server worker at its start."""
-    backends = {settings.backend, question_backend(settings)}
-    for backend in backends:
-        check_backend(backend)  # a clear error now, not workers failing to boot
-    backends.discard("torch")
+    for backend in (settings.backend, settings.query_backend):
+        check_backend(backend or "auto")  # a clear error now, not workers failing to boot
+    backends = {effective_backend(settings), question_backend(settings)} - {"torch", "bf16"}
     if model.startswith("hash:") or not backends or settings.device != "cpu":
         return
     from qa_service.embed_onnx import cached_export
@@ -94,19 +95,45 @@ def prepare(settings: Settings, model: str) -> None:
 
 
 def check_backend(backend: str) -> None:
-    """Refuse a backend name that is not one of BACKENDS."""
-    if backend not in BACKENDS:
-        raise ModelError(f"unknown backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+    """Refuse a backend name that is not one of BACKEND_CHOICES."""
+    if backend not in BACKEND_CHOICES:
+        raise ModelError(f"unknown backend {backend!r}: expected one of "
+                         f"{', '.join(BACKEND_CHOICES)}")
+
+
+def resolve_backend(backend: str, device: str = "cpu", serving: bool = False) -> str:
+    """Return the backend that will run `backend` on `device` ("auto" made concrete).
+
+    "auto" is bf16 on a GPU and on a CPU that multiplies bf16 in hardware (AMX: twice
+    the passages a second of onnx, measured in docs/performance.md), else onnx; a server
+    that encodes questions takes onnx, which keeps torch out of its memory.
+    """
+    if device != "cpu":
+        return "bf16" if backend == "auto" else backend if backend == "bf16" else "torch"
+    if backend == "auto":
+        return "bf16" if not serving and cpu_has_bf16() else "onnx"
+    return backend
+
+
+def cpu_has_bf16() -> bool:
+    """Say whether this CPU has AMX bf16 tiles (read from /proc/cpuinfo, importing nothing)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            return any(line.startswith("flags") and "amx_bf16" in line.split()
+                       for line in fh)
+    except OSError:
+        return False
 
 
 def question_backend(settings: Settings) -> str:
     """Return the backend a server encodes questions with."""
-    return settings.query_backend or settings.backend
+    return resolve_backend(settings.query_backend or settings.backend, settings.device,
+                           serving=True)
 
 
 def effective_backend(settings: Settings) -> str:
-    """Return the backend that will run: a GPU device always runs on torch."""
-    return "torch" if settings.device != "cpu" else settings.backend
+    """Return the backend that builds will run on (a GPU device always runs on torch)."""
+    return resolve_backend(settings.backend, settings.device)
 
 
 def _check_device(device: str) -> None:
@@ -148,12 +175,17 @@ def resolve_model_path(name: str, local_only: bool = False) -> str:
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model, loaded from local files only."""
+    """A sentence-transformers model, loaded from local files only, in fp32 or bf16."""
 
-    backend = "torch"
+    # Rows a call runs at once: on the CPU as many as fit in TOKEN_BUDGET tokens (SQuAD
+    # paragraphs ran fastest at about 16 a batch, sentences at about 32-64), on a GPU a
+    # large batch keeps it busy (pre-tokenised, length-sorted batches of 1,024).
+    TOKEN_BUDGET = 2048
+    MAX_ROWS = {"cpu": 64, "cuda": 1024}
 
-    def __init__(self, name: str, device: str = "cpu", threads: int = 0):
+    def __init__(self, name: str, device: str = "cpu", threads: int = 0, bf16: bool = False):
         self.name = name
+        self.backend = "bf16" if bf16 else "torch"
         path = resolve_model_path(name)
         try:
             import torch
@@ -167,21 +199,119 @@ class SentenceTransformerEncoder:
             self.model = SentenceTransformer(path, device=device, local_files_only=True)
         except Exception as exc:  # any loading failure is reported the same way
             raise ModelError(f"cannot load model {name!r} from {path}: {exc}") from None
+        self._torch = torch
+        self.device = torch.device(device)
         self.dimension = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length or 256)
         self._tokenizer = self.model.tokenizer
+        self._direct = _direct_tokenizer(Path(path), self.max_tokens)
+        # Counting must see every token: a copy that does not cut (chunking counts often).
+        self._counter = None
+        if self._direct is not None:
+            from tokenizers import Tokenizer
+
+            self._counter = Tokenizer.from_str(self._direct.to_str())
+            self._counter.no_truncation()
+
+    def _autocast(self):
+        """bf16 matrix products, fp32 elsewhere (layer norms, softmax, pooling)."""
+        if self.backend != "bf16":
+            return nullcontext()
+        return self._torch.autocast(self.device.type, dtype=self._torch.bfloat16)
 
     def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
+        texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts), batch_size=batch_size, show_progress_bar=progress,
-            convert_to_numpy=True, normalize_embeddings=True,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        if self._direct is None:  # another pipeline than transformer + mean pooling
+            with self._autocast():
+                vectors = self.model.encode(
+                    texts, batch_size=batch_size, show_progress_bar=progress,
+                    convert_to_numpy=True, normalize_embeddings=True)
+            return np.ascontiguousarray(vectors, dtype=np.float32)
+        return self._encode_direct(texts, progress)
+
+    def _encode_direct(self, texts: list[str], progress: bool) -> np.ndarray:
+        """Tokenise every text in one call, then run length-sorted batches through the model.
+
+        The same vectors as sentence-transformers' encode (mean pooling, unit length) with
+        less padding, and tokenisation out of the model's loop (on a GPU, in parallel).
+        """
+        torch = self._torch
+        gpu = self.device.type != "cpu"
+        with _tokenizer_threads(gpu):
+            encodings = self._direct.encode_batch(texts)
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
+        order = np.argsort(-lengths, kind="stable")
+        most = self.MAX_ROWS.get(self.device.type, 64)
+        batches, start = [], 0
+        while start < len(order):
+            rows = most if gpu else max(1, min(most, self.TOKEN_BUDGET // int(
+                lengths[order[start]])))
+            batches.append(order[start:start + rows])
+            start += rows
+        if progress:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="Batches", unit="batch")
+        transformer = self.model[0].auto_model
+        typed = "token_type_ids" in inspect.signature(transformer.forward).parameters
+        pooled = []
+        with torch.inference_mode(), self._autocast():
+            for rows in batches:
+                width = int(lengths[rows[0]])  # longest first: the batch's width
+                ids = np.zeros((len(rows), width), dtype=np.int64)
+                for i, row in enumerate(rows):
+                    ids[i, :lengths[row]] = encodings[row].ids
+                mask = (np.arange(width) < lengths[rows][:, None]).astype(np.int64)
+                ids_t = torch.from_numpy(ids).to(self.device, non_blocking=True)
+                mask_t = torch.from_numpy(mask).to(self.device, non_blocking=True)
+                # Single texts: their token types are all 0, as the tokenizer would give.
+                extra = {"token_type_ids": torch.zeros_like(ids_t)} if typed else {}
+                hidden = transformer(input_ids=ids_t, attention_mask=mask_t, **extra
+                                     ).last_hidden_state.float()
+                weights = mask_t.unsqueeze(-1).float()
+                vectors = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+                # Kept on the device until the end: a copy per batch would stall a GPU.
+                pooled.append(torch.nn.functional.normalize(vectors, dim=1))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        out[np.concatenate(batches)] = torch.cat(pooled).cpu().numpy()
+        return out
 
     def count_tokens(self, text: str) -> int:
+        if self._counter is not None:
+            return len(self._counter.encode(text, add_special_tokens=False).ids)
         return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+@contextmanager
+def _tokenizer_threads(parallel: bool):
+    """Let the Rust tokenizer use every core for one call (off by default: it must not have
+    run threads before a server forks its workers)."""
+    before = os.environ.get("TOKENIZERS_PARALLELISM")
+    if parallel:
+        os.environ["TOKENIZERS_PARALLELISM"] = "true"
+    try:
+        yield
+    finally:
+        if parallel:
+            os.environ["TOKENIZERS_PARALLELISM"] = before or "false"
+
+
+def _direct_tokenizer(folder: Path, max_tokens: int):
+    """Return a truncating tokenizer for a transformer + mean pooling model, else None."""
+    from qa_service.embed_onnx import pipeline_of
+
+    try:
+        pipeline_of(folder)
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    except Exception:  # not such a model, or no fast tokenizer file: use encode()
+        return None
+    tokenizer.enable_truncation(max_tokens)
+    tokenizer.no_padding()
+    return tokenizer
 
 
 class HashEncoder:

@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qa_service import embed
 from qa_service.cli import cli
 from qa_service.config import Settings
-from qa_service.embed import CachedEncoder, HashEncoder, encoder_for, get_encoder
+from qa_service.embed import (
+    CachedEncoder,
+    HashEncoder,
+    encoder_for,
+    get_encoder,
+    question_backend,
+    resolve_backend,
+)
 from qa_service.errors import ModelError
 
 
@@ -55,7 +63,7 @@ def test_serving_caches_question_vectors_unless_told_not_to():
 
 @pytest.mark.model
 def test_int8_questions_are_encoded_one_by_one_against_a_full_precision_index(tmp_path):
-    settings = Settings(query_backend="int8", query_cache=0)
+    settings = Settings(backend="onnx", query_backend="int8", query_cache=0)
     questions = encoder_for(settings, serving=True)
     assert questions.backend == "int8"
     assert encoder_for(settings).backend == "onnx"  # a build keeps the index's backend
@@ -66,6 +74,19 @@ def test_int8_questions_are_encoded_one_by_one_against_a_full_precision_index(tm
     assert np.array_equal(alone[0], together[0])
     with pytest.raises(ModelError, match="unknown backend 'fp4'"):
         encoder_for(settings.with_(query_backend="fp4"), serving=True)
+
+
+@pytest.mark.parametrize("amx", [True, False])
+def test_auto_builds_in_bf16_only_where_the_hardware_multiplies_it(monkeypatch, amx):
+    monkeypatch.setattr(embed, "cpu_has_bf16", lambda: amx)
+    assert resolve_backend("auto") == ("bf16" if amx else "onnx")
+    assert resolve_backend("auto", "cuda") == resolve_backend("bf16", "cuda:1") == "bf16"
+    assert resolve_backend("int8", "cuda") == "torch"  # onnxruntime here runs on the CPU
+    assert resolve_backend("int8") == "int8" and resolve_backend("torch") == "torch"
+    # A server left to choose encodes questions with onnx: torch stays out of its memory.
+    assert question_backend(Settings(backend="auto", query_backend="")) == "onnx"
+    assert question_backend(Settings(backend="bf16", query_backend="")) == "bf16"
+    assert question_backend(Settings()) == "int8"
 
 
 def test_an_unknown_backend_is_refused_by_name():
@@ -119,6 +140,19 @@ def test_onnx_backends_give_the_vectors_of_torch(torch_encoder, backend, min_cos
         assert encoder.count_tokens(text) == torch_encoder.count_tokens(text)
 
 
+@pytest.mark.model
+def test_torch_backends_give_the_vectors_of_sentence_transformers(torch_encoder):
+    # Our pre-tokenised, length-sorted batches must pool what the library's encode pools.
+    library = torch_encoder.model.encode(TEXTS, normalize_embeddings=True)
+    assert np.abs(torch_encoder.encode(TEXTS) - library).max() < 1e-5
+    bf16 = get_encoder("all-MiniLM-L6-v2", backend="bf16")
+    got = bf16.encode(TEXTS * 3)  # several batches of unlike lengths
+    assert bf16.backend == "bf16" and got.dtype == np.float32 and got.shape == (12, 384)
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert (got[:4] * library).sum(axis=1).min() >= 0.999
+    assert np.array_equal(got[:4], got[4:8])  # a text's vector is its own, whatever the batch
+
+
 def test_an_index_of_int8_vectors_is_stale_for_full_precision_questions(built):
     from qa_service.store.index import Index, stale_reason
 
@@ -129,6 +163,9 @@ def test_an_index_of_int8_vectors_is_stale_for_full_precision_questions(built):
     assert "backend 'int8'" in stale_reason(index.manifest, settings.with_(backend="onnx"))
     index.manifest.model["backend"] = "torch"  # onnx computes the vectors torch does
     assert stale_reason(index.manifest, settings.with_(backend="onnx")) is None
+    index.manifest.model["backend"] = "bf16"  # and bf16 vectors within 1e-4 cosine of them
+    assert stale_reason(index.manifest, settings.with_(backend="onnx")) is None
+    assert "backend 'bf16'" in stale_reason(index.manifest, settings.with_(backend="int8"))
     del index.manifest.model["backend"]  # built before backends were recorded: torch
     assert "int8" in stale_reason(index.manifest, settings.with_(backend="int8"))
     index.close()

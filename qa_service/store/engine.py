@@ -79,7 +79,8 @@ class RayEngine:
         self.model = encoder.name
         self.dimension = encoder.dimension
         self.device = settings.device
-        self.backend = settings.backend
+        # The driver's concrete backend ("auto" resolved once): one index, one kind of vector.
+        self.backend = encoder.backend or settings.backend
         self.cache_dir = str(settings.model_cache)
         self.batch_size = settings.batch_size
         self.actors = settings.ray_actors
