@@ -43,7 +43,7 @@ class StandIn(HashEncoder):
     def __init__(self, real):
         super().__init__(real.dimension)
         self.name, self.max_tokens = real.name, real.max_tokens
-        self.count_tokens = real.count_tokens
+        self.count_tokens = self.token_counter = real.token_counter
 
 
 def sentences() -> list[str]:

@@ -205,13 +205,8 @@ class SentenceTransformerEncoder:
         self.max_tokens = int(self.model.max_seq_length or 256)
         self._tokenizer = self.model.tokenizer
         self._direct = _direct_tokenizer(Path(path), self.max_tokens)
-        # Counting must see every token: a copy that does not cut (chunking counts often).
-        self._counter = None
-        if self._direct is not None:
-            from tokenizers import Tokenizer
-
-            self._counter = Tokenizer.from_str(self._direct.to_str())
-            self._counter.no_truncation()
+        tokenizer_file = Path(path) / "tokenizer.json"
+        self.token_counter = TokenCount(tokenizer_file) if tokenizer_file.is_file() else None
 
     def _autocast(self):
         """bf16 matrix products, fp32 elsewhere (layer norms, softmax, pooling)."""
@@ -279,9 +274,36 @@ class SentenceTransformerEncoder:
         return out
 
     def count_tokens(self, text: str) -> int:
-        if self._counter is not None:
-            return len(self._counter.encode(text, add_special_tokens=False).ids)
+        if self.token_counter is not None:
+            return self.token_counter(text)
         return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+class TokenCount:
+    """Count every token of a text (nothing cut) with a tokenizer.json file.
+
+    Pickles as its path, so that ingest workers each load their own copy.
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = str(path)
+        self._tokenizer = None
+
+    def __getstate__(self) -> dict:
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["path"])
+
+    def __call__(self, text: str) -> int:
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(self.path)
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            self._tokenizer = tokenizer
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
 
 @contextmanager
@@ -314,6 +336,11 @@ def _direct_tokenizer(folder: Path, max_tokens: int):
     return tokenizer
 
 
+def word_count(text: str) -> int:
+    """Count words and punctuation marks: the hash encoder's tokens."""
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
 class HashEncoder:
     """Deterministic bag-of-words hashing vectors: fast, model-free, for tests and trials."""
 
@@ -341,7 +368,9 @@ class HashEncoder:
         return np.stack([self._vector(t) for t in texts]).astype(np.float32)
 
     def count_tokens(self, text: str) -> int:
-        return len(re.findall(r"\w+|[^\w\s]", text))
+        return word_count(text)
+
+    token_counter = staticmethod(word_count)  # a module function: pickles for workers
 
 
 class CachedEncoder:

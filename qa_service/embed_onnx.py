@@ -186,9 +186,9 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(self.max_tokens)
         self._tokenizer.enable_padding()
         # Counting must see every token: a second tokenizer that neither cuts nor pads.
-        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._counter.no_truncation()
-        self._counter.no_padding()
+        from qa_service.embed import TokenCount
+
+        self.token_counter = TokenCount(folder / "tokenizer.json")
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
         self._inputs = {i.name for i in self.session.get_inputs()}
         # int8 activations are scaled over the whole batch, so a text's int8 vector would
@@ -225,4 +225,4 @@ class OnnxEncoder:
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     def count_tokens(self, text: str) -> int:
-        return len(self._counter.encode(text, add_special_tokens=False).ids)
+        return self.token_counter(text)

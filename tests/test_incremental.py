@@ -140,3 +140,26 @@ def test_an_approximate_index_is_rebuilt_incrementally_too(settings, counting, t
         report = build_index(approx, counting)
     assert report.vector_index == "ivf" and report.reused_documents == 3
     _assert_same_as_full_build(approx, tmp_path)
+
+
+def test_documents_cleaned_in_worker_processes_give_the_index_of_a_serial_build(
+        settings, tmp_path, monkeypatch):
+    from qa_service.ingest import parallel
+
+    started = []
+    start_pool = parallel.OrderedIngest._start_pool
+    monkeypatch.setattr(parallel.OrderedIngest, "_start_pool",
+                        lambda self: started.append(1) or start_pool(self))
+    monkeypatch.setattr(parallel, "WORKERS", 2)
+    monkeypatch.setattr(parallel, "POOL_AFTER", 1)  # every document after the first
+    monkeypatch.setattr(parallel, "WINDOW_PER_WORKER", 1)  # writing waits on the workers
+    build_index(settings, HashEncoder(256))
+    assert started == [1]
+    monkeypatch.setattr(parallel, "POOL_AFTER", 10**9)
+    serial = settings.with_(index_dir=tmp_path / "serial")
+    build_index(serial, HashEncoder(256))
+    assert started == [1]
+    ids, vecs, sents = _contents(settings)
+    serial_ids, serial_vecs, serial_sents = _contents(serial)
+    assert ids == serial_ids and len(ids) > 3
+    assert np.array_equal(vecs, serial_vecs) and np.array_equal(sents, serial_sents)

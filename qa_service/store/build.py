@@ -26,7 +26,8 @@ from qa_service import __version__
 from qa_service.config import Settings
 from qa_service.embed import Encoder
 from qa_service.errors import CorpusError, QAError
-from qa_service.ingest import content_hash, ingest_document
+from qa_service.ingest import content_hash
+from qa_service.ingest.parallel import OrderedIngest
 from qa_service.ingest.readers import read_corpus
 from qa_service.store import layout, vectors
 from qa_service.store.engine import Engine, get_engine
@@ -147,28 +148,37 @@ def _write_passages(work: Path, corpus: Path, encoder: Encoder, settings: Settin
         writer.seed_vocabulary(previous.passages.vocabulary_counts())
     max_tokens = min(settings.max_tokens, encoder.max_tokens)
     reused = set()
+
+    def take(doc_id: str, digest: str, result) -> None:
+        if result is None:  # unchanged since the live version: its rows are reused
+            reused.add(doc_id)
+            doc, passages, rows = previous.passages.stored_document(doc_id)
+            plan.old_passage_rows += rows
+            plan.old_sentence_rows += previous.passages.sentence_rows(rows) if rows else []
+            plan.reused_documents += 1
+        else:
+            doc, passages = result
+            if not passages:
+                return
+            plan.old_passage_rows += [-1] * len(passages)
+            for p in passages:
+                plan.new_passages.append(
+                    f"{doc.title}. {p.text}" if settings.embed_title and doc.title
+                    else p.text)
+                plan.old_sentence_rows += [-1] * len(p.sentences)
+                plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
+        writer.add(doc, passages, digest, counted=doc_id in reused)
+
     try:
-        for raw in read_corpus(corpus, settings.max_file_bytes):
-            digest = content_hash(raw)
-            if known.get(raw.doc_id) == digest:
-                reused.add(raw.doc_id)
-                doc, passages, rows = previous.passages.stored_document(raw.doc_id)
-                plan.old_passage_rows += rows
-                plan.old_sentence_rows += previous.passages.sentence_rows(rows) if rows else []
-                plan.reused_documents += 1
-            else:
-                doc, passages = ingest_document(raw, encoder.count_tokens, max_tokens,
-                                                settings.min_chars)
-                if not passages:
-                    continue
-                plan.old_passage_rows += [-1] * len(passages)
-                for p in passages:
-                    plan.new_passages.append(
-                        f"{doc.title}. {p.text}" if settings.embed_title and doc.title
-                        else p.text)
-                    plan.old_sentence_rows += [-1] * len(p.sentences)
-                    plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
-            writer.add(doc, passages, digest, counted=raw.doc_id in reused)
+        with OrderedIngest(getattr(encoder, "token_counter", None), max_tokens,
+                           settings.min_chars) as ingest:
+            for raw in read_corpus(corpus, settings.max_file_bytes):
+                digest = content_hash(raw)
+                new = known.get(raw.doc_id) != digest
+                for item, result in ingest.put((raw.doc_id, digest), raw if new else None):
+                    take(*item, result)
+            for item, result in ingest.drain():
+                take(*item, result)
         for doc_id in known.keys() - reused:  # changed or deleted: out of the word counts
             for p in previous.passages.stored_document(doc_id)[1]:
                 writer.uncount(p.text)
