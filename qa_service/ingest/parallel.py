@@ -4,7 +4,8 @@ Cleaning, sentence splitting and token counting are pure Python on one core: a b
 of short passages on a GPU, or of a large corpus on many cores, waits on them rather
 than on the model. A pool of processes (one a core) takes documents in turn; results
 come back in the order they were given, so a parallel build writes exactly the index a
-serial one does. Small jobs stay in this process: starting workers costs about a second.
+serial one does. Small corpora stay in this process, where a warning about a document
+is logged like any other.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from qa_service.ingest.readers import RawDocument
 
 log = logging.getLogger(__name__)
 
-# Documents to clean before a pool is worth starting (workers import the ingest stack).
+# Documents cleaned here before a pool is started: a few files are not worth processes.
 POOL_AFTER = 200
 # Worker processes (0: one a core).
 WORKERS = 0
