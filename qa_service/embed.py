@@ -245,15 +245,16 @@ class SentenceTransformerEncoder:
                 lengths[order[start]])))
             batches.append(order[start:start + rows])
             start += rows
+        steps = batches
         if progress:
             from tqdm import tqdm
 
-            batches = tqdm(batches, desc="Batches", unit="batch")
+            steps = tqdm(batches, desc="Batches", unit="batch")
         transformer = self.model[0].auto_model
         typed = "token_type_ids" in inspect.signature(transformer.forward).parameters
         pooled = []
         with torch.inference_mode(), self._autocast():
-            for rows in batches:
+            for rows in steps:
                 width = int(lengths[rows[0]])  # longest first: the batch's width
                 ids = np.zeros((len(rows), width), dtype=np.int64)
                 for i, row in enumerate(rows):
