@@ -3,6 +3,8 @@ full build of the same corpus."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -163,3 +165,38 @@ def test_documents_cleaned_in_worker_processes_give_the_index_of_a_serial_build(
     serial_ids, serial_vecs, serial_sents = _contents(serial)
     assert ids == serial_ids and len(ids) > 3
     assert np.array_equal(vecs, serial_vecs) and np.array_equal(sents, serial_sents)
+
+
+def test_an_encoder_whose_token_counter_cannot_be_shared_builds_in_one_process(
+        settings, monkeypatch):
+    from qa_service.ingest import parallel
+
+    monkeypatch.setattr(parallel, "WORKERS", 2)
+    monkeypatch.setattr(parallel, "POOL_AFTER", 1)
+    monkeypatch.setattr(parallel.OrderedIngest, "_start_pool", lambda self: 1 / 0)
+    encoder = HashEncoder(256)
+    encoder.token_counter = None  # e.g. a model without a tokenizer.json
+    report = build_index(settings, encoder)
+    assert report.passages > 3
+
+
+def test_a_document_that_fails_in_a_worker_fails_the_build_and_keeps_the_old_index(
+        built, monkeypatch):
+    from qa_service.ingest import parallel
+
+    before = Index.load(built.index_dir)
+    version = before.path
+    before.close()
+    monkeypatch.setattr(parallel, "WORKERS", 2)
+    monkeypatch.setattr(parallel, "POOL_AFTER", 0)  # every document goes to a worker
+    here = os.getpid()
+
+    def boom(raw, *args):
+        raise RuntimeError(f"cannot clean {raw.doc_id} in a worker: {os.getpid() != here}")
+
+    monkeypatch.setattr(parallel, "ingest_document", boom)  # workers are forked: they see it
+    with pytest.raises(RuntimeError, match="in a worker: True"):
+        build_index(built, HashEncoder(256), full=True)
+    after = Index.load(built.index_dir)
+    assert after.path == version
+    after.close()

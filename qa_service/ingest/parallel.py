@@ -57,15 +57,17 @@ class _Done:
 class OrderedIngest:
     """Ingest documents, in this process or a pool, and yield results in submission order.
 
-    `count_tokens` must pickle (a worker gets its own copy), or be None to stay serial.
+    `shareable`: whether `count_tokens` pickles (each worker gets its own copy); if not,
+    every document is ingested here.
     """
 
-    def __init__(self, count_tokens: Callable[[str], int] | None, max_tokens: int,
-                 min_chars: int, workers: int | None = None, pool_after: int | None = None):
+    def __init__(self, count_tokens: Callable[[str], int], max_tokens: int, min_chars: int,
+                 shareable: bool = True, workers: int | None = None,
+                 pool_after: int | None = None):
         self.args = (count_tokens, max_tokens, min_chars)
         self.workers = workers or WORKERS or os.cpu_count() or 1
         self.pool_after = POOL_AFTER if pool_after is None else pool_after
-        self.parallel = (count_tokens is not None and self.workers > 1
+        self.parallel = (shareable and self.workers > 1
                          and "fork" in multiprocessing.get_all_start_methods())
         self.pool = None
         self.submitted = 0
@@ -81,6 +83,9 @@ class OrderedIngest:
 
     def put(self, item, raw: RawDocument | None) -> Iterator[tuple]:
         """Queue `item` (with `raw` to ingest, or None); yield the (item, result) now due."""
+        if raw is not None and self.pool is None and self.parallel \
+                and self.submitted >= self.pool_after:
+            self._start_pool()
         if raw is None:
             handle = None
         elif self.pool is not None:
@@ -88,8 +93,6 @@ class OrderedIngest:
         else:
             handle = _Done(ingest_document(raw, *self.args))
             self.submitted += 1
-            if self.parallel and self.submitted >= self.pool_after:
-                self._start_pool()
         self.pending.append((item, handle))
         while len(self.pending) > self.workers * WINDOW_PER_WORKER:
             yield self._next()

@@ -170,8 +170,10 @@ def _write_passages(work: Path, corpus: Path, encoder: Encoder, settings: Settin
         writer.add(doc, passages, digest, counted=doc_id in reused)
 
     try:
-        with OrderedIngest(getattr(encoder, "token_counter", None), max_tokens,
-                           settings.min_chars) as ingest:
+        # An encoder's token_counter pickles, for worker processes; count_tokens may not.
+        counter = getattr(encoder, "token_counter", None)
+        with OrderedIngest(counter or encoder.count_tokens, max_tokens, settings.min_chars,
+                           shareable=counter is not None) as ingest:
             for raw in read_corpus(corpus, settings.max_file_bytes):
                 digest = content_hash(raw)
                 new = known.get(raw.doc_id) != digest
