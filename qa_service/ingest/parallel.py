@@ -32,12 +32,10 @@ Result = tuple[Document, list[Passage]]
 _worker_args: tuple = ()
 
 
-def _start_worker(count_tokens, max_tokens: int, min_chars: int, level: int, fmt: str
-                  ) -> None:
+def _start_worker(*args) -> None:
+    # A forked worker keeps the build's logging: its warnings read like the build's own.
     global _worker_args
-    _worker_args = (count_tokens, max_tokens, min_chars)
-    # Warnings (a document with no text) read as they do from the build itself.
-    logging.basicConfig(level=level, format=fmt)
+    _worker_args = args
 
 
 def _ingest(raw: RawDocument) -> Result:
@@ -82,7 +80,10 @@ class OrderedIngest:
             self.pool.join()
 
     def put(self, item, raw: RawDocument | None) -> Iterator[tuple]:
-        """Queue `item` (with `raw` to ingest, or None); yield the (item, result) now due."""
+        """Queue `item` (with `raw` to ingest, or None); yield the (item, result) now due.
+
+        A generator: nothing is queued until it is iterated.
+        """
         if raw is not None and self.pool is None and self.parallel \
                 and self.submitted >= self.pool_after:
             self._start_pool()
@@ -107,12 +108,9 @@ class OrderedIngest:
         return item, None if handle is None else handle.get()
 
     def _start_pool(self) -> None:
-        root = logging.getLogger()
-        fmt = next((h.formatter._fmt for h in root.handlers if h.formatter), None)
         # fork: workers start at once and never re-run the caller's main module (spawn
         # would, and hangs on a script read from stdin). They run only Python, the regex
         # engine and the tokenizer, nothing of the threads torch or onnxruntime hold.
         context = multiprocessing.get_context("fork")
         log.info("ingesting with %d worker processes", self.workers)
-        self.pool = context.Pool(self.workers, _start_worker,
-                                 (*self.args, root.level, fmt or logging.BASIC_FORMAT))
+        self.pool = context.Pool(self.workers, _start_worker, self.args)
