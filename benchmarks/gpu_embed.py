@@ -10,7 +10,8 @@ encoder (the one `qa-service build --device cuda --backend B` uses) embeds them 
 in one call, after a warm-up: the figure is passages / seconds of that call, with the
 tokenisation inside it. Then, unless --build-passages is 0, a whole `qa-service build`
 of a folder of such passages runs in a child process, whose passages a second also
-count cleaning, chunking, sentence splitting (one CPU core) and storing.
+count cleaning, chunking and sentence splitting (in worker processes, one a CPU core)
+and storing.
 
 Without a CUDA device the script says so and exits 0; `--device cpu` runs it here as a
 smoke test (with small counts).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import logging
@@ -115,6 +116,7 @@ def resolve_backend(backend: str, device: str = "cpu", serving: bool = False) ->
     return backend
 
 
+@functools.cache  # the processor does not change while a process runs
 def cpu_has_bf16() -> bool:
     """Say whether this CPU has AMX bf16 tiles (read from /proc/cpuinfo, importing nothing)."""
     try:
