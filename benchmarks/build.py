@@ -56,7 +56,7 @@ def encode_rate(corpus_jsonl: Path, backend: str, count: int) -> float:
     """Passages per second of the encoder alone on the first `count` paragraphs."""
     import json
 
-    from qa_service.embed import get_encoder
+    from qa_service.encoders import get_encoder
 
     with open(corpus_jsonl, encoding="utf-8") as fh:
         texts = [json.loads(line)["text"] for _, line in zip(range(count), fh, strict=False)]
@@ -70,7 +70,7 @@ def encode_rate(corpus_jsonl: Path, backend: str, count: int) -> float:
 def warm(backend: str) -> None:
     """Make the backend's cached ONNX file now, so that no timed build includes it."""
     if backend in ("onnx", "int8"):
-        subprocess.run([sys.executable, "-c", "from qa_service.embed import get_encoder; "
+        subprocess.run([sys.executable, "-c", "from qa_service.encoders import get_encoder; "
                         f"get_encoder('all-MiniLM-L6-v2', backend={backend!r})"], check=True)
 
 

@@ -41,9 +41,9 @@ def main() -> int:
             return 0
 
     from qa_service.config import Settings
-    from qa_service.embed import get_encoder
+    from qa_service.encoders import get_encoder
     from qa_service.search import Searcher
-    from qa_service.store.index import Index
+    from qa_service.store import Index
 
     index = Index.load(args.index_dir)
     settings = Settings.from_env(index_dir=args.index_dir)
@@ -74,7 +74,7 @@ def main() -> int:
         declined = sum(v < t for v in groups["answerable"])
         accepted = sum(v >= t for v in groups["unanswerable"])
         off = sum(v >= t for v in groups["off-topic"])
-        mark = "  <- current" if abs(t - settings.answer_threshold) < 1e-9 else ""
+        mark = "  <- current" if abs(t - settings.ranking.answer_threshold) < 1e-9 else ""
         print(f"  {t:.2f}     {declined:3d}/{len(groups['answerable'])}"
               f"                {accepted:3d}/{len(groups['unanswerable'])}"
               f"                  {off:3d}/{len(groups['off-topic'])}{mark}")

@@ -107,7 +107,7 @@ def main() -> int:
         print(f"skipping: no CUDA device here (torch {torch.__version__})")
         return 0
     sys.path.insert(0, str(REPO))
-    from qa_service.embed import get_encoder
+    from qa_service.encoders import get_encoder
 
     name = (torch.cuda.get_device_name(args.device) if args.device.startswith("cuda")
             else "cpu")

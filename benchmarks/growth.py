@@ -10,7 +10,7 @@ between a seed and one of the seed's 10 nearest seeds, plus a little isotropic n
 is normalised. The queries are drawn the same way with another random stream, so none
 is a base vector. Uniform random vectors would be a worst case that text never gives.
 
-For each size it builds the index the service would choose (`store.vectors.choose`) and
+For each size it builds the index the service would choose (`indexing.vector_index.choose`) and
 the alternatives in ALTERNATIVES, and prints per index: build seconds, index bytes,
 single-query search p50/p95 in milliseconds (one query at a time, as the service asks)
 and recall@10 against exact (flat) search. Figures go to docs/scaling.md.
@@ -35,7 +35,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa_service.config import Settings  # noqa: E402
-from qa_service.store import vectors  # noqa: E402
+from qa_service.indexing import vector_index as vectors  # noqa: E402
+from qa_service.store.vectors import read as read_index  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SQUAD = REPO.parent / "shared" / "eval" / "squad-train-sample"
@@ -47,10 +48,10 @@ def seed_texts(path: Path | None) -> list[str]:
     path = path or (SQUAD if SQUAD.is_dir() else REPO / "corpus")
     texts: list[str] = []
     if path.is_dir() and not any(path.glob("*.jsonl")):
-        from qa_service.ingest import ingest
+        from qa_service.ingest import ingest_document, read_corpus
 
-        for _, passages in ingest(path):
-            for p in passages:
+        for raw in read_corpus(path):
+            for p in ingest_document(raw)[1]:
                 texts += [p.text[s:e] for s, e in p.sentences] + [p.text]
         return texts
     files = [path] if path.is_file() else sorted(path.glob("*.jsonl"))
@@ -67,10 +68,10 @@ def seed_vectors(path: Path | None, cache: Path) -> np.ndarray:
     file = cache / f"growth-seeds-{key}.npy"
     if file.exists():
         return np.load(file)
-    from qa_service.embed import get_encoder
+    from qa_service.encoders import get_encoder
 
     started = time.perf_counter()
-    out = get_encoder(Settings().model).encode(texts, batch_size=64)
+    out = get_encoder(Settings().model.name).encode(texts, batch_size=64)
     print(f"embedded {len(texts)} seed texts in {time.perf_counter() - started:.0f} s",
           file=sys.stderr)
     np.save(file, out)
@@ -177,10 +178,10 @@ def run(sizes: list[int], n_queries: int, texts: Path | None, cache: Path, limit
             build = time.perf_counter() - started
             with tempfile.TemporaryDirectory(dir=cache) as tmp:
                 path = Path(tmp) / "v.faiss"
-                vectors.write(index, path)
+                vectors.write_faiss(index, path)
                 size = path.stat().st_size
                 del index
-                index = vectors.read(path)  # searched as the service does: memory-mapped
+                index = read_index(path)  # searched as the service does: memory-mapped
                 for variant in variants:
                     used = apply(index, spec, variant)
                     time_queries(index, queries[:20], k)  # warm the page cache
@@ -216,7 +217,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args()
     wanted.update(x for x in args.only.split(",") if x)
-    limit = Settings.from_env().exact_limit
+    limit = Settings.from_env().build.exact_limit
     print(f"faiss {faiss.__version__}, {os.cpu_count()} cpus, omp threads "
           f"{faiss.omp_get_max_threads()}, exact_limit {limit}", file=sys.stderr)
     rows = run([int(s) for s in args.sizes.split(",")], args.queries, args.texts, args.cache,

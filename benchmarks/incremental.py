@@ -29,8 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa_service.config import Settings  # noqa: E402
-from qa_service.embed import HashEncoder, get_encoder  # noqa: E402
-from qa_service.store.build import build_index  # noqa: E402
+from qa_service.encoders import HashEncoder, get_encoder  # noqa: E402
+from qa_service.indexing import build_index  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SQUAD = REPO.parent / "shared" / "eval" / "squad-train-sample" / "corpus.jsonl"
@@ -75,7 +75,7 @@ def main() -> None:
     settings = Settings(corpus=corpus, index_dir=args.workdir / "index")
 
     started = time.perf_counter()
-    real = get_encoder(settings.model)
+    real = get_encoder(settings.model.name)
     print(f"model loaded in {time.perf_counter() - started:.1f} s")
     first = build_index(settings, StandIn(real))
     print(f"first build: {first.documents} documents, {first.passages} passages, "
@@ -91,17 +91,17 @@ def main() -> None:
     print(f"delete one document: {report.passages} passages in {report.seconds:.2f} s")
 
     # The real model's embedding rate on passages and sentences, for a full build.
-    from qa_service.store.index import Index
+    from qa_service.ingest import ingest_document, read_corpus
 
-    index = Index.load(settings.index_dir)
-    passages, sents = index.passages.texts()
-    index.close()
+    ingested = [p for raw in read_corpus(corpus) for p in ingest_document(raw)[1]]
+    passages = [p.text for p in ingested]
+    sents = [p.text[s:e] for p in ingested for s, e in p.sentences]
     sample_p, sample_s = passages[:256], sents[:1024]
     started = time.perf_counter()
-    real.encode(sample_p, batch_size=settings.batch_size)
+    real.encode(sample_p, batch_size=settings.build.batch_size)
     per_passage = (time.perf_counter() - started) / len(sample_p)
     started = time.perf_counter()
-    real.encode(sample_s, batch_size=settings.batch_size)
+    real.encode(sample_s, batch_size=settings.build.batch_size)
     per_sentence = (time.perf_counter() - started) / len(sample_s)
     full = per_passage * len(passages) + per_sentence * len(sents)
     print(f"real model: {1000 * per_passage:.1f} ms a passage, {1000 * per_sentence:.1f} ms "

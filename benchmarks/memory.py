@@ -33,8 +33,8 @@ def main() -> int:
 
     print(f"numpy, faiss, flask: {rss_mb()} MB")
     from qa_service.config import Settings
-    from qa_service.embed import encoder_for
-    from qa_service.store.index import Index
+    from qa_service.encoders import encoder_for
+    from qa_service.store import Index
 
     index = Index.load(Path(args.index_dir))
     print(f"the index ({index.manifest.counts['passages']} passages): {rss_mb()} MB")
@@ -43,7 +43,7 @@ def main() -> int:
         import tokenizers  # noqa: F401
 
         print(f"onnxruntime, tokenizers: {rss_mb()} MB")
-    encoder = encoder_for(Settings(backend=args.backend), index.model, serving=True)
+    encoder = encoder_for(Settings().with_(backend=args.backend).model, index.model, serving=True)
     print(f"the {args.backend} encoder: {rss_mb()} MB")
     encoder.encode(["Who is Marat Shibutov?"])
     print(f"after one encode: {rss_mb()} MB")

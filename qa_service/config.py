@@ -1,47 +1,57 @@
-"""Settings: defaults, then `QA_*` environment variables, then explicit overrides."""
+"""Settings, grouped by concern: defaults, then `QA_*` environment variables, then overrides.
+
+Every setting has one flat key, the name of its `QA_<KEY>` variable and of its override
+(`Settings.from_env(top_k=3)`, `settings.with_(model="hash:64")`, a test's app config);
+code reads it through its group (`settings.ranking.top_k`, `settings.model.name`).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 
 from qa_service.errors import InvalidInput
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# How an embedding model can run; see Settings.backend. "auto" picks one of them.
-BACKENDS = ("onnx", "int8", "torch", "bf16")
-BACKEND_CHOICES = ("auto", *BACKENDS)
+
+
+def _setting(default, key: str | None = None):
+    """Declare a setting whose flat key differs from its field name."""
+    return field(default=default, metadata={"key": key} if key else {})
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything the pipeline can be told; one instance per process or test."""
+class ModelSettings:
+    """Which embedding model, where and how it runs."""
 
-    corpus: Path = Path("corpus")
-    index_dir: Path = Path("index")
-    model: str = DEFAULT_MODEL
+    name: str = _setting(DEFAULT_MODEL, key="model")
     device: str = "cpu"
-    # How the model runs: "onnx" (the model exported once to ONNX and run by onnxruntime:
-    # the same vectors as torch, a fraction of its per-call overhead and memory), "int8"
-    # (that export with 8-bit weights: faster, vectors within 0.99 cosine), "torch"
-    # (sentence-transformers' model in fp32), "bf16" (that model with bfloat16 matrix
-    # products: vectors within 1e-4 cosine of fp32, twice as fast as onnx where the
-    # processor multiplies bf16 natively, e.g. AMX, and on GPUs), or "auto": bf16 on a GPU
-    # or a CPU with AMX, else onnx (see docs/performance.md).
+    # How a build runs the model: "onnx" (the model exported once to ONNX and run by
+    # onnxruntime: the same vectors as torch, a fraction of its per-call overhead and
+    # memory), "int8" (that export with 8-bit weights: faster, vectors within 0.99
+    # cosine), "torch" (sentence-transformers' model in fp32), "bf16" (that model with
+    # bfloat16 matrix products: vectors within 1e-4 cosine of fp32, twice as fast as onnx
+    # where the processor multiplies bf16 natively, e.g. AMX, and on GPUs), or "auto":
+    # bf16 on a GPU or a CPU with AMX, else onnx (docs/performance.md).
     backend: str = "auto"
     # How a server encodes questions (empty: as `backend`). int8 halves the cost of a
     # question on the CPU, within 0.2 points of fp32 questions on every evaluation set;
-    # each question is encoded alone, so its vector depends on it only (docs/performance.md).
+    # each question is encoded alone, so its vector depends on it only.
     query_backend: str = "int8"
     # Threads for one encoding call; 0: one per request when serving (requests run side
     # by side), every core when building.
     encode_threads: int = 0
     # Where exported ONNX models are kept between runs (made from the local weights).
-    model_cache: Path = Path("~/.cache/qa-service")
+    cache: Path = _setting(Path("~/.cache/qa-service"), key="model_cache")
     # Question vectors remembered by the server: a repeated question skips the model.
     query_cache: int = 1024
-    top_k: int = 5
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """How a corpus becomes an index."""
+
     # Chunking: passages longer than the model window are split at sentences;
     # fragments shorter than min_chars are merged with a neighbour.
     max_tokens: int = 256
@@ -53,18 +63,31 @@ class Settings:
     # exact search costs ~0.4 ms per 1k passages a query on 2 cores, IVF stays under 1 ms
     # with recall@10 >= 0.99 (benchmarks/growth.py, docs/scaling.md).
     exact_limit: int = 20_000
-    # Minimum relevance for `answerable`; see docs/architecture.md for its calibration.
-    answer_threshold: float = 0.55
     batch_size: int = 64
     # `build --engine ray`: embedding actors (0: one per CPU of the Ray cluster).
     ray_actors: int = 0
-    # Retrieval: candidates taken from each of dense and lexical search, then fused.
+    # Corpus files larger than this are skipped with a warning: a stray dump or archive
+    # would otherwise stall a build and flood the index with one document's fragments.
+    max_file_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """Every number that decides what a question gets back, and in which order.
+
+    The weights and thresholds were measured as docs/evaluation.md and
+    docs/architecture.md describe; the spelling-variant rules, which the build records
+    too, are those of `qa_service.text.variants`.
+    """
+
+    top_k: int = 5
+    # Candidates taken from each of dense and lexical search, then fused.
     candidates: int = 50
     fusion: str = "weighted"
-    # Fusion weights, measured in docs/evaluation.md: passage cosine, BM25, best-sentence
-    # cosine, share of the question's term weight in the passage and in its best
-    # sentence, its adjacent word pairs found adjacent, an answer of the kind asked, and
-    # the share of the question's names (words the corpus capitalises) in the passage.
+    # Fusion weights: passage cosine, BM25, best-sentence cosine, share of the question's
+    # term weight in the passage and in its best sentence, its adjacent word pairs found
+    # adjacent, an answer of the kind asked, and the share of the question's names (words
+    # the corpus capitalises) in the passage.
     weight_dense: float = 0.3
     weight_lexical: float = 0.25
     weight_sentence: float = 0.3
@@ -73,16 +96,57 @@ class Settings:
     weight_phrases: float = 0.1
     weight_answer_type: float = 0.1
     weight_names: float = 0.1
+    # Reciprocal-rank fusion (fusion "rrf"): 1 / (rrf_k + rank), Cormack et al. 2009.
+    rrf_k: int = 60
+    # BM25 column weights: a title match counts less than a match in the passage itself.
+    bm25_title: float = 0.5
+    bm25_text: float = 1.0
+    # Weight of earlier questions, most recent first: a follow-up borrows the topic of the
+    # questions before it, and older turns fade out. The question itself weighs 1, so a
+    # change of topic still wins over the conversation behind it...
+    history_weights: tuple[float, ...] = (0.5, 0.25, 0.125)
+    # ...unless the question points back ("how many died there?") or names almost
+    # nothing itself: then its subject is in the history, which counts this much more.
+    referring_boost: float = 2.0
+    # A corpus word is taken for a name (its other spellings searched, and it counts for
+    # the names signal) when at least this share of its uses not opening a sentence are
+    # capitalised.
+    name_share: float = 0.8
+    # Spelling variants of a name are at most this many edits apart (Tokayev/Toqaev).
+    variant_edits: int = 2
+    # The answering sentence is the one with the best cosine plus this much of the share
+    # of the question's term weight it holds: of two sentences on the topic, the one
+    # holding the question's rarer words ("injured" rather than "Aktobe") is the answer.
+    highlight_terms: float = 0.6
+    # Minimum relevance for `answerable`: the best cosine of a passage or its best
+    # sentence, plus `relevance_coverage` times the share of the query's term weight the
+    # passage holds (calibration in docs/architecture.md).
+    answer_threshold: float = 0.55
+    relevance_coverage: float = 0.3
+    # Two passages whose word sets overlap this much (Jaccard) are one text (a wire report
+    # printed by several outlets): the first stands for both and says where else it is.
+    duplicate_overlap: float = 0.7
+    # Rows of the fused order looked at for near-duplicates and MMR: this many times
+    # top_k, and at least `diversify_min`.
+    diversify_factor: int = 3
+    diversify_min: int = 30
     # Maximal marginal relevance: 1 keeps the fused order; lower values trade score for
     # passages unlike those above them.
     mmr_weight: float = 1.0
 
-    # Corpus files larger than this are skipped with a warning: a stray dump or archive
-    # would otherwise stall a build and flood the index with one document's fragments.
-    max_file_bytes: int = 10 * 1024 * 1024
+    @property
+    def fusion_weights(self) -> dict[str, float]:
+        """Return the weight of each fusion signal by its name."""
+        prefix = "weight_"
+        return {f.name[len(prefix):]: getattr(self, f.name) for f in fields(self)
+                if f.name.startswith(prefix)}
 
-    # HTTP: origins allowed to call the API from a browser (comma-separated; empty: none),
-    # and the largest request body accepted.
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """What an HTTP server allows and how it follows new builds."""
+
+    # Origins allowed to call the API from a browser (comma-separated; empty: none).
     cors_origins: str = ""
     max_request_bytes: int = 256 * 1024
     # A server checks this often (seconds) whether `current` names a new build, and then
@@ -97,41 +161,81 @@ class Settings:
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
-    @property
-    def fusion_weights(self) -> dict[str, float]:
-        return {"dense": self.weight_dense, "lexical": self.weight_lexical,
-                "sentence": self.weight_sentence, "coverage": self.weight_coverage,
-                "terms": self.weight_terms, "phrases": self.weight_phrases,
-                "answer_type": self.weight_answer_type, "names": self.weight_names}
+
+_GROUPS = {"model": ModelSettings, "build": BuildSettings, "ranking": RankingSettings,
+           "serving": ServingSettings}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline can be told; one instance per process or test."""
+
+    corpus: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: ModelSettings = field(default_factory=ModelSettings)
+    build: BuildSettings = field(default_factory=BuildSettings)
+    ranking: RankingSettings = field(default_factory=RankingSettings)
+    serving: ServingSettings = field(default_factory=ServingSettings)
+
+    @classmethod
+    def keys(cls) -> dict[str, tuple[str | None, Field]]:
+        """Return every flat key with its group (None: top level) and field."""
+        found: dict[str, tuple[str | None, Field]] = {
+            f.name: (None, f) for f in fields(cls) if f.name not in _GROUPS}
+        for group, kind in _GROUPS.items():
+            for f in fields(kind):
+                found[f.metadata.get("key", f.name)] = (group, f)
+        return found
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None, **overrides) -> Settings:
-        """Read `QA_<FIELD>` variables, then apply non-None overrides."""
+        """Read `QA_<KEY>` variables, then apply the non-None overrides."""
         environ = os.environ if environ is None else environ
         values = {}
-        for f in fields(cls):
-            raw = environ.get(f"QA_{f.name.upper()}")
+        for key in cls.keys():
+            raw = environ.get(f"QA_{key.upper()}")
             if raw not in (None, ""):
-                values[f.name] = _coerce(f.name, f.type, raw)
-        values.update({k: _coerce(k, None, v) for k, v in overrides.items() if v is not None})
-        return cls(**values)
+                values[key] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls().with_(**values)
 
     def with_(self, **changes) -> Settings:
-        """Return a copy with the non-None changes applied."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """Return a copy with the non-None changes (by flat key) applied."""
+        keys = self.keys()
+        top: dict = {}
+        groups: dict[str, dict] = {}
+        for key, value in changes.items():
+            if value is None:
+                continue
+            if key not in keys:
+                raise InvalidInput(f"unknown setting {key!r}")
+            group, f = keys[key]
+            value = _coerce(key, f.default, value)
+            if group is None:
+                top[f.name] = value
+            else:
+                groups.setdefault(group, {})[f.name] = value
+        for group, group_changes in groups.items():
+            top[group] = replace(getattr(self, group), **group_changes)
+        return replace(self, **top)
 
 
-def _coerce(name: str, type_name, value):
-    default = getattr(Settings, name)
+def _coerce(key: str, default, value):
+    """Turn a value (a string from the environment, or a typed override) into the type of
+    the setting's default."""
     if isinstance(default, Path):
         return Path(value)
     try:
         if isinstance(default, bool):
-            return str(value).lower() in ("1", "true", "yes", "on")
+            return value if isinstance(value, bool) else (
+                str(value).lower() in ("1", "true", "yes", "on"))
         if isinstance(default, int):
             return int(value)
         if isinstance(default, float):
             return float(value)
+        if isinstance(default, tuple):
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(float(v) for v in items if str(v).strip())
     except (TypeError, ValueError):
-        raise InvalidInput(f"setting {name} must be a number, got {value!r}") from None
+        raise InvalidInput(f"setting {key} must be a number, got {value!r}") from None
     return str(value)

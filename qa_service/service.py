@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass
 
 from qa_service.config import Settings
-from qa_service.embed import Encoder, encoder_for
+from qa_service.encoders import Encoder, encoder_for
 from qa_service.errors import IndexCorrupt, InvalidInput, NotFound
+from qa_service.indexing import stale_reason
 from qa_service.response import Answer
-from qa_service.search import Searcher
-from qa_service.search.filters import parse_filters
-from qa_service.store.index import Index
+from qa_service.search import Searcher, parse_filters
+from qa_service.store import Index
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class Service:
         index = Index.load(settings.index_dir)
         try:
             if encoder is None or encoder.name != index.model:
-                encoder = encoder_for(settings, index.model, serving=True)
+                encoder = encoder_for(settings.model, index.model, serving=True)
         except BaseException:
             index.close()
             raise
@@ -49,7 +49,7 @@ class Service:
 
     def stale(self) -> str | None:
         """Say why the index is out of date, or None."""
-        return self.index.staleness(self.settings)
+        return stale_reason(self.index.manifest, self.settings)
 
     def ask(self, body) -> Answer:
         """Answer a request body: {"question", "history"?, "top_k"?, "filters"?}."""
@@ -71,7 +71,7 @@ class Service:
         return self.searcher.ask(
             body["question"],
             [] if history is None else history,
-            self.settings.top_k if top_k is None else top_k,
+            self.settings.ranking.top_k if top_k is None else top_k,
             parse_filters(body.get("filters")),
             explain,
         )

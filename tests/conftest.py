@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from qa_service.config import Settings
-from qa_service.embed import get_encoder
-from qa_service.store.build import build_index
+from qa_service.encoders import get_encoder
+from qa_service.indexing import build_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -63,25 +63,25 @@ def real_index(tmp_path_factory) -> Settings:
     """The default corpus indexed with the real model, built once per test session."""
     folder = tmp_path_factory.mktemp("real")
     settings = Settings(corpus=REPO / "corpus", index_dir=folder / "index")
-    build_index(settings, get_encoder(settings.model))
+    build_index(settings, get_encoder(settings.model.name))
     return settings
 
 
 @pytest.fixture(scope="session")
 def real_searcher(real_index):
-    from qa_service.embed import encoder_for
+    from qa_service.encoders import encoder_for
     from qa_service.search import Searcher
-    from qa_service.store.index import Index
+    from qa_service.store import Index
 
     index = Index.load(real_index.index_dir)
     # Questions encoded as a server encodes them (the query backend, not the build's).
-    return Searcher(index, encoder_for(real_index, index.model, serving=True), real_index)
+    return Searcher(index, encoder_for(real_index.model, index.model, serving=True), real_index)
 
 
 @pytest.fixture
 def app(built):
     """The Flask app over the test corpus, with the fake encoder."""
-    from qa_service.app import create_app
+    from qa_service.http import create_app
 
     return create_app({"index_dir": built.index_dir, "model": FAKE_MODEL, "TESTING": True})
 
@@ -163,7 +163,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def real_server(real_index):
     """The default corpus served over HTTP with the real model, once per session."""
-    server = LiveServer(real_index.index_dir, env={"QA_MODEL": real_index.model})
+    server = LiveServer(real_index.index_dir, env={"QA_MODEL": real_index.model.name})
     yield server
     server.stop()
 

@@ -64,7 +64,7 @@ def test_page_furniture_is_never_returned(real_searcher):
 
 def test_cli_json_equals_the_searcher_answer(real_index, real_searcher, runner, monkeypatch):
     monkeypatch.setenv("QA_INDEX_DIR", str(real_index.index_dir))
-    monkeypatch.setenv("QA_MODEL", real_index.model)
+    monkeypatch.setenv("QA_MODEL", real_index.model.name)
     question = "When did the attack on the Pallas gun store start?"
     result = runner.invoke(cli, ["ask", "--json", question])
     assert result.exit_code == 0, result.output

@@ -9,9 +9,9 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 
-from qa_service.app import CONTENT_SECURITY_POLICY, create_app
 from qa_service.cli import cli
-from qa_service.openapi import spec
+from qa_service.http import CONTENT_SECURITY_POLICY, create_app
+from qa_service.http.openapi import spec
 
 
 def _validator(path: str, method: str, status: int) -> Draft202012Validator:

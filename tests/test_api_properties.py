@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, assume, given, settings
 from schemathesis import GenerationMode
 
-from qa_service.app import create_app
+from qa_service.http import create_app
 from tests.conftest import FAKE_MODEL
 
 OPERATIONS = [("/api/ask", "POST"), ("/api/health", "GET"), ("/api/documents", "GET"),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from qa_service.config import Settings
-from qa_service.embed import get_encoder
-from qa_service.store.build import build_index
+from qa_service.encoders import get_encoder
+from qa_service.indexing import build_index
 from tests.conftest import FAKE_MODEL, LiveServer
 
 pytestmark = pytest.mark.browser
@@ -44,7 +44,7 @@ def hostile_server(tmp_path_factory):
     (corpus / EVIL_NAME).write_text(
         "Ferry tickets <b onmouseover=\"window.__pwned = 'b'\">cost more</b> this year, the "
         "harbour office said in a statement on Tuesday morning.", "utf-8")
-    settings = Settings(corpus=corpus, index_dir=tmp_path / "index", model=FAKE_MODEL)
+    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "index", model=FAKE_MODEL)
     build_index(settings, get_encoder(FAKE_MODEL))
     server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL})
     yield server

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from qa_service import embed
 from qa_service.cli import cli
-from qa_service.config import Settings
-from qa_service.embed import (
+from qa_service.config import ModelSettings, Settings
+from qa_service.encoders import (
     CachedEncoder,
     HashEncoder,
+    backends,
     encoder_for,
     get_encoder,
     question_backend,
@@ -54,39 +56,39 @@ def test_cached_encoder_forgets_the_least_recently_used_text():
 
 
 def test_serving_caches_question_vectors_unless_told_not_to():
-    settings = Settings(model="hash:16")
-    assert isinstance(encoder_for(settings, serving=True), CachedEncoder)
-    assert not isinstance(encoder_for(settings.with_(query_cache=0), serving=True),
+    settings = Settings().with_(model="hash:16")
+    assert isinstance(encoder_for(settings.model, serving=True), CachedEncoder)
+    assert not isinstance(encoder_for(settings.with_(query_cache=0).model, serving=True),
                           CachedEncoder)
-    assert not isinstance(encoder_for(settings), CachedEncoder)  # builds see each text once
+    assert not isinstance(encoder_for(settings.model), CachedEncoder)  # builds: each text once
 
 
 @pytest.mark.model
 def test_int8_questions_are_encoded_one_by_one_against_a_full_precision_index(tmp_path):
-    settings = Settings(backend="onnx", query_backend="int8", query_cache=0)
-    questions = encoder_for(settings, serving=True)
+    settings = Settings().with_(backend="onnx", query_backend="int8", query_cache=0)
+    questions = encoder_for(settings.model, serving=True)
     assert questions.backend == "int8"
-    assert encoder_for(settings).backend == "onnx"  # a build keeps the index's backend
+    assert encoder_for(settings.model).backend == "onnx"  # a build keeps the index's backend
     # Alone or beside another text (a history entry), a question gets one vector, so the
     # same question gets the same answer whatever came with it.
     alone = questions.encode([TEXTS[0]])
     together = questions.encode([TEXTS[0], TEXTS[-1] * 5])
     assert np.array_equal(alone[0], together[0])
     with pytest.raises(ModelError, match="unknown backend 'fp4'"):
-        encoder_for(settings.with_(query_backend="fp4"), serving=True)
+        encoder_for(settings.with_(query_backend="fp4").model, serving=True)
 
 
 @pytest.mark.parametrize("amx", [True, False])
 def test_auto_builds_in_bf16_only_where_the_hardware_multiplies_it(monkeypatch, amx):
-    monkeypatch.setattr(embed, "cpu_has_bf16", lambda: amx)
+    monkeypatch.setattr(backends, "cpu_has_bf16", lambda: amx)
     assert resolve_backend("auto") == ("bf16" if amx else "onnx")
     assert resolve_backend("auto", "cuda") == resolve_backend("bf16", "cuda:1") == "bf16"
     assert resolve_backend("int8", "cuda") == "torch"  # onnxruntime here runs on the CPU
     assert resolve_backend("int8") == "int8" and resolve_backend("torch") == "torch"
     # A server left to choose encodes questions with onnx: torch stays out of its memory.
-    assert question_backend(Settings(backend="auto", query_backend="")) == "onnx"
-    assert question_backend(Settings(backend="bf16", query_backend="")) == "bf16"
-    assert question_backend(Settings()) == "int8"
+    assert question_backend(ModelSettings(backend="auto", query_backend="")) == "onnx"
+    assert question_backend(ModelSettings(backend="bf16", query_backend="")) == "bf16"
+    assert question_backend(ModelSettings()) == "int8"
 
 
 def test_an_unknown_backend_is_refused_by_name():
@@ -153,8 +155,24 @@ def test_torch_backends_give_the_vectors_of_sentence_transformers(torch_encoder)
     assert np.array_equal(got[:4], got[4:8])  # a text's vector is its own, whatever the batch
 
 
+@pytest.mark.model
+def test_a_build_switched_to_int8_embeds_the_corpus_again(runner, corpus):
+    build = ["build", "--corpus", str(corpus), "--model", "all-MiniLM-L6-v2", "--backend"]
+    assert runner.invoke(cli, [*build, "onnx"]).exit_code == 0
+    result = runner.invoke(cli, [*build, "int8", "--if-stale"])
+    assert result.exit_code == 0, result.output
+    assert "its vectors come from backend 'onnx', builds now use 'int8'" in result.stderr
+    passages, reused, embedded = map(int, re.search(
+        r"(\d+) passages .*; (\d+) documents reused, (\d+) passages embedded",
+        result.stderr).groups())
+    assert reused == 0 and embedded == passages > 0
+    again = runner.invoke(cli, [*build, "int8", "--if-stale"])
+    assert "is up to date" in again.stderr
+
+
 def test_an_index_of_int8_vectors_is_stale_for_full_precision_questions(built):
-    from qa_service.store.index import Index, stale_reason
+    from qa_service.indexing import stale_reason
+    from qa_service.store import Index
 
     index = Index.load(built.index_dir)
     index.manifest.model.update(name="all-MiniLM-L6-v2", backend="int8")

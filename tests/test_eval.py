@@ -7,7 +7,7 @@ import json
 import pytest
 
 from qa_service.cli import cli
-from qa_service.evaluate.questions import fold, is_furniture
+from qa_service.evaluate.questions import evidence_form, is_furniture
 from tests.conftest import FIXTURES
 
 
@@ -101,7 +101,7 @@ def test_a_broken_question_line_is_named(runner, cli_built_index, tmp_path):
 
 
 def test_evidence_matching_folds_quotes_spaces_and_case():
-    assert fold("The \u201cRed\u201d\u00a0 Alert") == fold('the "red" alert')
+    assert evidence_form("The \u201cRed\u201d\u00a0 Alert") == evidence_form('the "red" alert')
 
 
 @pytest.mark.parametrize("text, expected", [

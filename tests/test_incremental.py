@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pytest
 
-from qa_service.embed import HashEncoder
-from qa_service.store.build import build_index
-from qa_service.store.index import Index
+from qa_service.encoders import HashEncoder
+from qa_service.indexing import build_index
+from qa_service.store import Index
 
 
 class CountingEncoder(HashEncoder):
@@ -122,6 +122,35 @@ def test_a_model_or_chunking_change_forces_a_full_build(built, change):
     settings = built.with_(**change)
     report = build_index(settings, counting)
     assert report.reused_documents == 0 and report.embedded_passages == report.passages
+
+
+class StandInModel(HashEncoder):
+    """Hash vectors under a real model's name, computed by the backend given."""
+
+    def __init__(self, backend: str):
+        super().__init__(256)
+        self.name, self.backend = "stand-in-model", backend
+
+
+def test_a_switch_between_int8_and_full_precision_vectors_embeds_everything(settings):
+    from qa_service.indexing import stale_reason
+
+    first = build_index(settings, StandInModel("onnx"))
+    # torch and bf16 compute the vectors onnx does (to 1e-4): they are reused.
+    for backend in ("torch", "bf16"):
+        again = build_index(settings, StandInModel(backend))
+        assert (again.reused_documents, again.embedded_passages) == (first.documents, 0)
+    switched = build_index(settings, StandInModel("int8"))
+    assert switched.reused_documents == 0 and switched.embedded_passages == switched.passages
+    index = Index.load(settings.index_dir)
+    assert index.manifest.model["backend"] == "int8"
+    # The same rule decides staleness: fresh for int8 builds, stale for full precision.
+    named = settings.with_(model="stand-in-model")
+    assert stale_reason(index.manifest, named.with_(backend="int8")) is None
+    assert "backend 'int8'" in stale_reason(index.manifest, named.with_(backend="onnx"))
+    index.close()
+    back = build_index(settings, StandInModel("onnx"))
+    assert back.reused_documents == 0 and back.embedded_passages == back.passages
 
 
 def test_full_flag_rebuilds_everything(built, counting):

@@ -12,11 +12,9 @@ import textwrap
 import pytest
 
 from qa_service.errors import CorpusError, IndexCorrupt, IndexMissing, QAError
+from qa_service.indexing import build_index, check
 from qa_service.ingest import INGEST_VERSION
-from qa_service.store import layout
-from qa_service.store.build import build_index
-from qa_service.store.index import Index, check
-from qa_service.store.manifest import Manifest
+from qa_service.store import Index, Manifest, layout
 
 
 def test_build_then_load(built):
@@ -161,14 +159,14 @@ def test_a_build_killed_half_way_leaves_the_previous_index_whole(built, encoder)
         import os, signal
         from pathlib import Path
         from qa_service.config import Settings
-        from qa_service.embed import get_encoder
-        from qa_service.store.build import build_index
+        from qa_service.encoders import get_encoder
+        from qa_service.indexing import build_index
         encoder = get_encoder("hash:256")
         def die(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
         encoder.encode = die
-        build_index(Settings(corpus=Path({str(built.corpus)!r}),
-                             index_dir=Path({str(built.index_dir)!r}), model="hash:256"),
+        build_index(Settings().with_(corpus=Path({str(built.corpus)!r}),
+                                     index_dir=Path({str(built.index_dir)!r}), model="hash:256"),
                     encoder)
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
@@ -271,7 +269,7 @@ def test_an_index_damaged_while_served_gives_503_json_not_answers(app, client, b
 
 
 def test_the_app_refuses_to_start_on_a_damaged_index(built):
-    from qa_service.app import create_app
+    from qa_service.http import create_app
 
     path = layout.resolve(built.index_dir) / "passages.faiss"
     path.write_bytes(b"\xff" * path.stat().st_size)

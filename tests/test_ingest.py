@@ -7,11 +7,19 @@ import json
 import pytest
 
 from qa_service.errors import CorpusError
-from qa_service.ingest import ingest
-from qa_service.ingest.chunk import approx_tokens, chunk_blocks
+from qa_service.ingest import ingest_document, read_corpus
+from qa_service.ingest.chunk import chunk_blocks
 from qa_service.ingest.clean import Block, clean_document
-from qa_service.ingest.normalize import normalize, normalize_span
 from qa_service.ingest.readers import RawDocument
+from qa_service.text import approx_tokens, normalize, normalize_span
+
+
+def ingest(corpus, max_file_bytes=None):
+    """Yield each document of `corpus` that has text, with its passages, as a build would."""
+    for raw in read_corpus(corpus, max_file_bytes):
+        doc, passages = ingest_document(raw)
+        if passages:
+            yield doc, passages
 
 
 def _docs(corpus):
@@ -215,7 +223,7 @@ def test_the_size_limit_is_a_setting_read_from_the_environment():
     from qa_service.config import Settings
     from qa_service.errors import InvalidInput
 
-    assert Settings.from_env({"QA_MAX_FILE_BYTES": "1234"}).max_file_bytes == 1234
+    assert Settings.from_env({"QA_MAX_FILE_BYTES": "1234"}).build.max_file_bytes == 1234
     with pytest.raises(InvalidInput, match="max_file_bytes"):
         Settings.from_env({"QA_MAX_FILE_BYTES": "lots"})
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa_service.embed import HashEncoder
-from qa_service.store.build import build_index
-from qa_service.store.index import Index
+from qa_service.encoders import HashEncoder
+from qa_service.indexing import build_index
+from qa_service.store import Index
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]'")
 

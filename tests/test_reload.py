@@ -9,8 +9,8 @@ import weakref
 
 import pytest
 
+from qa_service.indexing import build_index
 from qa_service.store import layout
-from qa_service.store.build import build_index
 
 NEW_DOC = ("Zebracorn parade\n\nThe zebracorn parade crossed the Riverside bridge in "
            "Northport on Sunday, watched by four thousand people.\n")
@@ -86,7 +86,7 @@ def test_a_build_that_cannot_be_loaded_leaves_the_old_index_serving(
     size = (broken / "passages.faiss").stat().st_size
     with open(broken / "passages.faiss", "r+b") as fh:
         fh.truncate(10)
-    with caplog.at_level(logging.ERROR, logger="qa_service.live"):
+    with caplog.at_level(logging.ERROR, logger="qa_service.http.live"):
         assert live.check() is False
         assert live.check() is False
     assert [r.getMessage() for r in caplog.records if "cannot load" in r.getMessage()] == [
@@ -98,8 +98,8 @@ def test_a_build_that_cannot_be_loaded_leaves_the_old_index_serving(
 
 
 def test_a_negative_reload_interval_is_refused(built):
-    from qa_service.app import create_app
     from qa_service.errors import InvalidInput
+    from qa_service.http import create_app
 
     app = create_app({"index_dir": built.index_dir, "reload_interval": -1})
     with pytest.raises(InvalidInput, match="reload_interval"):

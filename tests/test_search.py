@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from qa_service.errors import InvalidInput
-from qa_service.search import Searcher
+from qa_service.search import Searcher, analyse
 from qa_service.search.filters import parse_filters
 from qa_service.search.fusion import ReciprocalRankFusion, WeightedFusion
 from qa_service.search.lexical import match_expression
-from qa_service.search.query import make_query
-from qa_service.store.index import Index
-from qa_service.words import are_variants, terms
+from qa_service.store import Index
+from qa_service.text import are_variants, terms
 
 
 @pytest.fixture
@@ -88,9 +87,9 @@ def test_lexical_terms_are_content_words_quoted_for_fts():
 
 
 def test_query_keeps_the_recent_history_newest_first():
-    q = make_query("Where was the museum built?", ["first", "", "second", "third", "fourth"])
-    assert q.history == ["fourth", "third", "second"]
-    assert q.weights == [1.0, 0.5, 0.25, 0.125]
+    q = analyse("Where was the museum built?", ["first", "", "second", "third", "fourth"])
+    assert q.history == ("fourth", "third", "second")
+    assert q.weights == (1.0, 0.5, 0.25, 0.125)
 
 
 @pytest.mark.parametrize("question, refers_back", [
@@ -101,9 +100,9 @@ def test_query_keeps_the_recent_history_newest_first():
     ("When did the harvest start in Greenvale?", False),
 ])
 def test_a_question_that_points_back_weighs_its_history_more(question, refers_back):
-    q = make_query(question, ["What happened at the museum?"])
+    q = analyse(question, ["What happened at the museum?"])
     assert q.refers_back is refers_back
-    assert q.weights == [1.0, 1.0 if refers_back else 0.5]
+    assert q.weights == (1.0, 1.0 if refers_back else 0.5)
 
 
 def test_weighted_fusion_scales_each_signal_and_weights_them():
@@ -136,7 +135,7 @@ def test_filters_apply_before_ranking(searcher, filters, docs):
 
 
 def test_filters_also_apply_with_an_approximate_index(settings, encoder):
-    from qa_service.store.build import build_index
+    from qa_service.indexing import build_index
 
     build_index(settings.with_(exact_limit=2), encoder)
     searcher = Searcher(Index.load(settings.index_dir), encoder, settings)
@@ -178,14 +177,14 @@ def test_spelling_variants_of_names(a, b, expected):
 def searcher_over(tmp_path, encoder, files: dict[str, str], **options) -> Searcher:
     """Index a small corpus of `files` (name -> text) with the fake encoder; search it."""
     from qa_service.config import Settings
-    from qa_service.store.build import build_index
+    from qa_service.indexing import build_index
 
     corpus = tmp_path / "small-corpus"
     corpus.mkdir()
     for name, text in files.items():
         (corpus / name).write_text(text)
-    settings = Settings(corpus=corpus, index_dir=tmp_path / "small-index", model="hash:256",
-                        **options)
+    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "small-index",
+                                model="hash:256", **options)
     build_index(settings, encoder)
     return Searcher(Index.load(settings.index_dir), encoder, settings)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa_service.search import answer_type
+from qa_service.config import RankingSettings
+from qa_service.search import analyse, answer_type
 from qa_service.search.sentences import SentenceMatcher
 
 
@@ -30,7 +31,8 @@ def test_a_sentence_holds_an_answer_of_the_kind_asked():
 
 
 def _matcher(question, weights):
-    return SentenceMatcher(question, weights, {t: [t] for t in weights})
+    return SentenceMatcher(analyse(question), weights, {t: [t] for t in weights},
+                           RankingSettings().highlight_terms)
 
 
 def test_the_best_sentence_is_the_one_holding_the_rarer_words_together():

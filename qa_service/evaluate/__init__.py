@@ -4,23 +4,18 @@ Every report compares the same rankings side by side: dense only (passage cosine
 lexical only (BM25) and the default hybrid.
 """
 
-from __future__ import annotations
+from qa_service.evaluate.beir import Collection, evaluate_beir, load_collection, sample_ids
+from qa_service.evaluate.questions import (
+    Question,
+    describe_miss,
+    evaluate_questions,
+    load_questions,
+    misses,
+)
+from qa_service.evaluate.rankings import RANKINGS, ranking_settings
 
-from dataclasses import fields
-
-from qa_service.config import Settings
-
-
-def _only(signal: str) -> dict:
-    """Settings changes that rank by one fusion signal alone."""
-    weights = [f.name for f in fields(Settings) if f.name.startswith("weight_")]
-    return {"fusion": "weighted", **{w: float(w == f"weight_{signal}") for w in weights}}
-
-
-# Each ranking is the default settings with these changes.
-RANKINGS: dict[str, dict] = {"dense": _only("dense"), "lexical": _only("lexical"), "default": {}}
-
-
-def ranking_settings(settings: Settings) -> dict[str, Settings]:
-    """Return the settings of each compared ranking."""
-    return {name: settings.with_(**changes) for name, changes in RANKINGS.items()}
+__all__ = [
+    "RANKINGS", "Collection", "Question", "describe_miss", "evaluate_beir",
+    "evaluate_questions", "load_collection", "load_questions", "misses", "ranking_settings",
+    "sample_ids",
+]

@@ -18,7 +18,13 @@ import ir_measures
 from ir_measures import RR, Success
 
 from qa_service.errors import CorpusError
-from qa_service.ingest import furniture
+from qa_service.ingest.furniture import (
+    is_byline,
+    is_end_marker,
+    is_photo_credit,
+    is_sentence,
+    is_widget,
+)
 from qa_service.response import Answer, PassageResult
 from qa_service.search import Searcher
 
@@ -28,8 +34,9 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": 
 _MISSING = "\x00no relevant passage returned"
 
 
-def fold(text: str) -> str:
-    """Normalise text for evidence matching."""
+def evidence_form(text: str) -> str:
+    """Return `text` as evidence is matched: NFKC, straight quotes, collapsed white space,
+    lower case (the matching rule of ../shared/eval/README.md)."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return re.sub(r"\s+", " ", text).strip().casefold()
 
@@ -72,15 +79,14 @@ def is_furniture(text: str) -> bool:
     """Say whether a returned passage is page furniture rather than story."""
     lines = [line for line in text.splitlines() if line.strip()]
     return any(
-        furniture.is_widget(line) or furniture.is_end_marker(line)
-        or furniture.is_photo_credit(line) or furniture.is_byline(line)
+        is_widget(line) or is_end_marker(line) or is_photo_credit(line) or is_byline(line)
         for line in lines
-    ) or (len(text) < 40 and not furniture.is_sentence(text))
+    ) or (len(text) < 40 and not is_sentence(text))
 
 
 def _answers(p: PassageResult, evidence: list[str]) -> bool:
-    text = fold(p.text)
-    return any(fold(e) in text for e in evidence)
+    text = evidence_form(p.text)
+    return any(evidence_form(e) in text for e in evidence)
 
 
 @dataclass

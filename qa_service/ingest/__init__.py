@@ -1,93 +1,22 @@
 """Ingestion: corpus files -> clean, attributed passages."""
 
-from __future__ import annotations
+from qa_service.ingest.document import (
+    INGEST_VERSION,
+    Document,
+    Passage,
+    content_hash,
+    ingest_document,
+)
+from qa_service.ingest.readers import (
+    METADATA_FILE,
+    CorpusFile,
+    RawDocument,
+    corpus_files,
+    file_sha256,
+    read_corpus,
+)
 
-import hashlib
-import json
-import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from qa_service.ingest.chunk import TokenCounter, approx_tokens, chunk_blocks
-from qa_service.ingest.clean import clean_document
-from qa_service.ingest.readers import RawDocument, read_corpus
-
-log = logging.getLogger(__name__)
-
-# Bumped whenever cleaning or chunking changes what passages a corpus gives, so that
-# indexes built by an older version are seen as stale.
-INGEST_VERSION = 4
-
-
-@dataclass
-class Document:
-    """A document's metadata as it is shown with every passage."""
-
-    doc_id: str
-    title: str
-    source: str
-    date: str | None
-    url: str | None
-    paragraphs: int = 0
-
-
-@dataclass
-class Passage:
-    """A paragraph of a cleaned document, with where it came from."""
-
-    doc_id: str
-    paragraph: int  # 1-based in the cleaned document
-    start: int  # character span in the source text
-    end: int
-    text: str
-    sentences: list[tuple[int, int]] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        """Stable id: document, paragraph and a hash of the text."""
-        digest = hashlib.sha1(self.text.encode("utf-8")).hexdigest()[:10]
-        return f"{self.doc_id}#{self.paragraph}-{digest}"
-
-
-def ingest(
-    corpus: Path,
-    count_tokens: TokenCounter = approx_tokens,
-    max_tokens: int = 256,
-    min_chars: int = 60,
-    max_file_bytes: int | None = None,
-) -> Iterator[tuple[Document, list[Passage]]]:
-    """Yield each document of `corpus` that has text, with its passages, in corpus order."""
-    for raw in read_corpus(Path(corpus), max_file_bytes):
-        doc, passages = ingest_document(raw, count_tokens, max_tokens, min_chars)
-        if passages:
-            yield doc, passages
-
-
-def ingest_document(
-    raw: RawDocument,
-    count_tokens: TokenCounter = approx_tokens,
-    max_tokens: int = 256,
-    min_chars: int = 60,
-) -> tuple[Document, list[Passage]]:
-    """Clean and chunk one raw document into its passages (none: it has no text)."""
-    clean = clean_document(raw)
-    chunks = chunk_blocks(clean.blocks, count_tokens, max_tokens, min_chars)
-    passages = [
-        Passage(clean.doc_id, n, c.span.start, c.span.end, c.span.text, c.sentences)
-        for n, c in enumerate(chunks, 1)
-    ]
-    if not passages:
-        # An empty document would be listed with nothing to show or cite.
-        log.warning("skipping %s: no text (empty after cleaning)", clean.doc_id)
-    doc = Document(
-        clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages)
-    )
-    return doc, passages
-
-
-def content_hash(raw: RawDocument) -> str:
-    """Return a hash of everything a document's passages are made from (text, metadata)."""
-    payload = json.dumps([raw.doc_id, raw.kind, raw.raw, raw.metadata, raw.default_source],
-                         sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+__all__ = [
+    "INGEST_VERSION", "METADATA_FILE", "CorpusFile", "Document", "Passage", "RawDocument",
+    "content_hash", "corpus_files", "file_sha256", "ingest_document", "read_corpus",
+]

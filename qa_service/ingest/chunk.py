@@ -9,15 +9,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qa_service.ingest.clean import Block
-from qa_service.ingest.normalize import Span, join_spans, slice_span
+from qa_service.text import Span, approx_tokens, join_spans, slice_span
 
 TokenCounter = Callable[[str], int]
-_WORD_RE = re.compile(r"\w+|[^\w\s]")
-
-
-def approx_tokens(text: str) -> int:
-    """Count words and punctuation: a tokenizer-free estimate of model tokens."""
-    return len(_WORD_RE.findall(text))
 
 
 @dataclass

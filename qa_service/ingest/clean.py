@@ -9,10 +9,17 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from qa_service.ingest import furniture
+from qa_service.ingest.furniture import (
+    is_byline,
+    is_dateline,
+    is_end_marker,
+    is_photo_credit,
+    is_sentence,
+    is_widget,
+)
 from qa_service.ingest.metadata import find_date, find_title, parse_date
-from qa_service.ingest.normalize import Span, join_spans, normalize_span
 from qa_service.ingest.readers import RawDocument
+from qa_service.text import Span, join_spans, normalize_span
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +164,9 @@ def _drop_furniture(raw_blocks: list[list[Span]], title: str) -> list[Block]:
         return not (
             key == title_key
             or counts[key] > 1  # repeated captions, titles and widgets
-            or furniture.is_byline(line.text)
-            or furniture.is_dateline(line.text)
-            or furniture.is_photo_credit(line.text)
+            or is_byline(line.text)
+            or is_dateline(line.text)
+            or is_photo_credit(line.text)
         )
 
     blocks: list[Span] = []
@@ -167,30 +174,30 @@ def _drop_furniture(raw_blocks: list[list[Span]], title: str) -> list[Block]:
         kept = [line for line in lines if keep_line(line)]
         if kept:
             block = join_spans(kept, " ")
-            if not furniture.is_widget(block.text) or furniture.is_end_marker(block.text):
+            if not is_widget(block.text) or is_end_marker(block.text):
                 blocks.append(block)
 
     # A closing widget (agency credit, comment box) in the second half ends the story.
     total = sum(len(b.text) for b in blocks) or 1
     seen = 0
     for i, block in enumerate(blocks):
-        if furniture.is_end_marker(block.text):
+        if is_end_marker(block.text):
             if seen >= total / 2:
                 blocks = blocks[:i]
                 break
         seen += len(block.text)
-    blocks = [b for b in blocks if not furniture.is_end_marker(b.text)]
+    blocks = [b for b in blocks if not is_end_marker(b.text)]
 
     # Short non-sentences before the first and after the last real paragraph are page
     # chrome (section labels, navigation); between them they are headings.
     real = [
         i for i, b in enumerate(blocks)
-        if furniture.is_sentence(b.text) and len(b.text) >= _REAL_MIN_CHARS
+        if is_sentence(b.text) and len(b.text) >= _REAL_MIN_CHARS
     ]
     if not real:
         return [Block(b) for b in blocks]
     first, last = real[0], real[-1]
     out = []
     for i, block in enumerate(blocks[first : last + 1], first):
-        out.append(Block(block, heading=not furniture.is_sentence(block.text) and i not in real))
+        out.append(Block(block, heading=not is_sentence(block.text) and i not in real))
     return out

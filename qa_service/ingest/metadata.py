@@ -7,15 +7,19 @@ import re
 
 from dateutil import parser as date_parser
 
-from qa_service.ingest import furniture
-
-_MONTHS = (
-    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+from qa_service.ingest.furniture import (
+    is_byline,
+    is_dateline,
+    is_photo_credit,
+    is_sentence,
+    is_widget,
 )
+from qa_service.text.calendar import MONTH_PATTERN
+
 _DATE_PATTERNS = [
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
-    re.compile(r"\b" + _MONTHS + r"\s+\d{1,2},?\s+\d{4}\b", re.IGNORECASE),
-    re.compile(r"\b\d{1,2}\s+" + _MONTHS + r",?\s+\d{4}\b", re.IGNORECASE),
+    re.compile(r"\b" + MONTH_PATTERN + r"\s+\d{1,2},?\s+\d{4}\b", re.IGNORECASE),
+    re.compile(r"\b\d{1,2}\s+" + MONTH_PATTERN + r",?\s+\d{4}\b", re.IGNORECASE),
     re.compile(r"\b\d{1,2}[./]\d{1,2}[./]\d{4}\b"),
 ]
 
@@ -45,7 +49,7 @@ def parse_date(value) -> str | None:
 def find_date(lines: list[str], limit: int = 15) -> str | None:
     """Return the date of the first dated line among the first `limit` lines."""
     for line in lines[:limit]:
-        if furniture.is_dateline(line) or furniture.is_byline(line) or len(line.split()) <= 12:
+        if is_dateline(line) or is_byline(line) or len(line.split()) <= 12:
             found = parse_date(line)
             if found:
                 return found
@@ -58,11 +62,11 @@ def find_title(lines: list[str]) -> str | None:
         words = line.split()
         if not 3 <= len(words) <= 25:
             continue
-        if furniture.is_widget(line) or furniture.is_byline(line) or furniture.is_dateline(line):
+        if is_widget(line) or is_byline(line) or is_dateline(line):
             continue
-        if furniture.is_photo_credit(line):
+        if is_photo_credit(line):
             continue
-        if (len(words) > 15 and furniture.is_sentence(line)) or (
+        if (len(words) > 15 and is_sentence(line)) or (
             len(words) > 6 and line.rstrip("\"'”’»)").endswith(".")
         ):
             continue  # a lead paragraph, not a headline (headlines do not end in a period)

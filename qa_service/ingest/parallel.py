@@ -16,7 +16,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from qa_service.ingest import Document, Passage, ingest_document
+from qa_service.ingest.document import Document, Passage, ingest_document
 from qa_service.ingest.readers import RawDocument
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import re
 
+from qa_service.text.calendar import MONTHS, WEEKDAYS
+
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
     "fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|"
     "dozens|several|half"
 )
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|"
-    "december|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-)
+_DAY_NAMES = "|".join(MONTHS + WEEKDAYS)
 
 # Question patterns, tried in order; the first that matches names the answer type.
 _QUESTIONS = [
@@ -30,7 +29,7 @@ _QUESTIONS = [
 _ANSWERS = {
     "number": re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I),
     "date": re.compile(
-        rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS}|century|centuries|decade|ago)\b|"
+        rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_DAY_NAMES}|century|centuries|decade|ago)\b|"
         r"\b\d+(st|nd|rd|th)\b|\b\d{1,2}[.:]\d\d(?!\d)", re.I),
 }
 

@@ -6,36 +6,31 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa_service.words import TOKEN_RE
+from qa_service.text import word_set
 
-# Two passages whose word sets overlap this much are one text (a wire report printed
-# by several outlets): the first stands for both and says where else it appears.
-DUPLICATE_JACCARD = 0.7
-
-
-@lru_cache(maxsize=1024)
-def word_set(text: str) -> frozenset[str]:
-    """The distinct words of a passage (cached: the same passages recur across questions)."""
-    return frozenset(TOKEN_RE.findall(text.casefold()))
+# The same passages recur across questions: their word sets are cached (bounded).
+_word_set = lru_cache(maxsize=1024)(word_set)
 
 
-def collapse_duplicates(ranked: list[int], texts: dict[int, str], limit: int | None = None
-                        ) -> dict[int, list[int]]:
+def collapse_duplicates(ranked: list[int], texts: dict[int, str], overlap: float,
+                        limit: int | None = None) -> dict[int, list[int]]:
     """Return {kept row: [rows it stands for]} for near-duplicates, best-ranked first.
 
-    With a `limit`, only the first `limit` distinct rows gather copies: rows below them
-    are never shown, so comparing them with each other would be wasted.
+    Two passages whose word sets overlap by `overlap` (Jaccard) or more are one text (a
+    wire report printed by several outlets). With a `limit`, only the first `limit`
+    distinct rows gather copies: rows below them are never shown, so comparing them with
+    each other would be wasted.
     """
     kept: list[tuple[int, frozenset[str]]] = []
     duplicates: dict[int, list[int]] = {}
     for row in ranked:
-        words = word_set(texts[row])
+        words = _word_set(texts[row])
         for first, first_words in kept:
             small, large = sorted((len(words), len(first_words)))
-            if small < DUPLICATE_JACCARD * large:
+            if small < overlap * large:
                 continue  # the overlap is at most the smaller set: too different in size
             union = len(words | first_words)
-            if union and len(words & first_words) / union >= DUPLICATE_JACCARD:
+            if union and len(words & first_words) / union >= overlap:
                 duplicates.setdefault(first, []).append(row)
                 break
         else:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from qa_service.search import Ranking
+from qa_service.search.ranking import Ranking
 
 
 def _rank_of(scores: dict[int, float], row: int) -> int | None:

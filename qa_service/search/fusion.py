@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from qa_service.config import RankingSettings
+from qa_service.errors import InvalidInput
+
 Scores = dict[int, float]
 
 
@@ -61,12 +64,11 @@ class ReciprocalRankFusion:
         return fused
 
 
-def get_fusion(name: str, weights: dict[str, float]) -> Fusion:
-    """Return the fusion strategy called `name`."""
-    if name == "weighted":
-        return WeightedFusion(weights)
-    if name == "rrf":
-        return ReciprocalRankFusion()
-    from qa_service.errors import InvalidInput
-
+def get_fusion(ranking: RankingSettings) -> Fusion:
+    """Return the fusion strategy that `ranking.fusion` names."""
+    if ranking.fusion == "weighted":
+        return WeightedFusion(ranking.fusion_weights)
+    if ranking.fusion == "rrf":
+        return ReciprocalRankFusion(ranking.rrf_k)
+    name = ranking.fusion
     raise InvalidInput(f"unknown fusion {name!r}: expected 'weighted' or 'rrf'")

@@ -1,25 +1,18 @@
-"""Lexical retrieval: question terms as an FTS5 query, ranked by BM25."""
+"""Lexical retrieval: question terms (with their names' other spellings) as FTS5 queries,
+ranked by BM25, and the share of the question's term weight a passage holds."""
 
 from __future__ import annotations
 
 import math
 
-from qa_service.store.passages import PassageStore
-from qa_service.words import (
-    VARIANT_MIN_LENGTH,
-    are_variants,
-    fold,
-    variant_key,
-)
-
-# A corpus word is taken for a name, whose other spellings may be searched for, when at
-# least this share of its uses (not opening a sentence) are capitalised.
-NAME_CAPITALIZED = 0.8
+from qa_service.config import RankingSettings
+from qa_service.store import PassageStore
+from qa_service.text import are_variants, fold, may_have_variants, variant_key
 
 Terms = dict[str, list[str]]  # a query word -> its forms: itself and its spelling variants
 
 
-def match_expression(words: list[str]) -> str:
+def match_expression(words: list[str] | tuple[str, ...]) -> str:
     """Build an FTS5 query that matches any of `words` (each quoted: no operators)."""
     return " OR ".join(f'"{w}"' for w in words)
 
@@ -32,23 +25,27 @@ def forms(terms: Terms) -> list[str]:
 class LexicalSearch:
     """BM25 over the FTS5 table of a passage store."""
 
-    def __init__(self, store: PassageStore):
+    def __init__(self, store: PassageStore, ranking: RankingSettings):
         self.store = store
+        self.ranking = ranking
+        self.column_weights = (ranking.bm25_title, ranking.bm25_text)
 
     def search(self, words: list[str], limit: int, where: tuple[str, list] | None = None
                ) -> dict[int, float]:
         """Return {row: bm25} for the best `limit` passages matching any of `words`."""
         if not words or limit <= 0:
             return {}
-        return dict(self.store.bm25(match_expression(words), limit, where=where))
+        return dict(self.store.bm25(match_expression(words), limit, where=where,
+                                    weights=self.column_weights))
 
     def scores(self, words: list[str], rows: list[int]) -> dict[int, float]:
         """Return {row: bm25} of the given rows (rows that match nothing are left out)."""
         if not words or not rows:
             return {}
-        return dict(self.store.bm25(match_expression(words), len(rows), rows))
+        return dict(self.store.bm25(match_expression(words), len(rows), rows,
+                                    weights=self.column_weights))
 
-    def expand(self, words: list[str]) -> Terms:
+    def expand(self, words: list[str] | tuple[str, ...]) -> Terms:
         """Map each word to its forms: itself and the corpus's other spellings of it.
 
         Transliterated names come in several spellings (Aktobe/Aqtobe, Tokayev/Toqaev);
@@ -57,17 +54,18 @@ class LexicalSearch:
         capitalises are offered, within a few edits and with the same phonetic key.
         """
         terms: Terms = {w: [w] for w in words}
-        keys = {w: variant_key(w) for w in words
-                if len(w) >= VARIANT_MIN_LENGTH and w.isalpha()}
+        keys = {w: variant_key(w) for w in words if may_have_variants(w)}
         if not keys or not self.store.has_vocabulary:
             return terms
         vocabulary = self.store.vocabulary(sorted(set(keys.values())))
-        names = [v for v, share in vocabulary.items() if (share or 0) >= NAME_CAPITALIZED]
+        name_share = self.ranking.name_share
+        names = [v for v, share in vocabulary.items() if (share or 0) >= name_share]
         for word in keys:
             own = vocabulary.get(fold(word))
-            if own is not None and own < NAME_CAPITALIZED:
+            if own is not None and own < name_share:
                 continue  # the corpus uses this word as a common word
-            terms[word] += [v for v in names if are_variants(word, v)]
+            terms[word] += [v for v in names
+                            if are_variants(word, v, self.ranking.variant_edits)]
         return terms
 
     def term_weights(self, terms: Terms) -> dict[str, float]:
@@ -97,4 +95,3 @@ class LexicalSearch:
                 found[row] += weight / total
                 matched[row].append(word)
         return found, matched
-

@@ -1,36 +1,36 @@
-"""Turn a question and the conversation before it into what is searched."""
+"""Analyse a question and the conversation before it, once, into what is searched."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from qa_service import words
-from qa_service.ingest.normalize import normalize
+from qa_service.config import RankingSettings
+from qa_service.search.answer_type import expected
+from qa_service.text import TOKEN_RE, content_keys, normalize, terms
 
-# Weight of earlier questions, most recent first: a follow-up borrows the topic of the
-# questions before it, and older turns fade out. The question itself weighs 1, so a
-# change of topic still wins over the conversation behind it...
-HISTORY_WEIGHTS = (0.5, 0.25, 0.125)
-# ...unless the question points back ("how many died there?", "what did he say?") or
-# names almost nothing itself: then its subject is in the history, which counts double.
-REFERRING_BOOST = 2.0
+_DEFAULTS = RankingSettings()
+# Words that point back to the conversation for their subject.
 _REFERRING = frozenset(
     "there then it its they them their theirs he him his she her hers this that these "
     "those such".split()
 )
 _TO_BE = frozenset("is are was were be been".split())
-_WORD_RE = re.compile(r"[^\W_]+")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Query:
-    """A question with the recent history that informs it."""
+    """A question, the recent history that informs it, and everything read from them."""
 
-    question: str
-    history: list[str]  # the earlier questions that count, most recent first
+    question: str  # normalised
+    history: tuple[str, ...]  # the earlier questions that count, most recent first
+    weights: tuple[float, ...]  # of the question (1), then of each history entry
+    question_terms: tuple[str, ...]  # its content words, in order
+    history_terms: tuple[str, ...]  # the history's content words the question lacks
+    refers_back: bool  # the question leans on the conversation for its subject
+    answer_kind: str | None  # the kind of answer asked for (answer_type), if known
+    pairs: frozenset[tuple[str, str]]  # the question's adjacent content-word keys
 
     @property
     def text(self) -> str:
@@ -40,44 +40,45 @@ class Query:
         return f"{self.question} (context: {' | '.join(self.history)})"
 
     @property
-    def refers_back(self) -> bool:
-        """Whether the question leans on the conversation for its subject."""
-        words = _WORD_RE.findall(normalize(self.question).casefold())
-        pointing = any(
-            w in _REFERRING and not (w == "there" and i and words[i - 1] in _TO_BE)
-            for i, w in enumerate(words)  # "is there ...?" is existential, not "at that place"
-        )
-        return pointing or len(self.question_terms()) < 2
+    def texts(self) -> tuple[str, ...]:
+        """The texts encoded for the query vector, in the order of `weights`."""
+        return (self.question, *self.history)
 
     @property
-    def history_weights(self) -> list[float]:
-        boost = REFERRING_BOOST if self.history and self.refers_back else 1.0
-        return [w * boost for w in HISTORY_WEIGHTS[: len(self.history)]]
-
-    @property
-    def weights(self) -> list[float]:
-        return [1.0, *self.history_weights]
-
-    @property
-    def texts(self) -> list[str]:
-        return [self.question, *self.history]
-
-    def question_terms(self) -> list[str]:
-        return words.terms(self.question)
-
-    def history_terms(self) -> list[str]:
-        own = set(self.question_terms())
-        return [t for t in words.terms(" ".join(self.history)) if t not in own]
+    def history_weight(self) -> float:
+        """The weight of the most recent history entry (0 without history)."""
+        return self.weights[1] if self.history else 0.0
 
     def vector(self, encoded: np.ndarray) -> np.ndarray:
-        """Combine the encoded question and history into one unit query vector."""
+        """Combine the encoded texts into one unit query vector."""
         combined = np.asarray(self.weights, dtype=np.float32) @ encoded
         norm = float(np.linalg.norm(combined))
         return combined / norm if norm else combined
 
 
-def make_query(question: str, history: list[str] | tuple[str, ...] = ()) -> Query:
-    """Normalise the question and keep the recent, non-empty history, newest first."""
+def analyse(question: str, history: list[str] | tuple[str, ...] = (),
+            ranking: RankingSettings = _DEFAULTS) -> Query:
+    """Normalise the question, keep the recent non-empty history (newest first), and read
+    the question's words, whether it points back, and the kind of answer it asks for."""
+    question = normalize(question)
     recent = [normalize(h) for h in reversed(list(history))]
-    recent = [h for h in recent if h][: len(HISTORY_WEIGHTS)]
-    return Query(normalize(question), recent)
+    recent = tuple(h for h in recent if h)[: len(ranking.history_weights)]
+    own = terms(question)
+    refers_back = _refers_back(question, own)
+    boost = ranking.referring_boost if recent and refers_back else 1.0
+    weights = (1.0, *(w * boost for w in ranking.history_weights[: len(recent)]))
+    history_terms = tuple(t for t in terms(" ".join(recent)) if t not in set(own))
+    keys = content_keys(question)[1]
+    return Query(question, recent, weights, tuple(own), history_terms, refers_back,
+                 expected(question), frozenset(zip(keys, keys[1:])))
+
+
+def _refers_back(question: str, own_terms: list[str]) -> bool:
+    """Say whether a question points back ("died there?", "what did he say?") or names
+    almost nothing itself."""
+    words = TOKEN_RE.findall(question.casefold())
+    pointing = any(
+        w in _REFERRING and not (w == "there" and i and words[i - 1] in _TO_BE)
+        for i, w in enumerate(words)  # "is there ...?" is existential, not "at that place"
+    )
+    return pointing or len(own_terms) < 2

@@ -1,4 +1,8 @@
-"""Term evidence within sentences: which sentence holds the question's words together."""
+"""Sentence evidence: each candidate's sentences scored by cosine and by the question's words.
+
+The answering sentence is the one with the best cosine plus `highlight_terms` times the
+share of the question's term weight it holds (RankingSettings).
+"""
 
 from __future__ import annotations
 
@@ -6,48 +10,40 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa_service.search import answer_type
-from qa_service.words import STOPWORDS, TOKEN_RE, fold, stem
+import numpy as np
 
-# The answering sentence is the one with the best cosine plus this much of the share of
-# the question's term weight it holds: of two sentences on the topic, the one holding the
-# question's rarer words ("injured" rather than "Aktobe") is the answer.
-TERM_WEIGHT = 0.6
+from qa_service.search.answer_type import holds
+from qa_service.search.query import Query
+from qa_service.store import Index
+from qa_service.text import content_keys, key
 
-Span = tuple[int, int]
+TextSpan = tuple[int, int]
+Sentences = list[tuple[TextSpan, float]]  # (start, end) in the text, cosine
 
-
-# Caches are bounded: questions bring words without end (names, numbers, typos), and a
-# cache that grew with them would be a slow leak in a long-running server.
-@lru_cache(maxsize=4096)
-def word_key(token: str) -> str:
-    """The crude stem of a folded word (cached: the same words recur across passages)."""
-    return stem(fold(token))
+# Passages come back for question after question (questions are seldom asked twice);
+# bounded, as a long-running server sees passages without end in a large corpus.
+_passage_keys = lru_cache(maxsize=2048)(content_keys)
 
 
-@lru_cache(maxsize=16384)
-def _content_key(token: str) -> str | None:
-    """The key of a content word; None for a stopword."""
-    folded = fold(token)
-    return None if folded in STOPWORDS else stem(folded)
-
-
-def _content_keys(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """Offsets and keys of the content words of `text`, in order."""
-    found = [(m.start(), _content_key(m.group())) for m in TOKEN_RE.finditer(text)]
-    found = [(at, key) for at, key in found if key is not None]
-    return tuple(at for at, _ in found), tuple(key for _, key in found)
-
-
-# Passages come back for question after question; questions are seldom asked twice.
-_passage_keys = lru_cache(maxsize=2048)(_content_keys)
+def sentence_scores(index: Index, records: dict, qvec: np.ndarray) -> dict[int, Sentences]:
+    """Return, per passage row, its sentences' spans and cosines with the query."""
+    spans = index.passages.sentence_spans(list(records))
+    found: dict[int, Sentences] = {row: [] for row in records}
+    if spans:
+        scores = index.vectors.sentence_scores_at(qvec, [s[0] for s in spans])
+        for (_, row, start, end), score in zip(spans, scores.tolist()):
+            found[row].append(((start, end), score))
+    for row, rec in records.items():
+        if not found[row]:  # no sentence recorded: the whole passage stands for one
+            found[row] = [((0, len(rec["text"])), 0.0)]
+    return found
 
 
 @dataclass
 class Evidence:
     """The best sentence of a passage and how well it matches the question."""
 
-    span: Span
+    span: TextSpan
     share: float  # of the question's term weight it holds (best over the sentences)
     phrases: float  # share of the question's adjacent word pairs it holds, adjacent
     typed: bool  # the answering sentence holds the kind of answer asked for
@@ -56,13 +52,14 @@ class Evidence:
 class SentenceMatcher:
     """Match one question's terms against the sentences of candidate passages."""
 
-    def __init__(self, question: str, weights: dict[str, float], terms: dict[str, list[str]]):
+    def __init__(self, query: Query, weights: dict[str, float], terms: dict[str, list[str]],
+                 highlight_terms: float):
         self.total = sum(weights.values())
         self.weights = weights
-        self.wanted = {t: {word_key(f) for f in terms[t]} for t in weights}
-        keys = list(_content_keys(question)[1])
-        self.pairs = set(zip(keys, keys[1:]))
-        self.kind = answer_type.expected(question)
+        self.wanted = {t: {key(f) for f in terms[t]} for t in weights}
+        self.pairs = query.pairs
+        self.kind = query.answer_kind
+        self.highlight_terms = highlight_terms
 
     def share(self, present: set[str]) -> float:
         """Share of the question's term weight among `present` word keys."""
@@ -71,7 +68,7 @@ class SentenceMatcher:
         return sum(self.weights[t] for t, keys in self.wanted.items()
                    if keys & present) / self.total
 
-    def evidence(self, text: str, sentences: list[tuple[Span, float]]) -> Evidence:
+    def evidence(self, text: str, sentences: Sentences) -> Evidence:
         """Score each (span, cosine) sentence of `text` and return the best one's evidence."""
         offsets, words = _passage_keys(text)
         best, best_score = None, float("-inf")
@@ -83,8 +80,8 @@ class SentenceMatcher:
                 found = len(self.pairs & set(zip(keys, keys[1:]))) / len(self.pairs)
                 top_phrases = max(top_phrases, found)
             top_share = max(top_share, share)
-            score = cosine + TERM_WEIGHT * share
+            score = cosine + self.highlight_terms * share
             if score > best_score:
                 best, best_score = span, score
-        typed = answer_type.holds(self.kind, text[best[0]:best[1]])
+        typed = holds(self.kind, text[best[0]:best[1]])
         return Evidence(best, top_share, top_phrases, typed)

@@ -1,4 +1,7 @@
-"""Passages, sentences and documents in SQLite, with an FTS5 table for BM25 search."""
+"""Passages, sentences and documents in SQLite, with an FTS5 table for BM25 search.
+
+The schema is the file format: qa_service.indexing.writer fills it, this module reads it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,10 @@ from pathlib import Path
 
 from qa_service.errors import IndexCorrupt
 from qa_service.ingest import Document, Passage
-from qa_service.words import name_tokens, variant_key
 
 FILE = "passages.sqlite"
 # Porter stemming over unicode61 with diacritics removed (Aqtöbe matches Aqtobe).
 TOKENIZER = "porter unicode61 remove_diacritics 2"
-# BM25 column weights: a title match counts less than a match in the passage itself.
-TITLE_WEIGHT, TEXT_WEIGHT = 0.5, 1.0
 
 # Up to this many matching passages, a term's matches among some rows are found by
 # reading all its matches (see PassageStore.matching).
@@ -46,84 +46,6 @@ CREATE TABLE vocab_counts (
     term TEXT PRIMARY KEY, df INTEGER NOT NULL, caps INTEGER NOT NULL, uses INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
-
-
-class PassageWriter:
-    """Append documents and passages to a new SQLite file during a build."""
-
-    def __init__(self, path: Path):
-        self.db = sqlite3.connect(path)
-        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
-        self.passages = 0
-        self.sentences = 0
-        self.documents = 0
-        # term -> [passages holding it, capitalised uses, uses not opening a sentence]
-        self.vocab: dict[str, list[int]] = {}
-
-    def seed_vocabulary(self, counts: dict[str, list[int]]) -> None:
-        """Start from a previous build's word counts (its reused documents' share)."""
-        self.vocab = counts
-
-    def uncount(self, text: str) -> None:
-        """Remove a passage of the previous build (changed or deleted) from the counts."""
-        self._count_words(text, -1)
-
-    def add(self, doc: Document, passages: list[Passage], content_hash: str | None = None,
-            counted: bool = False) -> None:
-        """Append a document; `counted`: its words are already in the seeded counts."""
-        self.db.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?)",
-            (doc.doc_id, doc.title, doc.source, doc.date, doc.url, doc.paragraphs),
-        )
-        if content_hash is not None:
-            # What the next build compares to reuse this document's passages and vectors.
-            self.db.execute("INSERT INTO doc_hashes VALUES (?,?)", (doc.doc_id, content_hash))
-        self.documents += 1
-        for p in passages:
-            row = self.passages
-            self.db.execute(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
-                (row, p.id, p.doc_id, p.paragraph, p.start, p.end, p.text,
-                 self.sentences, len(p.sentences)),
-            )
-            self.db.executemany(
-                "INSERT INTO sentences VALUES (?,?,?,?)",
-                [(self.sentences + i, row, s, e) for i, (s, e) in enumerate(p.sentences)],
-            )
-            self.db.execute(
-                "INSERT INTO passages_fts (rowid, title, text) VALUES (?,?,?)",
-                (row, doc.title, p.text),
-            )
-            self.passages += 1
-            self.sentences += len(p.sentences)
-            if not counted:
-                self._count_words(p.text)
-
-    def _count_words(self, text: str, sign: int = 1) -> None:
-        seen = set()
-        for term, capitalized in name_tokens(text):
-            counts = self.vocab.setdefault(term, [0, 0, 0])
-            if term not in seen:
-                counts[0] += sign
-                seen.add(term)
-            if capitalized is not None:
-                counts[1] += sign * capitalized
-                counts[2] += sign
-
-    def close(self) -> None:
-        self.vocab = {term: c for term, c in self.vocab.items() if c[0] > 0}
-        # Raw counts, so that the next incremental build can add and remove documents.
-        self.db.executemany("INSERT INTO vocab_counts VALUES (?,?,?,?)",
-                            ((term, *c) for term, c in self.vocab.items()))
-        self.db.executemany(
-            "INSERT INTO vocab VALUES (?,?,?,?)",
-            ((term, variant_key(term), df, caps / uses if uses else None)
-             for term, (df, caps, uses) in self.vocab.items()),
-        )
-        self.db.execute("CREATE INDEX vocab_key ON vocab (key)")
-        self.db.execute("INSERT INTO passages_fts (passages_fts) VALUES ('optimize')")
-        self.db.commit()
-        self.db.close()
 
 
 class PassageStore:
@@ -163,20 +85,6 @@ class PassageStore:
         if conn is not None:
             conn.close()
             self._local.conn = None
-
-    def texts(self, with_title: bool = False) -> tuple[list[str], list[str]]:
-        """Return every passage text (after its document's title, if asked) and every
-        sentence text, in row order."""
-        rows = self._query("SELECT p.text, d.title FROM passages p JOIN documents d "
-                           "USING (doc_id) ORDER BY p.rowid")
-        passages = [r[0] for r in rows]
-        sentences = [
-            passages[r[0]][r[1] : r[2]]
-            for r in self._query("SELECT passage, start, end FROM sentences ORDER BY rowid")
-        ]
-        if with_title:
-            passages = [f"{r[1]}. {r[0]}" if r[1] else r[0] for r in rows]
-        return passages, sentences
 
     def content_hashes(self) -> dict[str, str]:
         """Return each document's content hash (none for indexes built before hashes)."""
@@ -221,11 +129,13 @@ class PassageStore:
         return self._query(f"SELECT count(*) FROM {table}")[0][0]
 
     def bm25(self, match: str, limit: int, rows: list[int] | None = None,
-             where: tuple[str, list] | None = None) -> list[tuple[int, float]]:
+             where: tuple[str, list] | None = None,
+             weights: tuple[float, float] = (1.0, 1.0)) -> list[tuple[int, float]]:
         """Return (rowid, score) for an FTS5 MATCH expression, best first; higher is better.
 
         `rows` limits the search to those passages; `where` to passages whose document
-        meets a condition on `documents d` (see search.filters).
+        meets a condition on `documents d` (see search.filters); `weights` are those of
+        the title and text columns.
         """
         sql, params = "passages_fts MATCH ?", [match]
         if rows is not None:
@@ -236,7 +146,8 @@ class PassageStore:
                     f"USING (doc_id) WHERE {where[0]})")
             params += where[1]
         found = self._query(
-            f"SELECT rowid, -bm25(passages_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score "
+            f"SELECT rowid, -bm25(passages_fts, {float(weights[0])}, {float(weights[1])}) "
+            "AS score "
             f"FROM passages_fts WHERE {sql} ORDER BY score DESC LIMIT ?",
             (*params, limit),
         )

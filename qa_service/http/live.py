@@ -16,8 +16,7 @@ from pathlib import Path
 from qa_service.config import Settings
 from qa_service.errors import InvalidInput, QAError
 from qa_service.service import Service
-from qa_service.store import layout
-from qa_service.store.manifest import MANIFEST
+from qa_service.store import MANIFEST, resolve
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ class LiveService:
         """
         with self._lock:
             try:
-                stamp = _stamp(layout.resolve(self.settings.index_dir))
+                stamp = _stamp(resolve(self.settings.index_dir))
             except (QAError, OSError) as exc:
                 self._report(str(exc), f"still serving {self.current.index.path.name}: "
                                        f"cannot read {self.settings.index_dir} ({exc})")
@@ -69,7 +68,7 @@ class LiveService:
 
     def watch(self) -> threading.Thread:
         """Check in a daemon thread every `reload_interval` seconds, and when asked."""
-        interval = self.settings.reload_interval
+        interval = self.settings.serving.reload_interval
         if interval < 0:
             raise InvalidInput(f"reload_interval must be 0 or more seconds, got {interval}")
         thread = threading.Thread(target=self._watch, args=(interval or None,),

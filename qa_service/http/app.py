@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import fields
 from pathlib import Path
 
 from flask import Flask, jsonify, request
@@ -11,6 +10,9 @@ from werkzeug.exceptions import HTTPException
 
 from qa_service.config import Settings
 from qa_service.errors import InvalidInput, QAError
+from qa_service.http.api import bp as api_blueprint
+from qa_service.http.live import LiveService
+from qa_service.http.pages import bp as pages_blueprint
 
 log = logging.getLogger(__name__)
 
@@ -19,17 +21,17 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-_SETTING_NAMES = {f.name for f in fields(Settings)}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app: settings from defaults and `QA_*` variables, or the test's mapping."""
     app = Flask(__name__, static_folder=str(Path(__file__).parent / "static"),
                 static_url_path="/static")
-    overrides = {k: v for k, v in (test_config or {}).items() if k in _SETTING_NAMES}
+    keys = Settings.keys()
+    overrides = {k: v for k, v in (test_config or {}).items() if k in keys}
     settings = Settings.from_env(**overrides)
     app.config.from_mapping(
-        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_CONTENT_LENGTH=settings.serving.max_request_bytes,
         JSON_SORT_KEYS=False,
         PROPAGATE_EXCEPTIONS=False,
         # Never the debugger or tracebacks in responses, even with FLASK_DEBUG set.
@@ -42,15 +44,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    from qa_service.live import LiveService
-
     # A server swaps in new builds (serve.py starts the watcher); requests read `.current`.
     app.extensions["qa"] = LiveService(settings)
 
-    from qa_service import api, web
-
-    app.register_blueprint(api.bp)
-    app.register_blueprint(web.bp)
+    app.register_blueprint(api_blueprint)
+    app.register_blueprint(pages_blueprint)
     _register_error_handlers(app)
     _register_headers(app, settings)
     _register_rate_limit(app, settings)
@@ -72,16 +70,17 @@ def check_rate_limit(value: str) -> None:
 
 def _register_rate_limit(app: Flask, settings: Settings) -> None:
     """Limit API requests per client address, if `rate_limit` is set."""
-    if not settings.rate_limit.strip():
+    rate_limit = settings.serving.rate_limit
+    if not rate_limit.strip():
         return
     from flask_limiter import Limiter
     from flask_limiter.errors import RateLimitExceeded
     from flask_limiter.util import get_remote_address
 
-    check_rate_limit(settings.rate_limit)
+    check_rate_limit(rate_limit)
     Limiter(
         # One budget per client address for the whole API, not one per endpoint.
-        get_remote_address, app=app, application_limits=[settings.rate_limit],
+        get_remote_address, app=app, application_limits=[rate_limit],
         # Pages, static files and health checks (load balancers poll them) stay free.
         application_limits_exempt_when=lambda: (not request.path.startswith("/api/")
                                             or request.path == "/api/health"),
@@ -117,7 +116,7 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_headers(app: Flask, settings: Settings) -> None:
-    origins = settings.cors_origin_list
+    origins = settings.serving.cors_origin_list
     if origins:
         from flask_cors import CORS
 

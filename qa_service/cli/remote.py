@@ -1,4 +1,4 @@
-"""Ask a running service over HTTP instead of loading the model and index here."""
+"""`--server`: ask a running service over HTTP instead of loading the model and index here."""
 
 from __future__ import annotations
 

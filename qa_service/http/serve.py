@@ -10,6 +10,8 @@ import threading
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
+from qa_service.http.app import create_app
+
 log = logging.getLogger(__name__)
 
 # One line per request: method, path, status, milliseconds.
@@ -45,8 +47,6 @@ class GunicornServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from qa_service.app import create_app
-
         # A SIGHUP while the app loads must not end the worker (the default action): note
         # it, and check for a newer index once the app is there.
         hangup = threading.Event()
@@ -71,7 +71,7 @@ class GunicornServer(BaseApplication):
 def serve(overrides: dict, host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests in flight and exit."""
     # Say in the server's log when a worker starts serving another build, whatever -v says.
-    logging.getLogger("qa_service.live").setLevel(logging.INFO)
+    logging.getLogger("qa_service.http.live").setLevel(logging.INFO)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from qa_service.http.openapi import spec
 from qa_service.service import Service
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,4 @@ def document(doc_id: str):
 @bp.get("/openapi.json")
 def openapi():
     """Describe this API in OpenAPI 3.1."""
-    from qa_service.openapi import spec
-
     return jsonify(spec())

@@ -1,4 +1,4 @@
-"""A sentence-transformers model run by onnxruntime, exported once from its local weights.
+"""Export a sentence-transformers model to ONNX once, from its local weights, and open it.
 
 The export (torch) happens on first use and is cached on disk, keyed by the weights file;
 later loads need neither torch nor transformers, which keeps a serving process small.
@@ -7,7 +7,6 @@ later loads need neither torch nor transformers, which keeps a serving process s
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -24,31 +23,8 @@ log = logging.getLogger(__name__)
 # Bumped when the export procedure changes, so that old cached files are not reused.
 EXPORT_VERSION = 1
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-# onnxruntime on the CPU is fastest with small batches, and its memory arena grows with the
-# largest one: 192 SQuAD paragraphs in int8 ran at 43 passages/s with a peak of 330 MB in
-# batches of 8, against 28 passages/s and 1180 MB in batches of 64 (docs/performance.md).
-MAX_BATCH = 8
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 _export_lock = threading.Lock()
-
-
-def pipeline_of(path: Path) -> int:
-    """Return the token window of a mean-pooled model folder, or refuse any other."""
-    try:
-        modules = json.loads((path / "modules.json").read_text("utf-8"))
-        types = [m["type"].rsplit(".", 1)[-1] for m in modules]
-        pooling = json.loads((path / modules[1]["path"] / "config.json").read_text("utf-8"))
-        config = json.loads((path / "sentence_bert_config.json").read_text("utf-8"))
-    except (OSError, ValueError, KeyError, IndexError) as exc:
-        raise ModelError(f"{path} is not a sentence-transformers model folder the onnx "
-                         f"backend can run ({exc}); use backend torch") from None
-    mean = pooling.get("pooling_mode_mean_tokens") and not any(
-        v for k, v in pooling.items() if k.startswith("pooling_mode_") and k !=
-        "pooling_mode_mean_tokens")
-    if types[:2] != ["Transformer", "Pooling"] or not mean or set(types[2:]) - {"Normalize"}:
-        raise ModelError(f"the onnx backend runs transformer + mean pooling models only; "
-                         f"{path} has {types}: use backend torch")
-    return int(config.get("max_seq_length") or 256)
 
 
 def cached_export(path: Path, cache_dir: Path, quantized: bool) -> Path:
@@ -114,7 +90,7 @@ def _export(path: Path, folder: Path, target: Path) -> None:
                           padding=True, return_tensors="pt")
         with torch.inference_mode():
             expected = model(*(probe[k] for k in INPUTS)).numpy()
-        got = _session(tmp, 1).run(None, {k: probe[k].numpy() for k in INPUTS})[0]
+        got = open_session(tmp, 1).run(None, {k: probe[k].numpy() for k in INPUTS})[0]
         mask = probe["attention_mask"].numpy().astype(bool)
         if not np.allclose(got[mask], expected[mask], atol=1e-4):
             raise ModelError(f"the ONNX export of {path} does not match torch; use backend "
@@ -150,7 +126,8 @@ def _temp_name(target: Path) -> Path:
     return Path(name)
 
 
-def _session(file: Path, threads: int):
+def open_session(file: Path, threads: int):
+    """Open an ONNX file on onnxruntime's CPU provider with `threads` per call (0: all)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -164,65 +141,3 @@ def _session(file: Path, threads: int):
                                      "1" if threads == 0 else "0")
     options.log_severity_level = 3
     return ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
-
-
-class OnnxEncoder:
-    """A mean-pooled sentence-transformers model run by onnxruntime on the CPU."""
-
-    def __init__(self, name: str, path: str, cache_dir: Path, quantized: bool = False,
-                 threads: int = 0):
-        from tokenizers import Tokenizer
-
-        self.name = name
-        self.backend = "int8" if quantized else "onnx"
-        folder = Path(path)
-        self.max_tokens = pipeline_of(folder)
-        file = cached_export(folder, cache_dir, quantized)
-        try:
-            self.session = _session(file, threads)
-            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        except Exception as exc:  # a corrupt cache file or tokenizer: say which
-            raise ModelError(f"cannot load {file}: {exc}; delete it to export again") from None
-        self._tokenizer.enable_truncation(self.max_tokens)
-        self._tokenizer.enable_padding()
-        # Counting must see every token: a second tokenizer that neither cuts nor pads.
-        from qa_service.embed import TokenCount
-
-        self.token_counter = TokenCount(folder / "tokenizer.json")
-        self.dimension = int(self.session.get_outputs()[0].shape[-1])
-        self._inputs = {i.name for i in self.session.get_inputs()}
-        # int8 activations are scaled over the whole batch, so a text's int8 vector would
-        # depend on the texts beside it: alone, it is its own (and int8 still embeds SQuAD
-        # paragraphs 1.7 times as fast as fp32 in batches; docs/performance.md).
-        self.max_batch = 1 if quantized else MAX_BATCH
-
-    def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
-        texts = list(texts)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        # Longest first, as sentence-transformers does: batches of like lengths pad little.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        batch_size = min(batch_size, self.max_batch)
-        starts = range(0, len(texts), batch_size)
-        if progress:
-            from tqdm import tqdm
-
-            starts = tqdm(starts, desc="Batches", unit="batch")
-        for start in starts:
-            rows = order[start:start + batch_size]
-            out[rows] = self._encode_batch([texts[i] for i in rows])
-        return out
-
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": mask,
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
-        hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        weights = mask[..., None].astype(np.float32)
-        vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        # Unit length always, as the torch encoder is asked for, Normalize module or not.
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-    def count_tokens(self, text: str) -> int:
-        return self.token_counter(text)

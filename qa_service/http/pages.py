@@ -1,10 +1,10 @@
-"""The web blueprint: the chat page and the document view, static files only."""
+"""The pages blueprint: the chat page and the document view, static files only."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, send_from_directory
 
-bp = Blueprint("web", __name__)
+bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")

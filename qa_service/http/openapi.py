@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from qa_service import __version__
-from qa_service.search import MAX_HISTORY, MAX_QUESTION_CHARS, MAX_TOP_K
-from qa_service.search.filters import MAX_SOURCES
+from qa_service.search import MAX_HISTORY, MAX_QUESTION_CHARS, MAX_SOURCES, MAX_TOP_K
 
 
 def _ref(name: str) -> dict:

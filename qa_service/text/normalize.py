@@ -1,4 +1,4 @@
-"""Normalise text (Unicode NFKC, whitespace) while remembering where each character came from."""
+"""Normalise text (Unicode NFKC, whitespace) and fold words, keeping where each character was."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ def normalize(text: str) -> str:
     """Return `text` in NFKC with invisible characters removed and whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     return _SPACE_RE.sub(" ", text).strip()
+
+
+def fold(word: str) -> str:
+    """Lower-case a word and strip its diacritics (as FTS5's remove_diacritics does)."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def normalize_span(raw: str, base: int = 0) -> Span:

@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from qa_service.config import Settings
-from qa_service.embed import Encoder, get_encoder
+from qa_service.encoders import Encoder, get_encoder
 from qa_service.errors import QAError
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def get_engine(name: str, encoder: Encoder, settings: Settings, progress: bool =
                ) -> Engine:
     """Return the embedding engine called `name`."""
     if name == "local":
-        return LocalEngine(encoder, settings.batch_size, progress)
+        return LocalEngine(encoder, settings.build.batch_size, progress)
     if name == "ray":
         return RayEngine(encoder, settings)
     raise QAError(f"unknown build engine {name!r}: expected one of {', '.join(ENGINES)}")
@@ -78,12 +78,12 @@ class RayEngine:
         self.ray = ray
         self.model = encoder.name
         self.dimension = encoder.dimension
-        self.device = settings.device
+        self.device = settings.model.device
         # The driver's concrete backend ("auto" resolved once): one index, one kind of vector.
-        self.backend = encoder.backend or settings.backend
-        self.cache_dir = str(settings.model_cache)
-        self.batch_size = settings.batch_size
-        self.actors = settings.ray_actors
+        self.backend = encoder.backend or settings.model.backend
+        self.cache_dir = str(settings.model.cache)
+        self.batch_size = settings.build.batch_size
+        self.actors = settings.build.ray_actors
 
     def _init(self) -> None:
         if not self.ray.is_initialized():

@@ -1,0 +1,79 @@
+"""Answers and evaluation reports as a terminal shows them, untrusted text made safe."""
+
+from __future__ import annotations
+
+import textwrap
+import unicodedata
+
+from qa_service.response import Answer
+
+
+def printable(text: str | None) -> str:
+    """Make untrusted text safe for a terminal: no escape sequences or direction overrides."""
+    return "".join(
+        " " if ch in "\n\t" else ch
+        for ch in (text or "")
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+    )
+
+
+def render(answer: Answer) -> str:
+    """Format an answer for a terminal: numbered passages with their attribution."""
+    lines = []
+    if answer.query != answer.question:
+        lines.append(f"Searched for: {printable(answer.query)}")
+    if answer.sources:
+        lines.append("From " + "; ".join(
+            f"{printable(s.source)} ({s.date or 'undated'}): "
+            + ", ".join(f"#{r}" for r in s.ranks) for s in answer.sources))
+    if not answer.passages:
+        lines.append("No passages found.")
+    elif not answer.answerable:
+        lines.append("The documents do not seem to answer this. The closest passages:")
+    for p in answer.passages:
+        where = [printable(p.source), printable(p.title)]
+        where += [p.date] if p.date else []
+        where += [f"paragraph {p.paragraph}", f"score {p.score:.3f}"]
+        lines.append("")
+        lines.append(f"{p.rank}. " + " · ".join(where))
+        lines.append(textwrap.fill(printable(p.highlight), 88, initial_indent="   > ",
+                                   subsequent_indent="     "))
+        if p.highlight.strip() != p.text.strip():
+            lines.append(textwrap.fill(printable(p.text), 88, initial_indent="   ",
+                                       subsequent_indent="   "))
+        lines.append(f"   [{printable(p.doc_id)} ¶{p.paragraph}]" + (
+            f" {printable(p.url)}" if p.url else ""))
+        if p.also_in:
+            lines.append("   also in: " + "; ".join(
+                f"{printable(c['source'])} ¶{c['paragraph']}" for c in p.also_in))
+        if p.explain:
+            lines.append(_why(p.explain))
+    lines.append("")
+    lines.append(f"({answer.took_ms:.0f} ms)")
+    return "\n".join(lines)
+
+
+def _why(e: dict) -> str:
+    """One line on how a passage got its rank (the `explain` object)."""
+    lexical = f"#{e['lexical_rank']}" if e["lexical_rank"] else "no match"
+    return (
+        f"   why: lexical {lexical} ({e['lexical_score']:.2f}), dense "
+        f"#{e['dense_rank']} ({e['dense_score']:.3f}), sentence "
+        f"{e['sentence_score']:.3f}, terms in sentence {e['sentence_terms']:.2f}, "
+        f"pairs {e['phrases']:.2f}"
+        f"{', answer type' if e['answer_type'] else ''}, fused "
+        f"{e['fused_score']:.3f} of {e['candidates']} candidates; terms: "
+        f"{printable(', '.join(e['matched_terms'])) or 'none'}")
+
+
+def render_report(report: dict) -> str:
+    """Format evaluation scores as a table, one row per ranking."""
+    rows = report["rankings"]
+    columns = [c for c in next(iter(rows.values())) if c not in ("queries", "questions")]
+    width = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows.values())) for c in columns}
+    lines = [f"{report['collection']}; index {report['index']}, model {report['model']}",
+             "ranking  " + "  ".join(c.rjust(width[c]) for c in columns)]
+    for name, scores in rows.items():
+        lines.append(f"{name:8s} " + "  ".join(str(scores.get(c, "")).rjust(width[c])
+                                             for c in columns))
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""A mean-pooled sentence-transformers model run by onnxruntime on the CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from qa_service.encoders.base import TokenCount
+from qa_service.encoders.models import pipeline_of
+from qa_service.encoders.onnx_export import cached_export, open_session
+from qa_service.errors import ModelError
+
+# onnxruntime on the CPU is fastest with small batches, and its memory arena grows with the
+# largest one: 192 SQuAD paragraphs in int8 ran at 43 passages/s with a peak of 330 MB in
+# batches of 8, against 28 passages/s and 1180 MB in batches of 64 (docs/performance.md).
+MAX_BATCH = 8
+
+
+class OnnxEncoder:
+    """A mean-pooled sentence-transformers model run by onnxruntime on the CPU."""
+
+    def __init__(self, name: str, path: str, cache_dir: Path, quantized: bool = False,
+                 threads: int = 0):
+        from tokenizers import Tokenizer
+
+        self.name = name
+        self.backend = "int8" if quantized else "onnx"
+        folder = Path(path)
+        self.max_tokens = pipeline_of(folder)
+        file = cached_export(folder, cache_dir, quantized)
+        try:
+            self.session = open_session(file, threads)
+            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        except Exception as exc:  # a corrupt cache file or tokenizer: say which
+            raise ModelError(f"cannot load {file}: {exc}; delete it to export again") from None
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._tokenizer.enable_padding()
+        # Counting must see every token: a second tokenizer that neither cuts nor pads.
+        self.token_counter = TokenCount(folder / "tokenizer.json")
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        # int8 activations are scaled over the whole batch, so a text's int8 vector would
+        # depend on the texts beside it: alone, it is its own (and int8 still embeds SQuAD
+        # paragraphs 1.7 times as fast as fp32 in batches; docs/performance.md).
+        self.max_batch = 1 if quantized else MAX_BATCH
+
+    def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        # Longest first, as sentence-transformers does: batches of like lengths pad little.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        batch_size = min(batch_size, self.max_batch)
+        starts = range(0, len(texts), batch_size)
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="Batches", unit="batch")
+        for start in starts:
+            rows = order[start:start + batch_size]
+            out[rows] = self._encode_batch([texts[i] for i in rows])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask,
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        weights = mask[..., None].astype(np.float32)
+        vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        # Unit length always, as the torch encoder is asked for, Normalize module or not.
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    def count_tokens(self, text: str) -> int:
+        return self.token_counter(text)

@@ -1,0 +1,191 @@
+"""Build an index folder: ingest, store passages, embed, write vectors and the manifest.
+
+The build works in a new folder beside the live version and publishes it in one rename
+(see indexing.publish), so a reader sees the old index or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from qa_service import __version__
+from qa_service.config import Settings
+from qa_service.encoders import Encoder
+from qa_service.errors import QAError
+from qa_service.indexing.engines import Engine, get_engine
+from qa_service.indexing.freshness import chunking_of, compatible
+from qa_service.indexing.passages import Plan, write_passages
+from qa_service.indexing.publish import (
+    build_lock,
+    fsync_folder,
+    new_work_folder,
+    prune,
+    publish,
+    remove_leftovers,
+)
+from qa_service.indexing.snapshot import snapshot_corpus
+from qa_service.indexing.vector_index import fill, new_index, write_faiss
+from qa_service.store import FORMAT, MANIFEST, Index, Manifest
+from qa_service.store.passages import FILE as PASSAGES_FILE
+from qa_service.store.vectors import FILE as VECTORS_FILE
+from qa_service.store.vectors import SENTENCES_FILE
+
+log = logging.getLogger(__name__)
+
+_VERSIONED = ("faiss-cpu", "numpy", "sentence-transformers", "torch", "transformers")
+
+
+@dataclass
+class BuildReport:
+    """What a build produced, for the summary line."""
+
+    path: Path
+    documents: int
+    passages: int
+    sentences: int
+    seconds: float
+    vector_index: str
+    reused_documents: int = 0
+    embedded_passages: int = 0
+
+
+def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
+                engine: str = "local", full: bool = False) -> BuildReport:
+    """Build an index of `settings.corpus` into `settings.index_dir` and make it current.
+
+    Documents whose content hash is unchanged since the live version keep their passages
+    and vectors; only new or changed ones are embedded (unless `full`, or the model, the
+    kind of vectors its backend computes, or the chunking changed). `engine` names who
+    embeds: "local" or "ray".
+    """
+    started = time.perf_counter()
+    root = Path(settings.index_dir)
+    snapshot = snapshot_corpus(settings.corpus)  # fails early, naming a missing corpus
+    embedder = get_engine(engine, encoder, settings, progress)
+    root.mkdir(parents=True, exist_ok=True)
+    with build_lock(root):
+        remove_leftovers(root)
+        previous = None if full else _reusable(root, settings, encoder)
+        work = new_work_folder(root)
+        try:
+            counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings, previous)
+            info = _write_vectors(work, encoder, embedder, settings, counts["passages"], plan,
+                                  previous)
+            seconds = round(time.perf_counter() - started, 3)
+            manifest = Manifest(
+                format=FORMAT,
+                model={"name": encoder.name, "dimension": encoder.dimension,
+                       "max_tokens": encoder.max_tokens,
+                       "backend": getattr(encoder, "backend", None)},
+                corpus=snapshot,
+                chunking=chunking_of(settings),
+                counts=counts,
+                vectors=info,
+                files={p.name: p.stat().st_size for p in sorted(work.iterdir())},
+                versions=_versions(),
+                built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                build_seconds=seconds,
+                extra={"build": {"engine": engine, "reused_documents": plan.reused_documents,
+                                 "embedded_passages": len(plan.new_passages),
+                                 "embedded_sentences": len(plan.new_sentences)}},
+            )
+            _write_manifest(manifest, work)
+            fsync_folder(work)
+            final = publish(root, work)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        finally:
+            if previous is not None:
+                previous.close()
+        prune(root, keep=final)
+    log.info("index written to %s (%d documents reused, %d passages embedded)", final,
+             plan.reused_documents, len(plan.new_passages))
+    return BuildReport(final, counts["documents"], counts["passages"], counts["sentences"],
+                       seconds, info["type"], plan.reused_documents, len(plan.new_passages))
+
+
+def _reusable(root: Path, settings: Settings, encoder: Encoder) -> Index | None:
+    """Return the live index if its passages and vectors can be reused, else None."""
+    try:
+        old = Index.load(root)
+    except QAError:
+        return None  # missing or damaged: build everything
+    reason = compatible(old.manifest, encoder.name, encoder.backend, chunking_of(settings),
+                        encoder.dimension)
+    if reason is None and (not old.passages.content_hashes()
+                           or old.passages.vocabulary_counts() is None):
+        reason = "it was written in an older format"
+    if reason:
+        log.info("full build: nothing of the live index can be reused, as %s", reason)
+        old.close()
+        return None
+    return old
+
+
+def _assemble(old_rows: list[int], new: np.ndarray, take_old, dimension: int) -> np.ndarray:
+    """Interleave reused vectors (by old row) and newly embedded ones, in new row order."""
+    rows = np.asarray(old_rows, dtype=np.int64)
+    out = np.empty((len(rows), dimension), dtype=np.float32)
+    fresh = rows < 0
+    out[fresh] = new
+    if (~fresh).any():
+        out[~fresh] = take_old(rows[~fresh])
+    return out
+
+
+def _write_vectors(work: Path, encoder: Encoder, embedder: Engine, settings: Settings,
+                   expected: int, plan: Plan, previous: Index | None) -> dict:
+    dim = encoder.dimension
+    new = _check(embedder.embed(plan.new_passages, "passages"), len(plan.new_passages), dim)
+    embedded = _assemble(plan.old_passage_rows, new,
+                         lambda rows: previous.vectors.vectors(rows.tolist()), dim)
+    index, info = new_index(dim, expected, settings.build.exact_limit,
+                            previous.vectors if previous is not None else None)
+    fill(index, embedded, info)
+    write_faiss(index, work / VECTORS_FILE)
+    del index, embedded
+    new = _check(embedder.embed(plan.new_sentences, "sentences"), len(plan.new_sentences), dim)
+    sentence_vectors = _assemble(
+        plan.old_sentence_rows, new,
+        lambda rows: np.asarray(previous.vectors.sentences[rows], dtype=np.float32), dim)
+    np.save(work / SENTENCES_FILE, sentence_vectors, allow_pickle=False)
+    return info
+
+
+def _check(out: np.ndarray, count: int, dimension: int) -> np.ndarray:
+    if out.shape != (count, dimension):
+        raise QAError(f"encoder returned {out.shape} for {count} texts")
+    return out
+
+
+def _write_manifest(manifest: Manifest, folder: Path) -> None:
+    """Write the manifest through a temporary file, flushed, then renamed into place."""
+    path = folder / MANIFEST
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(manifest.to_json(), "utf-8")
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _versions() -> dict:
+    found = {"qa-service": __version__, "python": sys.version.split()[0],
+             "faiss": faiss.__version__}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found

@@ -1,0 +1,85 @@
+"""The passage half of a build: read and ingest the corpus, reuse unchanged documents, and
+plan which passages and sentences need embedding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa_service.config import Settings
+from qa_service.encoders import Encoder
+from qa_service.errors import CorpusError
+from qa_service.indexing.writer import PassageWriter
+from qa_service.ingest import content_hash, read_corpus
+from qa_service.ingest.parallel import OrderedIngest
+from qa_service.store import Index
+
+
+@dataclass
+class Plan:
+    """Where each row of the new index comes from: an old row (reused) or new text."""
+
+    old_passage_rows: list[int] = field(default_factory=list)  # -1: embed
+    old_sentence_rows: list[int] = field(default_factory=list)
+    new_passages: list[str] = field(default_factory=list)
+    new_sentences: list[str] = field(default_factory=list)
+    reused_documents: int = 0
+
+
+def write_passages(path: Path, encoder: Encoder, settings: Settings,
+                   previous: Index | None) -> tuple[dict, Plan]:
+    """Write the corpus's passages into the SQLite file `path`; return counts and the plan.
+
+    Documents whose content hash equals the one `previous` recorded keep their stored
+    passages (and, by the plan, their vectors and word counts).
+    """
+    writer = PassageWriter(path)
+    plan = Plan()
+    known = previous.passages.content_hashes() if previous is not None else {}
+    if previous is not None:
+        writer.seed_vocabulary(previous.passages.vocabulary_counts())
+    max_tokens = min(settings.build.max_tokens, encoder.max_tokens)
+    embed_title = settings.build.embed_title
+    reused = set()
+
+    def take(doc_id: str, digest: str, result) -> None:
+        if result is None:  # unchanged since the live version: its rows are reused
+            reused.add(doc_id)
+            doc, passages, rows = previous.passages.stored_document(doc_id)
+            plan.old_passage_rows += rows
+            plan.old_sentence_rows += previous.passages.sentence_rows(rows) if rows else []
+            plan.reused_documents += 1
+        else:
+            doc, passages = result
+            if not passages:
+                return
+            plan.old_passage_rows += [-1] * len(passages)
+            for p in passages:
+                plan.new_passages.append(
+                    f"{doc.title}. {p.text}" if embed_title and doc.title else p.text)
+                plan.old_sentence_rows += [-1] * len(p.sentences)
+                plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
+        writer.add(doc, passages, digest, counted=doc_id in reused)
+
+    try:
+        # An encoder's token_counter pickles, for worker processes; count_tokens may not.
+        counter = getattr(encoder, "token_counter", None)
+        with OrderedIngest(counter or encoder.count_tokens, max_tokens, settings.build.min_chars,
+                           shareable=counter is not None) as ingest:
+            for raw in read_corpus(settings.corpus, settings.build.max_file_bytes):
+                digest = content_hash(raw)
+                new = known.get(raw.doc_id) != digest
+                for item, result in ingest.put((raw.doc_id, digest), raw if new else None):
+                    take(*item, result)
+            for item, result in ingest.drain():
+                take(*item, result)
+        for doc_id in known.keys() - reused:  # changed or deleted: out of the word counts
+            for p in previous.passages.stored_document(doc_id)[1]:
+                writer.uncount(p.text)
+    finally:
+        writer.close()
+    if writer.passages == 0:
+        raise CorpusError(f"no text to index in {settings.corpus}: no file in it gave a "
+                          "passage; the index was left as it was")
+    return {"documents": writer.documents, "passages": writer.passages,
+            "sentences": writer.sentences}, plan

@@ -1,0 +1,88 @@
+"""Write a build's passages, sentences, documents and vocabulary into a new SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from qa_service.ingest import Document, Passage
+from qa_service.store.passages import SCHEMA
+from qa_service.text import name_tokens, variant_key
+
+
+class PassageWriter:
+    """Append documents and passages to a new SQLite file during a build."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        self.passages = 0
+        self.sentences = 0
+        self.documents = 0
+        # term -> [passages holding it, capitalised uses, uses not opening a sentence]
+        self.vocab: dict[str, list[int]] = {}
+
+    def seed_vocabulary(self, counts: dict[str, list[int]]) -> None:
+        """Start from a previous build's word counts (its reused documents' share)."""
+        self.vocab = counts
+
+    def uncount(self, text: str) -> None:
+        """Remove a passage of the previous build (changed or deleted) from the counts."""
+        self._count_words(text, -1)
+
+    def add(self, doc: Document, passages: list[Passage], content_hash: str | None = None,
+            counted: bool = False) -> None:
+        """Append a document; `counted`: its words are already in the seeded counts."""
+        self.db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?)",
+            (doc.doc_id, doc.title, doc.source, doc.date, doc.url, doc.paragraphs),
+        )
+        if content_hash is not None:
+            # What the next build compares to reuse this document's passages and vectors.
+            self.db.execute("INSERT INTO doc_hashes VALUES (?,?)", (doc.doc_id, content_hash))
+        self.documents += 1
+        for p in passages:
+            row = self.passages
+            self.db.execute(
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+                (row, p.id, p.doc_id, p.paragraph, p.start, p.end, p.text,
+                 self.sentences, len(p.sentences)),
+            )
+            self.db.executemany(
+                "INSERT INTO sentences VALUES (?,?,?,?)",
+                [(self.sentences + i, row, s, e) for i, (s, e) in enumerate(p.sentences)],
+            )
+            self.db.execute(
+                "INSERT INTO passages_fts (rowid, title, text) VALUES (?,?,?)",
+                (row, doc.title, p.text),
+            )
+            self.passages += 1
+            self.sentences += len(p.sentences)
+            if not counted:
+                self._count_words(p.text)
+
+    def _count_words(self, text: str, sign: int = 1) -> None:
+        seen = set()
+        for term, capitalized in name_tokens(text):
+            counts = self.vocab.setdefault(term, [0, 0, 0])
+            if term not in seen:
+                counts[0] += sign
+                seen.add(term)
+            if capitalized is not None:
+                counts[1] += sign * capitalized
+                counts[2] += sign
+
+    def close(self) -> None:
+        self.vocab = {term: c for term, c in self.vocab.items() if c[0] > 0}
+        # Raw counts, so that the next incremental build can add and remove documents.
+        self.db.executemany("INSERT INTO vocab_counts VALUES (?,?,?,?)",
+                            ((term, *c) for term, c in self.vocab.items()))
+        self.db.executemany(
+            "INSERT INTO vocab VALUES (?,?,?,?)",
+            ((term, variant_key(term), df, caps / uses if uses else None)
+             for term, (df, caps, uses) in self.vocab.items()),
+        )
+        self.db.execute("CREATE INDEX vocab_key ON vocab (key)")
+        self.db.execute("INSERT INTO passages_fts (passages_fts) VALUES ('optimize')")
+        self.db.commit()
+        self.db.close()

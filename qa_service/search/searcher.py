@@ -1,0 +1,151 @@
+"""Hybrid search over one loaded index: candidates, signals, fusion, attribution.
+
+A question goes one way down: it is analysed once (query), its terms expanded to the
+corpus's spellings (lexical), candidates gathered from both indexes, every signal
+computed (sentences, signals), fused (fusion), folded and ordered (diversity), and
+attributed (response).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from qa_service.config import Settings
+from qa_service.encoders import Encoder
+from qa_service.response import Answer, PassageResult, sources_of
+from qa_service.search.diversity import collapse_duplicates, mmr
+from qa_service.search.explain import explanation
+from qa_service.search.filters import Filters
+from qa_service.search.fusion import Fusion, get_fusion
+from qa_service.search.lexical import LexicalSearch, Terms, forms
+from qa_service.search.limits import validate
+from qa_service.search.query import Query, analyse
+from qa_service.search.ranking import Ranking
+from qa_service.search.sentences import SentenceMatcher, sentence_scores
+from qa_service.search.signals import history_scaled, names, relevance, term_signals
+from qa_service.store import Index
+
+
+class Searcher:
+    """Answers questions from one loaded index with one encoder."""
+
+    def __init__(self, index: Index, encoder: Encoder, settings: Settings,
+                 fusion: Fusion | None = None):
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings
+        self.ranking = settings.ranking
+        self.lexical = LexicalSearch(index.passages, settings.ranking)
+        self.fusion = fusion or get_fusion(settings.ranking)
+
+    def ask(self, question: str, history: list[str] | tuple[str, ...] = (),
+            top_k: int | None = None, filters: Filters | None = None,
+            explain: bool = False) -> Answer:
+        """Return the passages that best answer `question`, given the earlier questions."""
+        started = time.perf_counter()
+        top_k = self.ranking.top_k if top_k is None else top_k
+        validate(question, history, top_k)
+        ranking = self.rank(question, history, top_k, filters)
+        results = []
+        for rank, row in enumerate(ranking.rows, 1):
+            rec = ranking.records[row]
+            start, end = ranking.highlights[row]
+            results.append(PassageResult(
+                id=rec["id"], rank=rank, score=round(float(ranking.fused[row]), 4),
+                text=rec["text"], highlight=rec["text"][start:end], doc_id=rec["doc_id"],
+                title=rec["title"], source=rec["source"], date=rec["date"],
+                paragraph=rec["paragraph"], url=rec["url"],
+                explain=explanation(ranking, row) if explain else None,
+                also_in=[_copy(ranking.records[d]) for d in ranking.duplicates[row]]
+                if row in ranking.duplicates else None,
+            ))
+        return Answer(
+            question=question.strip(),
+            query=ranking.query.text,
+            answerable=bool(results) and ranking.relevance >= self.ranking.answer_threshold,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            passages=results,
+            sources=sources_of(results),
+            index=self.index.path.name,
+        )
+
+    def rank(self, question: str, history: list[str] | tuple[str, ...] = (),
+             top_k: int | None = None, filters: Filters | None = None) -> Ranking:
+        """Rank passages for a question, keeping every signal that went into the ranking.
+
+        Unlike `ask`, this takes any depth (evaluation asks for 100) and trusts its input.
+        """
+        top_k = self.ranking.top_k if top_k is None else top_k
+        query = analyse(question, history, self.ranking)
+        qvec = query.vector(self.encoder.encode(list(query.texts)))
+        q_terms = self.lexical.expand(query.question_terms)
+        h_terms = self.lexical.expand(query.history_terms)
+        rows, signals = self._candidates(query, qvec, q_terms, h_terms, filters or Filters(),
+                                         top_k)
+        store = self.index.passages
+        records = store.passages(rows)
+        sentences = sentence_scores(self.index, records, qvec)
+        signals["sentence"] = {row: max(s for _, s in found) for row, found in sentences.items()}
+        terms = {**h_terms, **q_terms}
+        weights = self.lexical.term_weights(terms)
+        coverage, matched = self.lexical.coverage(weights, terms, rows)
+        scaled = history_scaled(query, weights)
+        matcher = SentenceMatcher(query, scaled, terms, self.ranking.highlight_terms)
+        evidence = {row: matcher.evidence(rec["text"], sentences[row])
+                    for row, rec in records.items()}
+        signals.update(term_signals(scaled, matched, evidence))
+        signals["names"] = names(store, scaled, terms, matched, records,
+                                 self.ranking.name_share)
+        fused = self.fusion.fuse(signals, rows)
+        ranked, duplicates = self._diversify(rows, fused, records, top_k)
+        best = relevance(ranked, signals, coverage, self.ranking.relevance_coverage)
+        highlights = {row: evidence[row].span for row in ranked}
+        return Ranking(query, ranked, records, fused, signals, highlights, best, matched,
+                       duplicates)
+
+    def _diversify(self, rows: list[int], fused: dict[int, float], records: dict,
+                   top_k: int) -> tuple[list[int], dict[int, list[int]]]:
+        """Order by fused score, fold near-duplicates into their best copy, then apply MMR."""
+        ranking = self.ranking
+        ordered = sorted(rows, key=lambda r: (-fused[r], r))
+        pool = ordered[: max(ranking.diversify_factor * top_k, ranking.diversify_min)]
+        # MMR reorders the whole pool, so then every row of it needs its copies found.
+        limit = top_k if ranking.mmr_weight >= 1.0 else None
+        duplicates = collapse_duplicates(pool, {r: records[r]["text"] for r in pool},
+                                         ranking.duplicate_overlap, limit)
+        folded = {d for rows_ in duplicates.values() for d in rows_}
+        pool = [r for r in pool if r not in folded]
+        if ranking.mmr_weight < 1.0:
+            pool = mmr(pool, fused, self.index.vectors.vectors(pool), top_k,
+                       ranking.mmr_weight)
+        ranked = pool[:top_k]
+        return ranked, {r: duplicates[r] for r in ranked if r in duplicates}
+
+    def _candidates(self, query: Query, qvec: np.ndarray, q_groups: Terms, h_groups: Terms,
+                    filters: Filters, top_k: int) -> tuple[list[int], dict]:
+        """Gather dense and lexical candidates and score every one on both signals."""
+        n = max(self.ranking.candidates, top_k)
+        where = filters.sql() if filters.active else None
+        allowed = self.index.passages.rows_where(where) if where else None
+        dense = dict(self.index.vectors.search(qvec, n, allowed))
+        q_terms, h_terms = forms(q_groups), forms(h_groups)
+        lexical = self.lexical.search(q_terms, n, where)
+        history = self.lexical.search(h_terms, n, where) if h_terms else {}
+        rows = sorted(set(dense) | set(lexical) | set(history))
+        dense.update(self.index.vectors.scores(qvec, [r for r in rows if r not in dense]))
+        missing = [r for r in rows if r not in lexical]
+        lexical.update(self.lexical.scores(q_terms, missing))
+        if h_terms:
+            # The history's own matches count as much as its most recent question weighs.
+            history.update(self.lexical.scores(h_terms, [r for r in rows if r not in history]))
+            for row, score in history.items():
+                lexical[row] = lexical.get(row, 0.0) + query.history_weight * score
+        return rows, {"dense": dense, "lexical": lexical}
+
+
+def _copy(rec) -> dict:
+    """Where a folded near-duplicate stands."""
+    return {"id": rec["id"], "doc_id": rec["doc_id"], "source": rec["source"],
+            "date": rec["date"], "paragraph": rec["paragraph"]}

@@ -1,0 +1,44 @@
+"""Tokens as search sees them: words, stopwords, content terms and a model-free token count."""
+
+from __future__ import annotations
+
+import re
+
+from qa_service.text.normalize import normalize
+
+# Tokens as FTS5's unicode61 tokenizer sees them: runs of letters and digits.
+TOKEN_RE = re.compile(r"[^\W_]+")
+# Words and punctuation marks: about what a WordPiece model counts, without the model.
+_WORD_OR_MARK_RE = re.compile(r"\w+|[^\w\s]")
+
+# Function words and question words: they match nearly every passage, so an OR query
+# over them costs time and adds noise that BM25's inverse document frequency only
+# partly removes in a small corpus.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing done down during each either
+few for from further get got had has have having he her here hers herself him himself his
+how i if in into is it its itself just let many me might more most much must my myself no
+nor not now of off on once only or other ought our ours ourselves out over own per same
+shall she should so some such than that the their theirs them themselves then there these
+they this those through to too under until up upon us very was we were what when where
+which while who whom whose why will with would yet you your yours yourself yourselves
+""".split())
+
+
+def approx_tokens(text: str) -> int:
+    """Count words and punctuation marks: a tokenizer-free estimate of model tokens."""
+    return len(_WORD_OR_MARK_RE.findall(text))
+
+
+def terms(text: str) -> list[str]:
+    """Return the distinct content words of `text`, lower-cased, in order."""
+    tokens = TOKEN_RE.findall(normalize(text).casefold())
+    seen = dict.fromkeys(t for t in tokens if t not in STOPWORDS and (len(t) > 1 or t.isdigit()))
+    # A question made only of stopwords still deserves a lexical search.
+    return list(seen or dict.fromkeys(tokens))
+
+
+def word_set(text: str) -> frozenset[str]:
+    """Return the distinct words of `text`, lower-cased."""
+    return frozenset(TOKEN_RE.findall(text.casefold()))
