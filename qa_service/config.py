@@ -14,6 +14,11 @@ from pathlib import Path
 from qa_service.errors import InvalidInput
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The values a strategy setting or option takes; each is implemented in one place:
+# backends in encoders.backends, build engines in indexing.engines.
+BACKENDS = ("onnx", "int8", "torch", "bf16")
+BACKEND_CHOICES = ("auto", *BACKENDS)
+ENGINES = ("local", "ray")
 
 
 def _setting(default, key: str | None = None):

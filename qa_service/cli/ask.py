@@ -18,7 +18,6 @@ from qa_service.cli.common import (
 )
 from qa_service.cli.render import render
 from qa_service.errors import QAError
-from qa_service.search import MAX_HISTORY
 
 
 def answerer(server: str | None, index_dir: Path | None):
@@ -83,6 +82,8 @@ def ask(question, top_k, history, sources, since, until, index_dir, server, expl
 @domain_errors
 def chat(top_k, sources, since, until, index_dir, server) -> None:
     """Ask questions in a loop; follow-ups use the conversation so far (/new resets it)."""
+    from qa_service.search import MAX_HISTORY
+
     answer_body = answerer(server, index_dir)
     click.echo("Ask a question (/new starts a new conversation, /quit or Ctrl-D ends).")
     history: list[str] = []

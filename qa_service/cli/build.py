@@ -7,9 +7,7 @@ import sys
 import click
 
 from qa_service.cli.common import PATH, domain_errors, index_dir_option, settings
-from qa_service.config import Settings
-from qa_service.encoders import BACKEND_CHOICES
-from qa_service.indexing import ENGINES
+from qa_service.config import BACKEND_CHOICES, ENGINES, Settings
 
 
 @click.command()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 
-from qa_service.config import ModelSettings
+from qa_service.config import BACKEND_CHOICES, BACKENDS, ModelSettings
 from qa_service.errors import ModelError
 
-# How an embedding model can run (ModelSettings.backend); "auto" picks one of them.
-BACKENDS = ("onnx", "int8", "torch", "bf16")
-BACKEND_CHOICES = ("auto", *BACKENDS)
+__all__ = ["BACKENDS", "BACKEND_CHOICES", "TORCH_BACKENDS", "check_backend", "cpu_has_bf16",
+           "effective_backend", "question_backend", "resolve_backend", "vector_kind"]
 # Backends on torch; the others run the ONNX export on onnxruntime.
 TORCH_BACKENDS = frozenset({"torch", "bf16"})
 

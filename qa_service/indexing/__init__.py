@@ -1,8 +1,6 @@
 """Indexing: build an index from a corpus, publish it atomically, and say when it is stale."""
 
 from qa_service.indexing.build import BuildReport, build_index
-from qa_service.indexing.engines import ENGINES
 from qa_service.indexing.freshness import check, chunking_of, compatible, stale_reason
 
-__all__ = ["ENGINES", "BuildReport", "build_index", "check", "chunking_of", "compatible",
-           "stale_reason"]
+__all__ = ["BuildReport", "build_index", "check", "chunking_of", "compatible", "stale_reason"]

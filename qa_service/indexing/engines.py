@@ -12,13 +12,12 @@ from typing import Protocol
 
 import numpy as np
 
-from qa_service.config import Settings
+from qa_service.config import ENGINES, Settings
 from qa_service.encoders import Encoder, get_encoder
 from qa_service.errors import QAError
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("local", "ray")
 
 
 class Engine(Protocol):
