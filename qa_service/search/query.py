@@ -8,7 +8,7 @@ import numpy as np
 
 from qa_service.config import RankingSettings
 from qa_service.search.answer_type import expected
-from qa_service.text import TOKEN_RE, content_keys, normalize, terms
+from qa_service.text import content_keys, normalize, terms, tokens
 
 _DEFAULTS = RankingSettings()
 # Words that point back to the conversation for their subject.
@@ -76,7 +76,7 @@ def analyse(question: str, history: list[str] | tuple[str, ...] = (),
 def _refers_back(question: str, own_terms: list[str]) -> bool:
     """Say whether a question points back ("died there?", "what did he say?") or names
     almost nothing itself."""
-    words = TOKEN_RE.findall(question.casefold())
+    words = tokens(question)
     pointing = any(
         w in _REFERRING and not (w == "there" and i and words[i - 1] in _TO_BE)
         for i, w in enumerate(words)  # "is there ...?" is existential, not "at that place"

@@ -2,7 +2,7 @@
 
 from qa_service.text.normalize import Span, fold, join_spans, normalize, normalize_span, slice_span
 from qa_service.text.stem import content_key, content_keys, key, stem
-from qa_service.text.tokens import STOPWORDS, TOKEN_RE, approx_tokens, terms, word_set
+from qa_service.text.tokens import STOPWORDS, TOKEN_RE, approx_tokens, terms, tokens, word_set
 from qa_service.text.variants import (
     VARIANT_MIN_LENGTH,
     are_variants,
@@ -14,6 +14,6 @@ from qa_service.text.variants import (
 __all__ = [
     "STOPWORDS", "TOKEN_RE", "VARIANT_MIN_LENGTH", "Span", "approx_tokens", "are_variants",
     "content_key", "content_keys", "fold", "join_spans", "key", "may_have_variants",
-    "name_tokens", "normalize", "normalize_span", "slice_span", "stem", "terms",
+    "name_tokens", "normalize", "normalize_span", "slice_span", "stem", "terms", "tokens",
     "variant_key", "word_set",
 ]

@@ -1,26 +1,41 @@
-"""Word keys: a folded word cut to its stem, as sentences are matched against questions."""
+"""Word keys: a folded word's Snowball stem, as sentences are matched against questions.
+
+The stem is English Snowball (Porter2, from PyStemmer), cut to KEY_LENGTH characters:
+Snowball leaves "injured" and "injuries" apart (injur, injuri), the cut joins them. On
+the training collections (1,000 squad-train-sample questions on each of two seeds, and
+all 2,963 realtimeqa-train questions), Snowball alone scored 0.001-0.002 nDCG@10 below
+the cut stem and the cut stem equal, within 0.001, to the hand-written rule it replaced.
+"""
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
+
+import Stemmer
 
 from qa_service.text.normalize import fold
 from qa_service.text.tokens import STOPWORDS, TOKEN_RE
 
+KEY_LENGTH = 5
+# A stemmer object keeps state between calls: one per thread (a server answers several
+# questions at once).
+_local = threading.local()
+
 
 def stem(word: str) -> str:
-    """Cut a word to a crude stem, enough to match 'injured' with 'injuries' and 'shops'
-    with 'shop'."""
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    return word[:5] if len(word) > 5 else word
+    """Return the Snowball stem of a lower-case word, cut to KEY_LENGTH characters."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer.stemWord(word)[:KEY_LENGTH]
 
 
 # Caches are bounded: questions bring words without end (names, numbers, typos), and a
 # cache that grew with them would be a slow leak in a long-running server.
 @lru_cache(maxsize=4096)
 def key(token: str) -> str:
-    """Return the stem of a folded word (cached: the same words recur across passages)."""
+    """Return the key of a word: its folded stem (cached: words recur across passages)."""
     return stem(fold(token))
 
 

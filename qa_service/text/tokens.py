@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qa_service.text.normalize import normalize
+from qa_service.text.normalize import fold, normalize
 
 # Tokens as FTS5's unicode61 tokenizer sees them: runs of letters and digits.
 TOKEN_RE = re.compile(r"[^\W_]+")
@@ -31,14 +31,19 @@ def approx_tokens(text: str) -> int:
     return len(_WORD_OR_MARK_RE.findall(text))
 
 
+def tokens(text: str) -> list[str]:
+    """Return the words of `text`, folded (lower case, no diacritics), in order."""
+    return TOKEN_RE.findall(fold(text))
+
+
 def terms(text: str) -> list[str]:
-    """Return the distinct content words of `text`, lower-cased, in order."""
-    tokens = TOKEN_RE.findall(normalize(text).casefold())
-    seen = dict.fromkeys(t for t in tokens if t not in STOPWORDS and (len(t) > 1 or t.isdigit()))
+    """Return the distinct content words of `text`, folded, in order."""
+    words = tokens(normalize(text))
+    seen = dict.fromkeys(t for t in words if t not in STOPWORDS and (len(t) > 1 or t.isdigit()))
     # A question made only of stopwords still deserves a lexical search.
-    return list(seen or dict.fromkeys(tokens))
+    return list(seen or dict.fromkeys(words))
 
 
 def word_set(text: str) -> frozenset[str]:
-    """Return the distinct words of `text`, lower-cased."""
-    return frozenset(TOKEN_RE.findall(text.casefold()))
+    """Return the distinct words of `text`, folded."""
+    return frozenset(tokens(text))
