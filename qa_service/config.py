@@ -242,5 +242,6 @@ def _coerce(key: str, default, value):
             items = value.split(",") if isinstance(value, str) else value
             return tuple(float(v) for v in items if str(v).strip())
     except (TypeError, ValueError):
-        raise InvalidInput(f"setting {key} must be a number, got {value!r}") from None
+        what = "numbers separated by commas" if isinstance(default, tuple) else "a number"
+        raise InvalidInput(f"setting {key} must be {what}, got {value!r}") from None
     return str(value)
