@@ -67,7 +67,8 @@ def analyse(question: str, history: list[str] | tuple[str, ...] = (),
     refers_back = _refers_back(question, own)
     boost = ranking.referring_boost if recent and refers_back else 1.0
     weights = (1.0, *(w * boost for w in ranking.history_weights[: len(recent)]))
-    history_terms = tuple(t for t in terms(" ".join(recent)) if t not in set(own))
+    own_set = set(own)
+    history_terms = tuple(t for t in terms(" ".join(recent)) if t not in own_set)
     keys = content_keys(question)[1]
     return Query(question, recent, weights, tuple(own), history_terms, refers_back,
                  expected(question), frozenset(zip(keys, keys[1:])))
