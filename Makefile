@@ -15,7 +15,9 @@ export TRANSFORMERS_OFFLINE := 1
 run: index
 	$(BIN)/qa-service serve --host 127.0.0.1 --port 8000
 
+# The browser tests need Debian's chromium: installed here when missing (.ci/system-deps).
 test: $(STAMP)
+	./.ci/system-deps --browser
 	$(BIN)/ruff check qa_service tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -32,6 +34,7 @@ install: $(STAMP)
 # torch first, pinned: the CPU wheel lies on this machine's disk, while anything that
 # merely asks for "torch" would pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml requirements.lock
+	./.ci/system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \

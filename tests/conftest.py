@@ -175,7 +175,7 @@ CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
 def browser():
     """Debian's chromium driven by Playwright (its own browser download does not work here)."""
     if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (.ci/run does)")
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (make test does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
