@@ -88,19 +88,14 @@ class RankingSettings:
     top_k: int = 5
     # Candidates taken from each of dense and lexical search, then fused.
     candidates: int = 50
-    fusion: str = "weighted"
-    # Fusion weights: passage cosine, BM25, best-sentence cosine, share of the question's
-    # term weight in the passage and in its best sentence, its adjacent word pairs found
-    # adjacent, an answer of the kind asked, and the share of the question's names (words
-    # the corpus capitalises) in the passage.
-    weight_dense: float = 0.3
-    weight_lexical: float = 0.25
-    weight_sentence: float = 0.3
-    weight_coverage: float = 0.1
-    weight_terms: float = 0.2
-    weight_phrases: float = 0.1
-    weight_answer_type: float = 0.1
-    weight_names: float = 0.1
+    # How the signals (qa_service.search.signals) become one score: "learned" (the
+    # LambdaMART ranker `qa-service train-ranker` fits on training collections; its file
+    # is `ranker`, empty for the one shipped), "weighted" (a hand-set weighted sum of the
+    # signals scaled over the candidates; each signal's weight is set beside it, and
+    # `weights` overrides them: "dense=0.3,title=0.1") or "rrf".
+    fusion: str = "learned"
+    ranker: str = ""
+    weights: str = ""
     # Reciprocal-rank fusion (fusion "rrf"): 1 / (rrf_k + rank), Cormack et al. 2009.
     rrf_k: int = 60
     # BM25 column weights: a title match counts less than a match in the passage itself.
@@ -123,14 +118,18 @@ class RankingSettings:
     # of the question's term weight it holds: of two sentences on the topic, the one
     # holding the question's rarer words ("injured" rather than "Aktobe") is the answer.
     highlight_terms: float = 0.6
-    # Minimum relevance for `answerable`: the best cosine of a passage or its best
-    # sentence, plus `relevance_coverage` times the share of the query's term weight the
-    # passage holds (calibration in docs/architecture.md).
-    answer_threshold: float = 0.55
-    relevance_coverage: float = 0.3
+    # `answerable` is `confidence >= answer_threshold`; the confidence is a probability
+    # fitted on training collections with balanced classes (the ranker file's
+    # calibration), so 0.5 is where answered and not answered are equally likely.
+    answer_threshold: float = 0.5
     # Two passages whose word sets overlap this much (Jaccard) are one text (a wire report
     # printed by several outlets): the first stands for both and says where else it is.
     duplicate_overlap: float = 0.7
+    # At most this many passages of one document come before every passage of the others
+    # in the fused order ("host crowding"); the rest follow, in order. Reports on one
+    # event disagree, and a reader should see several of them, not one report's
+    # paragraphs; a document's best passage keeps its place. 0: no limit.
+    per_document: int = 2
     # Rows of the fused order looked at for near-duplicates and MMR: this many times
     # top_k, and at least `diversify_min`.
     diversify_factor: int = 3
@@ -138,13 +137,6 @@ class RankingSettings:
     # Maximal marginal relevance: 1 keeps the fused order; lower values trade score for
     # passages unlike those above them.
     mmr_weight: float = 1.0
-
-    @property
-    def fusion_weights(self) -> dict[str, float]:
-        """Return the weight of each fusion signal by its name."""
-        prefix = "weight_"
-        return {f.name[len(prefix):]: getattr(self, f.name) for f in fields(self)
-                if f.name.startswith(prefix)}
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,10 @@ class Answer:
 
     question: str
     query: str  # the search text actually run, history included
-    answerable: bool
+    answerable: bool  # confidence >= the answer threshold
+    # The probability that the documents answer the question (fitted on training
+    # collections, comparable across questions): the chat page reads it as words.
+    confidence: float
     took_ms: float
     passages: list[PassageResult] = field(default_factory=list)
     # Set when the passages come from several reports: one entry each, in rank order.
@@ -76,5 +79,6 @@ def answer_from_dict(data: dict) -> Answer:
     """Rebuild an Answer from its JSON body (as a server returns it)."""
     passages = [PassageResult(**p) for p in data.get("passages", [])]
     sources = [SourceEntry(**s) for s in data["sources"]] if data.get("sources") else None
-    return Answer(data["question"], data["query"], data["answerable"], data["took_ms"],
-                  passages, sources, data.get("index"))
+    return Answer(data["question"], data["query"], data["answerable"],
+                  data.get("confidence", 0.0), data["took_ms"], passages, sources,
+                  data.get("index"))

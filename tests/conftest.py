@@ -187,3 +187,22 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def searcher_over(tmp_path, encoder):
+    """Index a small corpus of files (name -> text) with the fake encoder; search it."""
+    from qa_service.search import Searcher
+    from qa_service.store import Index
+
+    def make(files: dict[str, str], **options) -> Searcher:
+        corpus = tmp_path / "small-corpus"
+        corpus.mkdir()
+        for name, text in files.items():
+            (corpus / name).write_text(text)
+        settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "small-index",
+                                    model=FAKE_MODEL, **options)
+        build_index(settings, encoder)
+        return Searcher(Index.load(settings.index_dir), encoder, settings)
+
+    return make

@@ -44,13 +44,33 @@ def test_a_follow_up_uses_the_conversation(real_searcher):
 
 
 @pytest.mark.parametrize("question", [
-    "What is the boiling point of water?",
+    "Who won the football World Cup in 2014?",
     "Who is the mayor of Paris?",
 ])
 def test_questions_the_documents_do_not_answer_are_declined(real_searcher, question):
     answer = real_searcher.ask(question)
     assert answer.answerable is False
     assert len(answer.passages) == 5  # the closest passages are still shown
+
+
+def test_confidence_is_a_probability_that_compares_across_questions(real_searcher):
+    on_topic = real_searcher.ask("How many people were killed in the Aktobe attacks?")
+    off_topic = real_searcher.ask("Which river flows through Budapest?")
+    assert 0.0 <= off_topic.confidence < 0.5 <= on_topic.confidence <= 1.0
+    assert on_topic.answerable and not off_topic.answerable
+    # Scores are the ranker's, not rescaled per answer: an off-topic answer's best
+    # passage does not score like an on-topic one's.
+    assert off_topic.passages[0].score < on_topic.passages[0].score
+
+
+def test_a_word_the_passage_does_not_use_does_not_decline_the_answer(real_searcher):
+    # The README's own example: its first passage says "were killed", not "died".
+    from qa_service.search import Filters
+
+    answer = real_searcher.ask("How many died?", filters=Filters(
+        sources=("RT",), date_from="2016-06-01", date_to="2016-06-30"))
+    assert answer.answerable
+    assert "killed" in answer.passages[0].text
 
 
 def test_page_furniture_is_never_returned(real_searcher):

@@ -12,6 +12,7 @@ from referencing import Registry, Resource
 from qa_service.cli import cli
 from qa_service.http import CONTENT_SECURITY_POLICY, create_app
 from qa_service.http.openapi import spec
+from qa_service.search.signals import SIGNALS
 
 
 def _validator(path: str, method: str, status: int) -> Draft202012Validator:
@@ -44,7 +45,9 @@ def test_ask_answers_with_the_contract(client):
     assert response.status_code == 200
     assert_matches(response, "/api/ask", "post")
     body = response.get_json()
-    assert list(body) == ["question", "query", "answerable", "took_ms", "passages", "index"]
+    assert list(body) == ["question", "query", "answerable", "confidence", "took_ms", "passages",
+                          "index"]
+    assert 0.0 <= body["confidence"] <= 1.0
     assert body["index"] == client.get("/api/health").get_json()["index"]["version"]
     assert len(body["passages"]) == 2
     assert body["passages"][0]["doc_id"] == "more/museum.html"
@@ -231,10 +234,11 @@ def test_pages_carry_no_inline_script(client):
 
 def test_the_schema_check_rejects_a_body_that_breaks_the_contract():
     validator = _validator("/api/ask", "post", 200)
-    good = {"question": "q", "query": "q", "answerable": True, "took_ms": 1.0, "passages": [],
-            "index": "v-1"}
+    good = {"question": "q", "query": "q", "answerable": True, "confidence": 0.9,
+            "took_ms": 1.0, "passages": [], "index": "v-1"}
     assert validator.is_valid(good)
     assert not validator.is_valid({**good, "answerable": "yes"})
+    assert not validator.is_valid({**good, "confidence": 1.5})
     assert not validator.is_valid({k: v for k, v in good.items() if k != "query"})
     passage = {"id": "a", "rank": 0, "score": 1.0, "text": "t", "highlight": "t", "doc_id": "d",
                "title": "t", "source": "s", "date": "June 5", "paragraph": 1, "url": None}
@@ -247,8 +251,9 @@ def test_explain_adds_how_each_passage_ranked(client):
     assert_matches(response, "/api/ask", "post")
     top = response.get_json()["passages"][0]
     e = top["explain"]
-    assert e["lexical_rank"] == 1 and "museum" in e["matched_terms"]
-    assert e["fused_score"] == top["score"] and e["candidates"] >= 3
+    assert e["signals"]["lexical"]["rank"] == 1 and "museum" in e["matched_terms"]
+    assert list(e["signals"]) == [s.name for s in SIGNALS]
+    assert e["score"] == top["score"] and e["candidates"] >= 3
     plain = client.post("/api/ask", json={"question": "Who is the museum director?"})
     assert "explain" not in plain.get_json()["passages"][0]
     bad = client.post("/api/ask", json={"question": "x", "explain": "yes"})

@@ -81,9 +81,17 @@ def test_new_conversation_clears_the_history(page):
 
 
 def test_an_unanswerable_question_says_the_documents_do_not_answer(page):
-    turn = ask(page, "What is the boiling point of water?")
+    turn = ask(page, "Who won the football World Cup in 2014?")
     assert "do not answer" in turn.locator(".notice").inner_text()
+    assert turn.locator(".confidence").inner_text().startswith("weak match")
     assert turn.locator(".card").count() == 5
+
+
+def test_an_answer_says_how_sure_it_is_in_words(page):
+    turn = ask(page, "How many people were killed in the Aktobe attacks?")
+    words = turn.locator(".confidence").inner_text()
+    assert words.split(" · ")[0] in ("strong match", "good match", "possible match")
+    assert "confidence" in words and "%" in words
 
 
 def test_markup_in_a_question_is_shown_as_text_and_runs_nothing(page):

@@ -113,8 +113,9 @@ def test_weighted_fusion_scales_each_signal_and_weights_them():
 
 
 def test_reciprocal_rank_fusion_sums_reciprocal_ranks():
+    # It reads the retrieval signals (those that rank alone) and nothing else.
     fused = ReciprocalRankFusion(k=60).fuse(
-        {"a": {1: 3.0, 2: 2.0}, "b": {2: 5.0}}, [1, 2])
+        {"dense": {1: 3.0, 2: 2.0}, "lexical": {2: 5.0}, "names": {1: 9.0}}, [1, 2])
     assert fused[2] == pytest.approx(1 / 62 + 1 / 61)
     assert fused[1] == pytest.approx(1 / 61)
 
@@ -174,24 +175,9 @@ def test_spelling_variants_of_names(a, b, expected):
     assert are_variants(a, b) is expected
 
 
-def searcher_over(tmp_path, encoder, files: dict[str, str], **options) -> Searcher:
-    """Index a small corpus of `files` (name -> text) with the fake encoder; search it."""
-    from qa_service.config import Settings
-    from qa_service.indexing import build_index
-
-    corpus = tmp_path / "small-corpus"
-    corpus.mkdir()
-    for name, text in files.items():
-        (corpus / name).write_text(text)
-    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "small-index",
-                                model="hash:256", **options)
-    build_index(settings, encoder)
-    return Searcher(Index.load(settings.index_dir), encoder, settings)
-
-
 @pytest.fixture
-def variant_searcher(tmp_path, encoder):
-    return searcher_over(tmp_path, encoder, {
+def variant_searcher(searcher_over):
+    return searcher_over({
         "a.txt":
         "Report one\n\nThe governor of Aqtobe province opened the new hospital on Monday, "
         "officials in Aqtobe said.\n\nThe police said the roads were closed for the day.",
@@ -214,10 +200,10 @@ def test_a_common_word_is_not_expanded_to_a_capitalised_neighbour(variant_search
     assert variant_searcher.lexical.expand(["police"]) == {"police": ["police"]}
 
 
-def test_near_duplicate_passages_are_folded_into_one_result(tmp_path, encoder):
+def test_near_duplicate_passages_are_folded_into_one_result(searcher_over):
     wire = ("Police in Northport arrested three men after a robbery at the central bank "
             "branch on Friday, the interior ministry said in a statement.")
-    searcher = searcher_over(tmp_path, encoder, {
+    searcher = searcher_over({
         "one.txt": f"First paper headline here\n\n{wire}\n\n"
         "The harbour ferry timetable changes in the spring, the port authority said today.",
         "two.txt": f"Second paper headline here\n\n{wire} Reuters\n\n"
@@ -231,8 +217,8 @@ def test_near_duplicate_passages_are_folded_into_one_result(tmp_path, encoder):
     assert all("robbery" not in p.text for p in answer.passages[1:])  # shown once
 
 
-def test_a_passage_naming_the_question_s_subject_scores_on_names(tmp_path, encoder):
-    searcher = searcher_over(tmp_path, encoder, {
+def test_a_passage_naming_the_question_s_subject_scores_on_names(searcher_over):
+    searcher = searcher_over({
         "a.txt": "Report one\n\nThe analyst Ivo Brandt told reporters that the attackers "
         "were most likely a small local cell, and Brandt added that more arrests would "
         "follow.",
@@ -246,10 +232,10 @@ def test_a_passage_naming_the_question_s_subject_scores_on_names(tmp_path, encod
         "the police found them on Tuesday morning.",
     }, min_chars=20)
     # Typed in lower case: the corpus, not the question, says that "brandt" is a name.
-    answer = searcher.ask("what does brandt think the attackers belonged to", top_k=2,
+    answer = searcher.ask("what does brandt think the attackers belonged to", top_k=4,
                           explain=True)
-    names = {p.doc_id: p.explain["names"] for p in answer.passages}
-    assert names == {"a.txt": 1.0, "b.txt": 0.0}
+    names = {p.doc_id: p.explain["signals"]["names"]["value"] for p in answer.passages}
+    assert names["a.txt"] == 1.0 and names["b.txt"] == 0.0
     # A report names the depot once, then says "the depot": the next passage of the same
     # document counts as naming it, while another document's passage does not.
     ranking = searcher.rank("how many trucks did the attackers take from nordhaven", top_k=8)
@@ -261,6 +247,16 @@ def test_a_passage_naming_the_question_s_subject_scores_on_names(tmp_path, encod
     assert rows[("d.txt", 1)] == rows[("c.txt", 3)] + 1
     assert by_passage[("d.txt", 1)] == 0.0
     # Words the corpus writes in lower case, or only capitalised to open a sentence, are
-    # not names: a question without names leaves the signal out.
+    # not names: a question without names scores 0 on this signal everywhere.
     ranking = searcher.rank("what did the police say about the attackers")
-    assert ranking.signals["names"] == {}
+    assert set(ranking.signals["names"].values()) == {0.0}
+
+
+def test_no_document_crowds_out_the_others():
+    from qa_service.search.diversity import crowd
+
+    doc_of = {1: "a", 2: "a", 3: "a", 4: "b", 5: "a", 6: "c"}
+    assert crowd([1, 2, 3, 4, 5, 6], doc_of, 2) == [1, 2, 4, 6, 3, 5]
+    assert crowd([1, 2, 3, 4, 5, 6], doc_of, 0) == [1, 2, 3, 4, 5, 6]
+    # One document alone keeps its order.
+    assert crowd([3, 1, 2], doc_of, 1) == [3, 1, 2]

@@ -24,7 +24,7 @@ from qa_service.cli.render import printable, render_report
 @click.option("--verbose", is_flag=True, help="List every miss with the passages returned.")
 @domain_errors
 def evaluate(questions, beir_dir, split, sample, index_dir, as_json, verbose) -> None:
-    """Score retrieval: dense only, lexical only and the default, side by side.
+    """Score retrieval: dense only, lexical only, weighted and learned, side by side.
 
     QUESTIONS is a file in the format of dev.jsonl (hit@1, hit@5, MRR@10, declines,
     follow-ups, conflicts, furniture); --beir DIR scores a BEIR collection (nDCG@10,
@@ -69,7 +69,7 @@ def evaluate(questions, beir_dir, split, sample, index_dir, as_json, verbose) ->
         else:
             scores, outcomes = evaluate_questions(searcher, items)
             report["rankings"][name] = scores
-            if name == "default":
+            if name == config.ranking.fusion:
                 missed = misses(outcomes)
     if as_json:
         click.echo(json.dumps(report, indent=2))

@@ -12,6 +12,7 @@ from qa_service.cli.ask import ask, chat
 from qa_service.cli.build import build
 from qa_service.cli.evaluate import evaluate
 from qa_service.cli.serve import serve
+from qa_service.cli.train import train_ranker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,7 +27,7 @@ def cli(verbose: int) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
-for command in (build, ask, chat, serve, evaluate):
+for command in (build, ask, chat, serve, evaluate, train_ranker):
     cli.add_command(command)
 
 

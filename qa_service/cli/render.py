@@ -28,7 +28,9 @@ def render(answer: Answer) -> str:
             + ", ".join(f"#{r}" for r in s.ranks) for s in answer.sources))
     if not answer.passages:
         lines.append("No passages found.")
-    elif not answer.answerable:
+    else:
+        lines.append(f"Confidence {answer.confidence:.0%} that the documents answer this.")
+    if answer.passages and not answer.answerable:
         lines.append("The documents do not seem to answer this. The closest passages:")
     for p in answer.passages:
         where = [printable(p.source), printable(p.title)]
@@ -54,16 +56,12 @@ def render(answer: Answer) -> str:
 
 
 def _why(e: dict) -> str:
-    """One line on how a passage got its rank (the `explain` object)."""
-    lexical = f"#{e['lexical_rank']}" if e["lexical_rank"] else "no match"
-    return (
-        f"   why: lexical {lexical} ({e['lexical_score']:.2f}), dense "
-        f"#{e['dense_rank']} ({e['dense_score']:.3f}), sentence "
-        f"{e['sentence_score']:.3f}, terms in sentence {e['sentence_terms']:.2f}, "
-        f"pairs {e['phrases']:.2f}"
-        f"{', answer type' if e['answer_type'] else ''}, fused "
-        f"{e['fused_score']:.3f} of {e['candidates']} candidates; terms: "
-        f"{printable(', '.join(e['matched_terms'])) or 'none'}")
+    """One line on how a passage got its rank (the `explain` object), signal by signal."""
+    parts = [f"{name} {v['value']:.3f}" + (f" (#{v['rank']})" if v["rank"] else "")
+             for name, v in e["signals"].items()]
+    return (f"   why: score {e['score']:.3f} of {e['candidates']} candidates: "
+            + ", ".join(parts) + "; terms: "
+            + (printable(", ".join(e["matched_terms"])) or "none"))
 
 
 def render_report(report: dict) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qa_service import __version__
 from qa_service.search import MAX_HISTORY, MAX_QUESTION_CHARS, MAX_SOURCES, MAX_TOP_K
+from qa_service.search.signals import SIGNALS
 
 
 def _ref(name: str) -> dict:
@@ -60,14 +61,20 @@ SCHEMAS = {
     },
     "Answer": {
         "type": "object",
-        "required": ["question", "query", "answerable", "took_ms", "passages", "index"],
+        "required": ["question", "query", "answerable", "confidence", "took_ms", "passages",
+                     "index"],
         "properties": {
             "question": {"type": "string"},
             "query": {"type": "string",
                       "description": "The search actually run, history included."},
             "answerable": {"type": "boolean",
-                           "description": "False when no passage is relevant enough; the "
-                                          "closest passages are still returned."},
+                           "description": "confidence >= the server's answer threshold; "
+                                          "when false the closest passages are still "
+                                          "returned."},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                           "description": "Probability that the documents answer the "
+                                          "question, fitted on training collections; "
+                                          "comparable across questions."},
             "took_ms": {"type": "number", "minimum": 0},
             "passages": {"type": "array", "items": _ref("Passage")},
             "sources": {"type": "array", "items": _ref("SourceEntry"),
@@ -92,37 +99,30 @@ SCHEMAS = {
     },
     "Explanation": {
         "type": "object",
-        "required": ["lexical_rank", "lexical_score", "dense_rank", "dense_score",
-                     "sentence_score", "coverage", "sentence_terms", "phrases", "answer_type",
-                     "names", "fused_score", "matched_terms", "candidates"],
+        "required": ["score", "fused", "candidates", "matched_terms", "signals"],
         "properties": {
-            "lexical_rank": {"type": ["integer", "null"], "minimum": 1,
-                             "description": "Rank by BM25 among the candidates; null when "
-                                            "no query term matched."},
-            "lexical_score": {"type": "number", "description": "BM25 (history included)."},
-            "dense_rank": {"type": "integer", "minimum": 1},
-            "dense_score": {"type": "number", "description": "Cosine with the query."},
-            "sentence_score": {"type": "number",
-                               "description": "Best cosine of one of its sentences."},
-            "coverage": {"type": "number", "minimum": 0, "maximum": 1,
-                         "description": "Share of the question's term weight (IDF) the "
-                                        "passage holds."},
-            "sentence_terms": {"type": "number", "minimum": 0, "maximum": 1,
-                               "description": "The same share, in its best sentence."},
-            "phrases": {"type": "number", "minimum": 0, "maximum": 1,
-                        "description": "Share of the question's adjacent word pairs found "
-                                       "adjacent in one sentence."},
-            "answer_type": {"type": "boolean",
-                            "description": "The highlighted sentence holds the kind of "
-                                           "answer asked for (a number for 'how many', a "
-                                           "date for 'when')."},
-            "names": {"type": "number", "minimum": 0, "maximum": 1,
-                      "description": "Share of the term weight of the question's names "
-                                     "(words the corpus mostly capitalises) the passage "
-                                     "holds; 0 when the question names nothing."},
-            "fused_score": {"type": "number"},
+            "score": {"type": "number", "description": "The passage's score (its `score`)."},
+            "fused": {"type": "number",
+                      "description": "The fusion's raw score, which orders the candidates."},
+            "candidates": {"type": "integer", "minimum": 1,
+                           "description": "How many passages were scored."},
             "matched_terms": {"type": "array", "items": {"type": "string"}},
-            "candidates": {"type": "integer", "minimum": 1},
+            "signals": {
+                "type": "object",
+                "description": "Every signal the ranking read, by name.",
+                "required": [s.name for s in SIGNALS],
+                "additionalProperties": False,
+                "properties": {s.name: {
+                    "type": "object", "description": s.description,
+                    "required": ["value", "rank"],
+                    "properties": {
+                        "value": {"type": "number"},
+                        "rank": {"type": ["integer", "null"], "minimum": 1,
+                                 "description": "Its rank by this signal among the "
+                                                "candidates; null where it scored 0."},
+                    },
+                } for s in SIGNALS},
+            },
         },
     },
     "Passage": {
@@ -133,7 +133,11 @@ SCHEMAS = {
             "id": {"type": "string",
                    "description": "Stable: document, paragraph and a hash of the text."},
             "rank": {"type": "integer", "minimum": 1},
-            "score": {"type": "number"},
+            "score": {"type": "number",
+                      "description": "With the learned ranker (the default), the "
+                                     "probability that this passage answers, on one scale "
+                                     "for every question; with the weighted fusion, 0 to "
+                                     "1 within one answer only."},
             "text": {"type": "string"},
             "highlight": {"type": "string",
                           "description": "The sentence that best answers; part of text."},

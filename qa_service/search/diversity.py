@@ -60,3 +60,17 @@ def mmr(ranked: list[int], scores: dict[int, float], vectors: np.ndarray, k: int
         chosen.append(best)
         left.remove(best)
     return [ranked[i] for i in chosen]
+
+
+def crowd(rows: list[int], doc_of: dict[int, str], per_document: int) -> list[int]:
+    """Keep the order, but move each document's passages past the first `per_document`
+    of them behind the others' (0: no limit)."""
+    if per_document <= 0:
+        return rows
+    seen: dict[str, int] = {}
+    first, later = [], []
+    for row in rows:
+        doc = doc_of[row]
+        seen[doc] = seen.get(doc, 0) + 1
+        (first if seen[doc] <= per_document else later).append(row)
+    return first + later

@@ -6,16 +6,24 @@ from typing import Protocol
 
 from qa_service.config import RankingSettings
 from qa_service.errors import InvalidInput
+from qa_service.search.learned import RankerModel, load_ranker
+from qa_service.search.signals import SIGNALS, hand_weights
 
 Scores = dict[int, float]
+FUSIONS = ("learned", "weighted", "rrf")
 
 
 class Fusion(Protocol):
     """Combines named signals ({row: score}, higher is better) into fused scores."""
 
     name: str
+    signals: tuple[str, ...]  # the signals it reads
 
     def fuse(self, signals: dict[str, Scores], rows: list[int]) -> Scores: ...
+
+    def shown(self, fused: Scores, confidence: float) -> Scores:
+        """The scores an answer shows, in the fused order."""
+        ...
 
 
 class WeightedFusion:
@@ -28,7 +36,11 @@ class WeightedFusion:
     name = "weighted"
 
     def __init__(self, weights: dict[str, float]):
-        self.weights = weights
+        self.weights = {name: w for name, w in weights.items() if w}
+        self.signals = tuple(self.weights)
+
+    def shown(self, fused: Scores, confidence: float) -> Scores:
+        return fused  # 0 to 1, comparable within one answer only
 
     def fuse(self, signals: dict[str, Scores], rows: list[int]) -> Scores:
         fused = dict.fromkeys(rows, 0.0)
@@ -50,13 +62,18 @@ class ReciprocalRankFusion:
     """Plain reciprocal-rank fusion (Cormack et al. 2009): sum of 1 / (k + rank)."""
 
     name = "rrf"
+    signals = tuple(s.name for s in SIGNALS if s.alone)
 
     def __init__(self, k: int = 60):
         self.k = k
 
+    def shown(self, fused: Scores, confidence: float) -> Scores:
+        return fused
+
     def fuse(self, signals: dict[str, Scores], rows: list[int]) -> Scores:
         fused = dict.fromkeys(rows, 0.0)
-        for scores in signals.values():
+        for name in self.signals:
+            scores = signals.get(name, {})
             ranked = sorted(scores, key=scores.get, reverse=True)
             for rank, row in enumerate(ranked, 1):
                 if row in fused:
@@ -64,11 +81,30 @@ class ReciprocalRankFusion:
         return fused
 
 
+class LearnedFusion:
+    """A LambdaMART ranker over every signal (train-ranker), scores on one scale."""
+
+    name = "learned"
+
+    def __init__(self, model: RankerModel):
+        self.model = model
+        self.signals = model.signals
+
+    def fuse(self, signals: dict[str, Scores], rows: list[int]) -> Scores:
+        return dict(zip(rows, self.model.scores(signals, rows).tolist()))
+
+    def shown(self, fused: Scores, confidence: float) -> Scores:
+        # P(the passage answers): the same for every question, unlike the raw score.
+        return self.model.probabilities(fused, confidence)
+
+
 def get_fusion(ranking: RankingSettings) -> Fusion:
     """Return the fusion strategy that `ranking.fusion` names."""
+    if ranking.fusion == "learned":
+        return LearnedFusion(load_ranker(ranking.ranker))
     if ranking.fusion == "weighted":
-        return WeightedFusion(ranking.fusion_weights)
+        return WeightedFusion(hand_weights(ranking.weights))
     if ranking.fusion == "rrf":
         return ReciprocalRankFusion(ranking.rrf_k)
-    name = ranking.fusion
-    raise InvalidInput(f"unknown fusion {name!r}: expected 'weighted' or 'rrf'")
+    raise InvalidInput(f"unknown fusion {ranking.fusion!r}: expected one of "
+                       f"{', '.join(FUSIONS)}")

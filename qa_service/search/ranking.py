@@ -15,9 +15,10 @@ class Ranking:
     query: Query
     rows: list[int]  # best first
     records: dict[int, Any]  # row -> passage record with its document's metadata
-    fused: dict[int, float]
+    fused: dict[int, float]  # every candidate's fused score: the order
+    scores: dict[int, float]  # the ranked rows' scores as an answer shows them
     signals: dict[str, dict[int, float]]  # signal name -> {row: score}
     highlights: dict[int, tuple[int, int]]  # row -> best sentence span in the text
-    relevance: float  # compared with the answer threshold
+    confidence: float  # P(the corpus answers the question), against the answer threshold
     matched: dict[int, list[str]]  # row -> the query terms it contains
     duplicates: dict[int, list[int]]  # row -> near-copies folded into it

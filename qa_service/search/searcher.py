@@ -9,22 +9,25 @@ attributed (response).
 from __future__ import annotations
 
 import time
+from functools import cached_property
 
 import numpy as np
 
 from qa_service.config import Settings
 from qa_service.encoders import Encoder
 from qa_service.response import Answer, PassageResult, sources_of
-from qa_service.search.diversity import collapse_duplicates, mmr
+from qa_service.search.candidates import Candidates
+from qa_service.search.confidence import confidence
+from qa_service.search.diversity import collapse_duplicates, crowd, mmr
 from qa_service.search.explain import explanation
 from qa_service.search.filters import Filters
 from qa_service.search.fusion import Fusion, get_fusion
+from qa_service.search.learned import Calibration, load_ranker
 from qa_service.search.lexical import LexicalSearch, Terms, forms
 from qa_service.search.limits import validate
 from qa_service.search.query import Query, analyse
 from qa_service.search.ranking import Ranking
-from qa_service.search.sentences import SentenceMatcher, sentence_scores
-from qa_service.search.signals import history_scaled, names, relevance, term_signals
+from qa_service.search.signals import SIGNALS
 from qa_service.store import Index
 
 
@@ -40,6 +43,11 @@ class Searcher:
         self.lexical = LexicalSearch(index.passages, settings.ranking)
         self.fusion = fusion or get_fusion(settings.ranking)
 
+    @cached_property
+    def calibration(self) -> Calibration:
+        """The answerability model (from the ranker file, whichever fusion ranks)."""
+        return load_ranker(self.ranking.ranker).calibration
+
     def ask(self, question: str, history: list[str] | tuple[str, ...] = (),
             top_k: int | None = None, filters: Filters | None = None,
             explain: bool = False) -> Answer:
@@ -53,7 +61,7 @@ class Searcher:
             rec = ranking.records[row]
             start, end = ranking.highlights[row]
             results.append(PassageResult(
-                id=rec["id"], rank=rank, score=round(float(ranking.fused[row]), 4),
+                id=rec["id"], rank=rank, score=round(float(ranking.scores[row]), 4),
                 text=rec["text"], highlight=rec["text"][start:end], doc_id=rec["doc_id"],
                 title=rec["title"], source=rec["source"], date=rec["date"],
                 paragraph=rec["paragraph"], url=rec["url"],
@@ -64,7 +72,8 @@ class Searcher:
         return Answer(
             question=question.strip(),
             query=ranking.query.text,
-            answerable=bool(results) and ranking.relevance >= self.ranking.answer_threshold,
+            answerable=bool(results) and ranking.confidence >= self.ranking.answer_threshold,
+            confidence=round(ranking.confidence, 4),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=results,
             sources=sources_of(results),
@@ -78,41 +87,39 @@ class Searcher:
         Unlike `ask`, this takes any depth (evaluation asks for 100) and trusts its input.
         """
         top_k = self.ranking.top_k if top_k is None else top_k
+        found = self.candidates(question, history, filters, top_k)
+        signals = {s.name: s.compute(found) for s in SIGNALS}
+        rows, records = found.rows, found.records
+        fused = self.fusion.fuse(signals, rows)
+        ranked, duplicates = self._diversify(rows, fused, records, top_k)
+        sure = confidence(self.calibration, signals, ranked[0] if ranked else None)
+        shown = self.fusion.shown({row: fused[row] for row in ranked}, sure)
+        highlights = {row: found.evidence[row].span for row in ranked}
+        return Ranking(found.query, ranked, records, fused, shown, signals, highlights, sure,
+                       found.matched, duplicates)
+
+    def candidates(self, question: str, history: list[str] | tuple[str, ...] = (),
+                   filters: Filters | None = None, top_k: int = 0) -> Candidates:
+        """Analyse a question and gather its candidate passages from both indexes."""
         query = analyse(question, history, self.ranking)
         qvec = query.vector(self.encoder.encode(list(query.texts)))
         q_terms = self.lexical.expand(query.question_terms)
         h_terms = self.lexical.expand(query.history_terms)
-        rows, signals = self._candidates(query, qvec, q_terms, h_terms, filters or Filters(),
+        rows, retrieved = self._retrieve(query, qvec, q_terms, h_terms, filters or Filters(),
                                          top_k)
-        store = self.index.passages
-        records = store.passages(rows)
-        sentences = sentence_scores(self.index, records, qvec)
-        signals["sentence"] = {row: max(s for _, s in found) for row, found in sentences.items()}
-        terms = {**h_terms, **q_terms}
-        weights = self.lexical.term_weights(terms)
-        coverage, matched = self.lexical.coverage(weights, terms, rows)
-        scaled = history_scaled(query, weights)
-        matcher = SentenceMatcher(query, scaled, terms, self.ranking.highlight_terms)
-        evidence = {row: matcher.evidence(rec["text"], sentences[row])
-                    for row, rec in records.items()}
-        signals.update(term_signals(scaled, matched, evidence))
-        signals["names"] = names(store, scaled, terms, matched, records,
-                                 self.ranking.name_share)
-        fused = self.fusion.fuse(signals, rows)
-        ranked, duplicates = self._diversify(rows, fused, records, top_k)
-        best = relevance(ranked, signals, coverage, self.ranking.relevance_coverage)
-        highlights = {row: evidence[row].span for row in ranked}
-        return Ranking(query, ranked, records, fused, signals, highlights, best, matched,
-                       duplicates)
+        return Candidates(query, qvec, rows, self.index, self.lexical, {**h_terms, **q_terms},
+                          retrieved, self.ranking)
 
     def _diversify(self, rows: list[int], fused: dict[int, float], records: dict,
                    top_k: int) -> tuple[list[int], dict[int, list[int]]]:
-        """Order by fused score, fold near-duplicates into their best copy, then apply MMR."""
+        """Order by fused score, fold near-duplicates into their best copy, apply MMR,
+        then let no document crowd out the others."""
         ranking = self.ranking
         ordered = sorted(rows, key=lambda r: (-fused[r], r))
         pool = ordered[: max(ranking.diversify_factor * top_k, ranking.diversify_min)]
-        # MMR reorders the whole pool, so then every row of it needs its copies found.
-        limit = top_k if ranking.mmr_weight >= 1.0 else None
+        # MMR and crowding reorder the whole pool, so then every row of it needs its
+        # copies found.
+        limit = top_k if ranking.mmr_weight >= 1.0 and ranking.per_document <= 0 else None
         duplicates = collapse_duplicates(pool, {r: records[r]["text"] for r in pool},
                                          ranking.duplicate_overlap, limit)
         folded = {d for rows_ in duplicates.values() for d in rows_}
@@ -120,10 +127,11 @@ class Searcher:
         if ranking.mmr_weight < 1.0:
             pool = mmr(pool, fused, self.index.vectors.vectors(pool), top_k,
                        ranking.mmr_weight)
+        pool = crowd(pool, {r: records[r]["doc_id"] for r in pool}, ranking.per_document)
         ranked = pool[:top_k]
         return ranked, {r: duplicates[r] for r in ranked if r in duplicates}
 
-    def _candidates(self, query: Query, qvec: np.ndarray, q_groups: Terms, h_groups: Terms,
+    def _retrieve(self, query: Query, qvec: np.ndarray, q_groups: Terms, h_groups: Terms,
                     filters: Filters, top_k: int) -> tuple[list[int], dict]:
         """Gather dense and lexical candidates and score every one on both signals."""
         n = max(self.ranking.candidates, top_k)

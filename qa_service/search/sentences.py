@@ -22,7 +22,7 @@ Sentences = list[tuple[TextSpan, float]]  # (start, end) in the text, cosine
 
 # Passages come back for question after question (questions are seldom asked twice);
 # bounded, as a long-running server sees passages without end in a large corpus.
-_passage_keys = lru_cache(maxsize=2048)(content_keys)
+passage_keys = lru_cache(maxsize=2048)(content_keys)
 
 
 def sentence_scores(index: Index, records: dict, qvec: np.ndarray) -> dict[int, Sentences]:
@@ -70,7 +70,7 @@ class SentenceMatcher:
 
     def evidence(self, text: str, sentences: Sentences) -> Evidence:
         """Score each (span, cosine) sentence of `text` and return the best one's evidence."""
-        offsets, words = _passage_keys(text)
+        offsets, words = passage_keys(text)
         best, best_score = None, float("-inf")
         top_share = top_phrases = 0.0
         for span, cosine in sentences:

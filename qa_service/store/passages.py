@@ -192,6 +192,15 @@ class PassageStore:
             f"SELECT rowid, doc_id FROM passages WHERE rowid IN ({','.join('?' * len(rows))})",
             list(rows))}
 
+    def leads(self, doc_ids: list[str]) -> dict[str, str]:
+        """Return the first passage's text of each given document."""
+        if not doc_ids:
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        return {r[0]: r[1] for r in self._query(
+            "SELECT doc_id, text FROM passages WHERE rowid IN (SELECT min(rowid) FROM "
+            f"passages WHERE doc_id IN ({marks}) GROUP BY doc_id)", list(doc_ids))}
+
     def capitalized(self, terms: list[str]) -> dict[str, float]:
         """Return the share of capitalised uses (not opening a sentence) of corpus words."""
         if not terms or not self.has_vocabulary:

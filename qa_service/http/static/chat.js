@@ -72,6 +72,14 @@
       el("ul", { class: "source-list" }, items));
   }
 
+  // The confidence in words: a probability that the documents answer the question.
+  function matchWords(answer) {
+    if (!answer.answerable) return "weak match";
+    if (answer.confidence >= 0.9) return "strong match";
+    if (answer.confidence >= 0.7) return "good match";
+    return "possible match";
+  }
+
   function renderAnswer(box, answer) {
     box.replaceChildren();
     if (!answer.passages.length) {
@@ -83,6 +91,10 @@
         el("strong", { text: "The documents do not answer this question." }),
         " The closest passages are shown below, for reference only."));
     }
+    const percent = Math.round(answer.confidence * 100);
+    box.append(el("p", { class: "confidence", title: "How likely the documents answer this" },
+      el("span", { class: `match ${matchWords(answer).split(" ")[0]}`, text: matchWords(answer) }),
+      ` · confidence ${percent}%`));
     if (answer.query !== answer.question) {
       box.append(el("p", { class: "query-note", text: `Searched for: ${answer.query}` }));
     }
@@ -92,7 +104,7 @@
     const sources = new Set(answer.passages.map((p) => p.source)).size;
     const found = `${answer.passages.length} passages from ${sources} source${sources > 1 ? "s" : ""}`;
     return answer.answerable
-      ? `Answer: ${found}. Best: ${answer.passages[0].source}, paragraph ${answer.passages[0].paragraph}.`
+      ? `Answer: ${found}, ${matchWords(answer)}. Best: ${answer.passages[0].source}, paragraph ${answer.passages[0].paragraph}.`
       : `The documents do not answer this question. Showing the ${found} closest.`;
   }
 

@@ -1,0 +1,120 @@
+"""Gather training examples: every signal of every candidate, for questions on a collection.
+
+A question asked of its own collection has judged passages (its qrels); one asked of
+another collection stands for a question the corpus does not answer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from qa_service.search import Searcher
+from qa_service.search.signals import SIGNALS
+
+log = logging.getLogger(__name__)
+QUESTION_CHARS = 4000  # as evaluation cuts long queries (SciFact claims are short)
+
+
+@dataclass
+class Example:
+    """One question's candidates on one collection, with every signal and the judgements."""
+
+    collection: str  # the corpus it was asked of
+    origin: str  # the collection the question comes from
+    qid: str
+    doc_ids: list[str]  # per candidate
+    signals: dict[str, np.ndarray]  # name -> value per candidate
+    labels: np.ndarray  # per candidate: the qrels grade of its document (0: not judged)
+    judged: dict[str, int]  # the question's qrels (empty when asked of another collection)
+
+    @property
+    def own(self) -> bool:
+        """Asked of its own collection (so the corpus answers it)."""
+        return self.origin == self.collection
+
+
+@dataclass
+class ExampleSet:
+    """Every example gathered, and what they came from."""
+
+    examples: list[Example] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)  # one per collection: what was read
+
+    def save(self, path: Path) -> None:
+        with gzip.open(path, "wb") as fh:
+            pickle.dump(self, fh)
+
+    @staticmethod
+    def load(path: Path) -> ExampleSet:
+        with gzip.open(path, "rb") as fh:
+            return pickle.load(fh)
+
+
+def collect(searcher: Searcher, collection: str, origin: str, queries: dict[str, str],
+            qrels: dict[str, dict[str, int]]) -> list[Example]:
+    """Run each question through retrieval and record every signal of its candidates."""
+    found = []
+    for qid, text in tqdm(queries.items(), desc=f"{origin} on {collection}", unit="q",
+                          mininterval=5):
+        candidates = searcher.candidates(text[:QUESTION_CHARS])
+        rows = candidates.rows
+        if not rows:
+            continue
+        records = candidates.records
+        doc_ids = [records[r]["doc_id"] for r in rows]
+        signals = {}
+        for signal in SIGNALS:
+            scores = signal.compute(candidates)
+            signals[signal.name] = np.fromiter((scores.get(r, 0.0) for r in rows),
+                                               dtype=np.float32, count=len(rows))
+        judged = qrels.get(qid, {}) if origin == collection else {}
+        labels = np.array([judged.get(d, 0) for d in doc_ids], dtype=np.int8)
+        found.append(Example(collection, origin, qid, doc_ids, signals, labels, judged))
+    return found
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def gather(searchers: dict[str, Searcher], collections: dict, sample: int | None,
+           foreign: int, seed: int) -> ExampleSet:
+    """Ask each collection's questions (up to `sample`) of its own corpus, and `foreign`
+    questions from each other collection of it as ones it does not answer."""
+    import random
+
+    from qa_service.evaluate import sample_ids
+
+    data = ExampleSet()
+    chosen = {name: sample_ids(c, sample, seed) for name, c in collections.items()}
+    for name, searcher in searchers.items():
+        own = collections[name]
+        data.examples += collect(searcher, name, name,
+                                 {q: own.queries[q] for q in chosen[name]}, own.qrels)
+        for other, collection in collections.items():
+            if other == name or not foreign:
+                continue
+            ids = sorted(random.Random(f"{seed}:{name}:{other}").sample(
+                chosen[other], min(foreign, len(chosen[other]))))
+            data.examples += collect(searcher, name, other,
+                                     {q: collection.queries[q] for q in ids}, {})
+        data.sources.append({
+            "collection": name, "folder": str(own.folder), "split": own.split,
+            "questions": len(chosen[name]), "of": len(own.queries),
+            "passages": searcher.index.passages.count("passages"),
+            "sha256": {f: _sha256(own.folder / f) for f in
+                       ("corpus.jsonl", "queries.jsonl", f"qrels/{own.split}.tsv")},
+        })
+    return data

@@ -1,0 +1,96 @@
+"""The candidate passages of one question, and what every signal reads about them.
+
+Retrieval gives each candidate its dense and lexical scores; everything else (term
+weights, the terms each passage holds, sentence cosines, the answering sentence, the
+document's title and lead) is worked out once, on first use, and shared by the signals.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from qa_service.config import RankingSettings
+from qa_service.search.lexical import LexicalSearch, Terms
+from qa_service.search.query import Query
+from qa_service.search.sentences import (
+    Evidence,
+    SentenceMatcher,
+    Sentences,
+    passage_keys,
+    sentence_scores,
+)
+from qa_service.store import Index
+
+Scores = dict[int, float]  # passage row -> a signal's value
+
+
+class Candidates:
+    """The passages gathered for one analysed question, with lazily derived evidence."""
+
+    def __init__(self, query: Query, qvec: np.ndarray, rows: list[int], index: Index,
+                 lexical: LexicalSearch, terms: Terms, retrieved: dict[str, Scores],
+                 ranking: RankingSettings):
+        self.query = query
+        self.qvec = qvec
+        self.rows = rows
+        self.index = index
+        self.store = index.passages
+        self.lexical = lexical
+        self.terms = terms  # question and history words -> their forms in the corpus
+        self.retrieved = retrieved  # "dense", "lexical": the scores retrieval gave
+        self.ranking = ranking
+
+    @cached_property
+    def records(self) -> dict:
+        """Each candidate's passage record, with its document's metadata."""
+        return self.store.passages(self.rows)
+
+    @cached_property
+    def idf(self) -> dict[str, float]:
+        """Each term's inverse document frequency."""
+        return self.lexical.term_weights(self.terms)
+
+    @cached_property
+    def weights(self) -> dict[str, float]:
+        """Each term's weight: its idf, times the history's weight for words only the
+        history brings."""
+        if not self.query.history:
+            return self.idf
+        own, scale = set(self.query.question_terms), self.query.history_weight
+        return {t: w if t in own else w * scale for t, w in self.idf.items()}
+
+    @cached_property
+    def matched(self) -> dict[int, list[str]]:
+        """The terms each candidate passage holds (any of their forms, stemmed by FTS)."""
+        return self.lexical.coverage(self.weights, self.terms, self.rows)[1]
+
+    @cached_property
+    def sentences(self) -> dict[int, Sentences]:
+        """Each candidate's sentences with their cosines to the question."""
+        return sentence_scores(self.index, self.records, self.qvec)
+
+    @cached_property
+    def matcher(self) -> SentenceMatcher:
+        return SentenceMatcher(self.query, self.weights, self.terms,
+                               self.ranking.highlight_terms)
+
+    @cached_property
+    def evidence(self) -> dict[int, Evidence]:
+        """Each candidate's answering sentence and how well it matches the question."""
+        return {row: self.matcher.evidence(rec["text"], self.sentences[row])
+                for row, rec in self.records.items()}
+
+    @cached_property
+    def leads(self) -> dict[str, str]:
+        """The first passage of each candidate's document."""
+        return self.store.leads(sorted({rec["doc_id"] for rec in self.records.values()}))
+
+    def keys(self, text: str) -> set[str]:
+        """The word keys of the content words of `text` (cached: texts recur)."""
+        return set(passage_keys(text)[1])
+
+    def share(self, keys: set[str]) -> float:
+        """Share of the question's term weight whose words are among `keys`."""
+        return self.matcher.share(keys)

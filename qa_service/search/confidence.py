@@ -1,0 +1,34 @@
+"""How likely it is that the corpus answers a question, from its best passage's signals.
+
+The probability is fitted (train-ranker) on training questions asked of their own
+collection (answered) and of the others (not answered); it compares across questions,
+unlike any score scaled within one answer.
+"""
+
+from __future__ import annotations
+
+from qa_service.search.learned import Calibration
+
+Scores = dict[int, float]
+
+
+def calibration_values(features: tuple[str, ...], signals: dict[str, Scores],
+                       top: int | None) -> list[float]:
+    """The values a calibration reads: `top.<signal>` of the best passage, `best.<signal>`
+    over all candidates."""
+    values = []
+    for feature in features:
+        kind, _, name = feature.partition(".")
+        scores = signals.get(name, {})
+        if kind == "top":
+            values.append(float(scores.get(top, 0.0)) if top is not None else 0.0)
+        else:
+            values.append(float(max(scores.values(), default=0.0)))
+    return values
+
+
+def confidence(calibration: Calibration, signals: dict[str, Scores], top: int | None) -> float:
+    """Return P(the corpus answers the question) given the best passage `top` (None: none)."""
+    if top is None:
+        return 0.0
+    return calibration.probability(calibration_values(calibration.features, signals, top))

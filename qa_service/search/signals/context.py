@@ -1,0 +1,25 @@
+"""Context: the question's words in the passage read with its document's title and lead.
+
+A report names its place and subject in the title and first paragraph, then stops
+repeating them: "killed five" answers "how many died in Almaty?" in a report whose lead
+says Almaty.
+"""
+
+from qa_service.search.candidates import Candidates, Scores
+from qa_service.search.signals.base import Signal
+
+
+def _context(c: Candidates) -> Scores:
+    leads = c.leads
+    documents: dict[str, set[str]] = {}
+    found = {}
+    for row, rec in c.records.items():
+        doc = rec["doc_id"]
+        if doc not in documents:
+            documents[doc] = c.keys(rec["title"] or "") | c.keys(leads.get(doc, ""))
+        found[row] = c.share(documents[doc] | c.keys(rec["text"]))
+    return found
+
+
+CONTEXT = Signal("context", "Share of the question's term weight held by the passage, its "
+                 "document's title and its document's first passage together.", _context)

@@ -1,0 +1,67 @@
+"""Signals: one list, each a named score over a question's candidates, each tested here."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from qa_service.search.signals import BY_NAME, SIGNALS
+
+REPORTS = {
+    "almaty.txt": "Gunman kills five\n\nA gunman opened fire at a police station "
+    "in Almaty on Monday, officials said.\n\nFive people were killed, three of them police "
+    "officers, before the gunman was detained.",
+    "aktobe.txt": "Attacks on gun shops in Aktobe\n\nAttackers raided two gun shops and a "
+    "military unit in Aktobe on Sunday.\n\nSeventeen people were killed in the Aktobe "
+    "attacks, among them soldiers and attackers.",
+}
+
+
+@pytest.fixture
+def searcher(searcher_over):
+    return searcher_over(REPORTS, min_chars=20)
+
+
+@pytest.fixture
+def candidates(searcher):
+    return searcher.candidates("how many people died in Almaty")
+
+
+def _by_paragraph(candidates, scores):
+    return {(candidates.records[r]["doc_id"], candidates.records[r]["paragraph"]): v
+            for r, v in scores.items()}
+
+
+def test_every_signal_is_named_once_described_in_one_line_and_scores_every_candidate(
+        candidates):
+    assert len(BY_NAME) == len(SIGNALS)
+    for signal in SIGNALS:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", signal.name)
+        assert signal.description.endswith(".") and "\n" not in signal.description
+        scores = signal.compute(candidates)
+        assert set(scores) <= set(candidates.rows), signal.name
+        assert all(math.isfinite(v) for v in scores.values()), signal.name
+    assert [s.name for s in SIGNALS if s.alone] == ["dense", "lexical"]
+
+
+def test_title_counts_the_question_s_words_in_the_document_title(searcher):
+    candidates = searcher.candidates("what did the gunman do")
+    title = _by_paragraph(candidates, BY_NAME["title"].compute(candidates))
+    assert title[("almaty.txt", 2)] == title[("almaty.txt", 1)] > 0
+    assert title[("aktobe.txt", 2)] == 0.0
+
+
+def test_context_reads_a_passage_with_its_document_s_title_and_lead(candidates):
+    # "Five people were killed" never says Almaty, nor does its title: its lead does.
+    context = _by_paragraph(candidates, BY_NAME["context"].compute(candidates))
+    coverage = _by_paragraph(candidates, BY_NAME["coverage"].compute(candidates))
+    assert context[("almaty.txt", 2)] > coverage[("almaty.txt", 2)]
+    assert context[("almaty.txt", 2)] > context[("aktobe.txt", 2)]
+
+
+def test_the_lead_of_a_document_is_its_first_passage(candidates):
+    leads = candidates.leads
+    assert leads["almaty.txt"].startswith("A gunman opened fire")
+    assert leads["aktobe.txt"].startswith("Attackers raided")

@@ -1,0 +1,109 @@
+"""qa-service train-ranker: the learned ranker and answerability, fitted and shipped as text."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from qa_service.cli import cli
+from qa_service.config import Settings
+from qa_service.errors import InvalidInput
+from qa_service.search.learned import load_ranker
+from qa_service.search.signals import SIGNALS
+from tests.conftest import FIXTURES
+
+TOPICS = ["harbour crane", "orchard cider", "glacier melt", "violin workshop", "tram depot",
+          "lighthouse lamp", "bakery oven", "comet sighting", "river ferry", "chess club",
+          "wind farm", "library archive"]
+
+
+def _collection(folder, name_prefix):
+    """A BEIR folder of one short document and one question per topic."""
+    (folder / "qrels").mkdir(parents=True)
+    with open(folder / "corpus.jsonl", "w") as corpus, \
+            open(folder / "queries.jsonl", "w") as queries:
+        for n, topic in enumerate(TOPICS):
+            corpus.write(json.dumps({"_id": f"{name_prefix}{n}", "title": topic.title(),
+                                     "text": f"The {topic} was inspected on day {n} and "
+                                             f"the {topic} passed every check."}) + "\n")
+            queries.write(json.dumps({"_id": f"q{n}",
+                                      "text": f"When was the {topic} inspected?"}) + "\n")
+    (folder / "qrels" / "train.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n"
+        + "".join(f"q{n}\t{name_prefix}{n}\t1\n" for n in range(len(TOPICS))))
+    return folder
+
+
+@pytest.fixture
+def trained(runner, tmp_path):
+    first = tmp_path / "news-a"
+    shutil.copytree(FIXTURES / "beir", first)
+    second = _collection(tmp_path / "topics-b", "d")
+    out = tmp_path / "ranker.json"
+    result = runner.invoke(cli, [
+        "train-ranker", str(first), str(second), "--out", str(out), "--folds", "2",
+        "--foreign", "3", "--seed", "7", "--index-root", str(tmp_path / "indexes"),
+        "--report", str(tmp_path / "report.json")])
+    assert result.exit_code == 0, result.output
+    return out, json.loads((tmp_path / "report.json").read_text())
+
+
+def test_the_ranker_file_records_its_data_seed_and_command(trained):
+    out, report = trained
+    model = json.loads(out.read_text())
+    assert model["seed"] == 7 and model["folds"] == 2
+    assert model["command"].startswith("qa-service train-ranker ")
+    assert "--seed 7" in model["command"]
+    assert [d["collection"] for d in model["data"]] == ["news-a", "topics-b"]
+    assert all(len(d["sha256"]["queries.jsonl"]) == 64 for d in model["data"])
+    assert model["signals"] == [s.name for s in SIGNALS]
+    assert model["held_out"] == report
+
+
+def test_the_report_scores_every_ranking_on_held_out_folds(trained):
+    _, report = trained
+    for collection in ("news-a", "topics-b"):
+        scores = report["ranking"][collection]
+        assert set(scores) == {"queries", "dense", "lexical", "weighted", "learned"}
+        assert all(0.0 <= scores[r]["mrr@10"] <= 1.0 for r in ("dense", "learned"))
+    assert 0.0 <= report["calibration"]["auc"] <= 1.0
+
+
+def test_a_trained_file_ranks_and_calibrates_through_the_setting(trained, built, encoder):
+    from qa_service.search import Searcher
+    from qa_service.store import Index
+
+    out, _ = trained
+    settings = built.with_(ranker=str(out))
+    answer = Searcher(Index.load(settings.index_dir), encoder, settings).ask(
+        "Who is the museum director?")
+    assert answer.passages and 0.0 <= answer.confidence <= 1.0
+    assert answer.answerable == (answer.confidence >= settings.ranking.answer_threshold)
+
+
+def test_an_unreadable_ranker_file_is_a_clear_error(tmp_path):
+    with pytest.raises(InvalidInput, match="cannot read ranker"):
+        load_ranker(str(tmp_path / "missing.json"))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": 99}')
+    with pytest.raises(InvalidInput, match="not a ranker file"):
+        load_ranker(str(bad))
+
+
+def test_the_shipped_ranker_reads_every_signal_and_says_how_it_was_made():
+    model = load_ranker(Settings().ranking.ranker)
+    assert model.signals == tuple(s.name for s in SIGNALS)
+    assert model.meta["command"].startswith("qa-service train-ranker ")
+    assert {d["collection"] for d in model.meta["data"]} == {
+        "realtimeqa-train", "squad-train-sample", "scifact-train"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train-ranker", "--out", "x.json"], "Missing argument"),
+    (["train-ranker", "/nonexistent", "--out", "x.json"], "not a BEIR folder"),
+])
+def test_bad_arguments_are_one_line_errors(runner, args, message):
+    result = runner.invoke(cli, args)
+    assert result.exit_code != 0 and message in result.output
