@@ -1,7 +1,8 @@
-"""Measure the relevance that decides `answerable`, and where a threshold separates.
+"""Check the confidence that decides `answerable` on a corpus, and where thresholds fall.
 
-Relevance of a question is what `Searcher.rank` computes for its top passages. This
-script prints it for three groups and the error rates of candidate thresholds:
+The confidence is the probability `qa-service train-ranker` fitted on the training
+collections (docs/evaluation.md); the threshold is not chosen here, on a development
+set, but this shows how it separates three groups on an index:
 
 - answerable: `answerable`, `followup` and `conflict` questions of a dev file
   (../shared/eval/dev.jsonl), which the corpus answers;
@@ -49,18 +50,18 @@ def main() -> int:
     settings = Settings.from_env(index_dir=args.index_dir)
     searcher = Searcher(index, get_encoder(index.model), settings)
 
-    def relevance(question: str, history=()) -> float:
-        return searcher.rank(question[:1000], list(history)).relevance
+    def confidence(question: str, history=()) -> float:
+        return searcher.rank(question[:1000], list(history)).confidence
 
     groups: dict[str, list[float]] = {"answerable": [], "unanswerable": []}
     for line in args.dev.read_text("utf-8").splitlines():
         q = json.loads(line)
         group = "unanswerable" if q["kind"] == "unanswerable" else "answerable"
-        groups[group].append(relevance(q["question"], q.get("history", [])))
+        groups[group].append(confidence(q["question"], q.get("history", [])))
     off_topic = [json.loads(line)["text"] for line in
                  args.off_topic.read_text("utf-8").splitlines() if line.strip()]
     random.Random(args.seed).shuffle(off_topic)
-    groups["off-topic"] = [relevance(q) for q in off_topic[: args.sample]]
+    groups["off-topic"] = [confidence(q) for q in off_topic[: args.sample]]
 
     print(f"index {index.path} ({index.manifest.counts['passages']} passages), "
           f"model {index.model}")
@@ -70,7 +71,7 @@ def main() -> int:
         print(f"{name:13s} n={len(values):4d} min {values[0]:.3f} p5 {q[0]:.3f} "
               f"median {statistics.median(values):.3f} p95 {q[-1]:.3f} max {values[-1]:.3f}")
     print("threshold  answerable declined  unanswerable accepted  off-topic accepted")
-    for t in [x / 100 for x in range(40, 71, 2)]:
+    for t in [x / 10 for x in range(1, 10)]:
         declined = sum(v < t for v in groups["answerable"])
         accepted = sum(v >= t for v in groups["unanswerable"])
         off = sum(v >= t for v in groups["off-topic"])

@@ -2,6 +2,10 @@
 
 Usage:
     python benchmarks/latency.py --index-dir index [--backend onnx] [--requests 400]
+        [--fusion learned|weighted] [--queries DIR/queries.jsonl]
+
+Any built index will do (a BEIR collection's: `qa-service eval --beir DIR` builds one in
+index/eval/<folder>); --queries then sends that collection's questions.
 
 In one run, and so under the same load on a shared machine:
 1. cold start: from `qa-service serve` being started to its first answer;
@@ -103,14 +107,27 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="request threads per worker")
     parser.add_argument("--requests", type=int, default=400, help="per concurrency level")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--fusion", help="QA_FUSION for the server [its default]")
+    parser.add_argument("--queries", type=Path,
+                        help="A BEIR queries.jsonl whose texts are sent [questions on the "
+                             "default corpus]")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not (Path(args.index_dir) / "current").exists():
         print(f"no index in {args.index_dir}: run `make index` first", file=sys.stderr)
         return 1
+    questions = QUESTIONS
+    if args.queries:
+        if not args.queries.is_file():
+            print(f"no file {args.queries}: skipped", file=sys.stderr)
+            return 0
+        with open(args.queries, encoding="utf-8") as fh:
+            questions = [json.loads(line)["text"][:1000] for line in fh if line.strip()][:500]
     env = dict(os.environ)
     if args.backend:
         env["QA_BACKEND"] = args.backend
+    if args.fusion:
+        env["QA_FUSION"] = args.fusion
     port = free_port()
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -118,20 +135,21 @@ def main() -> int:
          args.index_dir, "--workers", "1", "--threads", str(args.threads)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    report: dict = {"backend": args.backend or "default", "threads": args.threads}
+    report: dict = {"backend": args.backend or "default", "fusion": args.fusion or "default",
+                    "index": str(args.index_dir), "threads": args.threads}
     try:
         first_answer(port, proc)
         report["cold_start_s"] = round(time.perf_counter() - started, 2)
         url = f"http://127.0.0.1:{port}"
-        run(url, 1, 20, QUESTIONS, fresh=True)  # warm-up
-        report["http"] = [run(url, c, args.requests, QUESTIONS, fresh=True)
+        run(url, 1, 20, questions, fresh=True)  # warm-up
+        report["http"] = [run(url, c, args.requests, questions, fresh=True)
                           for c in args.clients]
         report["rss_mb"] = rss_mb(proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     # The same texts the load sent, one per call.
-    sent = [QUESTIONS[n % len(QUESTIONS)] + f" ({n})" for n in range(min(args.requests, 200))]
+    sent = [questions[n % len(questions)] + f" ({n})" for n in range(min(args.requests, 200))]
     bare = bare_encode_ms(sent)
     default_threads = next(iter(bare))
     one = next((r for r in report["http"] if r["clients"] == 1), report["http"][0])
@@ -141,7 +159,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"backend {report['backend']}, {args.threads} request threads, 1 worker")
+    print(f"index {args.index_dir}, backend {report['backend']}, fusion {report['fusion']}, "
+          f"{args.threads} request threads, 1 worker")
     print(f"cold start to first answer: {report['cold_start_s']} s")
     for r in report["http"]:
         print(f"{r['clients']:2d} clients: {r['requests']} requests, {r['errors']} errors, "

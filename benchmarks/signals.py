@@ -1,0 +1,109 @@
+"""What each signal adds: held-out quality without it, and what it costs a question.
+
+Usage:
+    python benchmarks/signals.py quality EXAMPLES [--folds 3]
+    python benchmarks/signals.py cost --index-dir DIR --queries DIR/queries.jsonl [-n 200]
+
+`quality` reads the candidates `qa-service train-ranker --examples FILE` gathered and, in
+one run, cross-validates the ranker with every signal, without each one in turn, and
+without the document-context signals (title, context): held-out MRR@10 per collection.
+
+`cost` times each signal alone over fresh candidates of each question (so a signal is
+charged for the evidence it needs, e.g. sentence cosines), beside retrieval itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    return f"{model}, {os.cpu_count()} cores"
+
+
+def quality(args) -> int:
+    from qa_service.learn import ExampleSet
+    from qa_service.learn.report import score
+    from qa_service.learn.train import cross_validate
+    from qa_service.search.signals import SIGNALS
+
+    if not args.examples.is_file():
+        print(f"no file {args.examples}: skipped", file=sys.stderr)
+        return 0
+    examples = ExampleSet.load(args.examples).examples
+    every = tuple(s.name for s in SIGNALS)
+    variants = {"all signals": every,
+                "no document context": tuple(n for n in every if n not in ("title", "context"))}
+    variants |= {f"without {n}": tuple(m for m in every if m != n) for n in every}
+    rows = {}
+    for label, signals in variants.items():
+        started = time.perf_counter()
+        held = cross_validate(examples, signals, args.folds, args.seed)
+        found = score(examples, held)
+        rows[label] = {c: r["learned"]["mrr@10"] for c, r in found.items()}
+        print(f"{label:24s} " + "  ".join(f"{c} {v:.4f}" for c, v in rows[label].items())
+              + f"  ({time.perf_counter() - started:.0f} s)", flush=True)
+    if args.json:
+        print(json.dumps({"machine": machine(), "folds": args.folds, "mrr@10": rows}, indent=2))
+    return 0
+
+
+def cost(args) -> int:
+    from qa_service.config import Settings
+    from qa_service.search.signals import SIGNALS
+    from qa_service.service import Service
+
+    if not args.queries.is_file():
+        print(f"no file {args.queries}: skipped", file=sys.stderr)
+        return 0
+    with open(args.queries, encoding="utf-8") as fh:
+        questions = [json.loads(line)["text"][:1000] for line in fh if line.strip()][: args.n]
+    settings = Settings.from_env(index_dir=args.index_dir, fusion="weighted")
+    searcher = Service.load(settings).searcher
+    times: dict[str, list[float]] = {"retrieval": [], **{s.name: [] for s in SIGNALS}}
+    for question in questions:
+        started = time.perf_counter()
+        found = searcher.candidates(question)
+        times["retrieval"].append(time.perf_counter() - started)
+        for signal in SIGNALS:
+            fresh = searcher.candidates(question)
+            started = time.perf_counter()
+            signal.compute(fresh)
+            times[signal.name].append(time.perf_counter() - started)
+    print(f"{args.index_dir}: {len(questions)} questions, {len(found.rows)} candidates "
+          f"each (last), {machine()}")
+    for name, values in times.items():
+        print(f"{name:16s} median {statistics.median(values) * 1000:7.2f} ms")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    q = sub.add_parser("quality")
+    q.add_argument("examples", type=Path)
+    q.add_argument("--folds", type=int, default=3)
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--json", action="store_true")
+    c = sub.add_parser("cost")
+    c.add_argument("--index-dir", type=Path, required=True)
+    c.add_argument("--queries", type=Path, required=True)
+    c.add_argument("-n", type=int, default=200)
+    args = parser.parse_args()
+    return quality(args) if args.what == "quality" else cost(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
