@@ -7,7 +7,6 @@ another collection stands for a question the corpus does not answer.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
 import pickle
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from qa_service.ingest import file_sha256
 from qa_service.search import Searcher
 from qa_service.search.signals import SIGNALS
 
@@ -81,14 +81,6 @@ def collect(searcher: Searcher, collection: str, origin: str, queries: dict[str,
     return found
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def gather(searchers: dict[str, Searcher], collections: dict, sample: int | None,
            foreign: int, seed: int) -> ExampleSet:
     """Ask each collection's questions (up to `sample`) of its own corpus, and `foreign`
@@ -114,7 +106,7 @@ def gather(searchers: dict[str, Searcher], collections: dict, sample: int | None
             "collection": name, "folder": str(own.folder), "split": own.split,
             "questions": len(chosen[name]), "of": len(own.queries),
             "passages": searcher.index.passages.count("passages"),
-            "sha256": {f: _sha256(own.folder / f) for f in
+            "sha256": {f: file_sha256(own.folder / f) for f in
                        ("corpus.jsonl", "queries.jsonl", f"qrels/{own.split}.tsv")},
         })
     return data
