@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from qa_service.config import Settings
-from qa_service.search.fusion import FUSIONS
 from qa_service.search.signals import SIGNALS
 
 
@@ -21,5 +20,4 @@ def ranking_settings(settings: Settings) -> dict[str, Settings]:
     changes |= {"weighted": {"fusion": "weighted"}, "learned": {"fusion": "learned"}}
     if settings.ranking.fusion not in changes:
         changes[settings.ranking.fusion] = {}
-    return {name: settings.with_(**change) for name, change in changes.items()
-            if name in FUSIONS or name in {s.name for s in SIGNALS}}
+    return {name: settings.with_(**change) for name, change in changes.items()}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa_service.learn.collect import Example
+from qa_service.search.confidence import calibration_values
 from qa_service.search.features import feature_columns, feature_names
 from qa_service.search.learned import scale_rows
 
@@ -85,17 +86,12 @@ def fit_ranker(examples: list[Example], signals: tuple[str, ...], seed: int,
 
 
 def calibration_row(example: Example, scores: np.ndarray) -> list[float]:
-    """The calibration features of a question, its best passage taken by `scores`."""
+    """The calibration features of a question, its best passage taken by `scores`, read
+    as a served answer reads them."""
+    signals = {name: dict(enumerate(column.tolist())) for name, column in
+               example.signals.items()}
     top = int(np.argmax(scores)) if len(scores) else None
-    values = []
-    for feature in CALIBRATION_FEATURES:
-        kind, _, name = feature.partition(".")
-        column = example.signals.get(name)
-        if column is None or top is None:
-            values.append(0.0)
-        else:
-            values.append(float(column[top] if kind == "top" else column.max()))
-    return values
+    return calibration_values(CALIBRATION_FEATURES, signals, top)
 
 
 def fit_calibration(rows: np.ndarray, answered: np.ndarray, seed: int) -> dict:
