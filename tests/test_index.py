@@ -291,3 +291,47 @@ def test_term_matches_among_rows_are_the_same_by_scan_or_by_lookup(built, monkey
     assert holding & set(some) and holding - set(some)  # found among the rows, and not
     assert sorted(store.matching('"bridge"', some)) == sorted(holding & set(some))
     assert store.matching('"bridge"', []) == []
+
+
+def test_a_build_stores_each_passage_s_word_keys_as_its_text_gives_them(built):
+    from qa_service.text import content_keys
+
+    store = Index.load(built.index_dir).passages
+    rows = list(range(store.passage_count))
+    assert store.has_keys
+    stored = store.word_keys(rows)
+    texts = store.passages(rows)
+    for row in rows:
+        offsets, keys = content_keys(texts[row]["text"])
+        assert keys and (list(stored[row][0]), list(stored[row][1])) == (list(offsets),
+                                                                         list(keys))
+
+
+def test_keys_made_another_way_are_not_read_but_made_again_from_the_text(built, tmp_path):
+    import shutil
+    import sqlite3
+
+    from qa_service.store import PassageStore
+
+    live = Index.load(built.index_dir).passages
+    copy = tmp_path / "other-keys.sqlite"
+    shutil.copy(live.path, copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE passage_keys SET keys = 'wrong'")
+        db.execute("UPDATE meta SET value = 'another-scheme' WHERE name = 'key_scheme'")
+    other = PassageStore(copy)
+    assert not other.has_keys
+    assert other.word_keys([0, 1]) == {r: tuple(map(tuple, v))
+                                       for r, v in live.word_keys([0, 1]).items()}
+
+
+def test_an_index_without_stored_keys_ranks_exactly_as_one_with_them(built, encoder):
+    from qa_service.search import Searcher
+
+    def ranked(stored: bool):
+        index = Index.load(built.index_dir)
+        index.passages.has_keys = stored
+        ranking = Searcher(index, encoder, built).rank("When did the bridge open?", (), 5)
+        return ranking.rows, ranking.signals, ranking.highlights
+
+    assert ranked(True) == ranked(False)

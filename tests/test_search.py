@@ -260,3 +260,24 @@ def test_no_document_crowds_out_the_others():
     assert crowd([1, 2, 3, 4, 5, 6], doc_of, 0) == [1, 2, 3, 4, 5, 6]
     # One document alone keeps its order.
     assert crowd([3, 1, 2], doc_of, 1) == [3, 1, 2]
+
+
+@pytest.mark.parametrize("question,history", [
+    ("When will the Riverside bridge reopen?", ()),
+    ("Who inspected it?", ("When will the Riverside bridge reopen?",)),
+])
+def test_lexical_scores_are_the_same_read_whole_or_by_ranked_queries(
+        built, encoder, monkeypatch, question, history):
+    from qa_service.search import lexical
+
+    # Fewer candidates than passages match, so that each path ranks and scores the rest.
+    searcher = Searcher(Index.load(built.index_dir), encoder, built.with_(candidates=1))
+
+    def retrieved(whole_limit: int) -> tuple[list[int], dict]:
+        monkeypatch.setattr(lexical, "WHOLE_LIMIT", whole_limit)
+        found = searcher.candidates(question, history, None, 1)
+        return found.rows, found.retrieved
+
+    rows, whole = retrieved(10_000)
+    assert retrieved(0) == (rows, whole)
+    assert len(whole["lexical"]) > 1  # rows found only by dense search were scored too

@@ -63,5 +63,7 @@ def test_context_reads_a_passage_with_its_document_s_title_and_lead(candidates):
 
 def test_the_lead_of_a_document_is_its_first_passage(candidates):
     leads = candidates.leads
-    assert leads["almaty.txt"].startswith("A gunman opened fire")
-    assert leads["aktobe.txt"].startswith("Attackers raided")
+    texts = candidates.store.passages(list(leads.values()))
+    assert texts[leads["almaty.txt"]]["text"].startswith("A gunman opened fire")
+    assert texts[leads["aktobe.txt"]]["text"].startswith("Attackers raided")
+    assert "almat" in candidates.lead_keys["almaty.txt"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import numpy as np
+
 from qa_service.ingest import Document, Passage
-from qa_service.store.passages import SCHEMA
-from qa_service.text import name_tokens, variant_key
+from qa_service.store.passages import OFFSET_TYPE, SCHEMA
+from qa_service.text import KEY_SCHEME, content_keys, name_tokens, variant_key
 
 
 class PassageWriter:
@@ -16,6 +18,7 @@ class PassageWriter:
     def __init__(self, path: Path):
         self.db = sqlite3.connect(path)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        self.db.execute("INSERT INTO meta VALUES ('key_scheme', ?)", (KEY_SCHEME,))
         self.passages = 0
         self.sentences = 0
         self.documents = 0
@@ -56,6 +59,10 @@ class PassageWriter:
                 "INSERT INTO passages_fts (rowid, title, text) VALUES (?,?,?)",
                 (row, doc.title, p.text),
             )
+            offsets, keys = content_keys(p.text)
+            self.db.execute("INSERT INTO passage_keys VALUES (?,?,?)",
+                            (row, np.asarray(offsets, dtype=OFFSET_TYPE).tobytes(),
+                             " ".join(keys)))
             self.passages += 1
             self.sentences += len(p.sentences)
             if not counted:

@@ -21,7 +21,7 @@ from qa_service.search.sentences import (
     passage_keys,
     sentence_scores,
 )
-from qa_service.store import Index
+from qa_service.store import Index, WordKeys
 
 Scores = dict[int, float]  # passage row -> a signal's value
 
@@ -77,15 +77,29 @@ class Candidates:
                                self.ranking.highlight_terms)
 
     @cached_property
+    def word_keys(self) -> dict[int, WordKeys]:
+        """Each candidate's content words: their offsets and keys."""
+        return self.store.word_keys(self.rows)
+
+    @cached_property
     def evidence(self) -> dict[int, Evidence]:
         """Each candidate's answering sentence and how well it matches the question."""
-        return {row: self.matcher.evidence(rec["text"], self.sentences[row])
+        return {row: self.matcher.evidence(rec["text"], self.sentences[row],
+                                           self.word_keys[row])
                 for row, rec in self.records.items()}
 
     @cached_property
-    def leads(self) -> dict[str, str]:
-        """The first passage of each candidate's document."""
+    def leads(self) -> dict[str, int]:
+        """The row of the first passage of each candidate's document."""
         return self.store.leads(sorted({rec["doc_id"] for rec in self.records.values()}))
+
+    @cached_property
+    def lead_keys(self) -> dict[str, set[str]]:
+        """The word keys of the first passage of each candidate's document."""
+        known = self.word_keys
+        missing = [row for row in self.leads.values() if row not in known]
+        found = {**known, **self.store.word_keys(missing)}
+        return {doc: set(found[row][1]) for doc, row in self.leads.items()}
 
     def keys(self, text: str) -> set[str]:
         """The word keys of the content words of `text` (cached: texts recur)."""

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Collection
 
 import numpy as np
 
-from qa_service.text import word_set
 
-# The same passages recur across questions: their word sets are cached (bounded).
-_word_set = lru_cache(maxsize=1024)(word_set)
-
-
-def collapse_duplicates(ranked: list[int], texts: dict[int, str], overlap: float,
-                        limit: int | None = None) -> dict[int, list[int]]:
+def collapse_duplicates(ranked: list[int], words_of: dict[int, Collection[str]],
+                        overlap: float, limit: int | None = None) -> dict[int, list[int]]:
     """Return {kept row: [rows it stands for]} for near-duplicates, best-ranked first.
 
-    Two passages whose word sets overlap by `overlap` (Jaccard) or more are one text (a
-    wire report printed by several outlets). With a `limit`, only the first `limit`
-    distinct rows gather copies: rows below them are never shown, so comparing them with
-    each other would be wasted.
+    Two passages whose sets of word keys overlap by `overlap` (Jaccard) or more are one
+    text (a wire report printed by several outlets). With a `limit`, only the first
+    `limit` distinct rows gather copies: rows below them are never shown, so comparing
+    them with each other would be wasted.
     """
     kept: list[tuple[int, frozenset[str]]] = []
     duplicates: dict[int, list[int]] = {}
     for row in ranked:
-        words = _word_set(texts[row])
+        words = frozenset(words_of[row])
         for first, first_words in kept:
             small, large = sorted((len(words), len(first_words)))
             if small < overlap * large:

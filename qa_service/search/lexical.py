@@ -3,11 +3,16 @@ ranked by BM25, and the share of the question's term weight a passage holds."""
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from qa_service.config import RankingSettings
 from qa_service.store import PassageStore
 from qa_service.text import are_variants, fold, may_have_variants, variant_key
+
+# Up to this many matches, a question's lexical candidates and scores come from one read of
+# them all (see LexicalSearch.search); past it, from two ranked queries.
+WHOLE_LIMIT = 10_000
 
 Terms = dict[str, list[str]]  # a query word -> its forms: itself and its spelling variants
 
@@ -30,13 +35,28 @@ class LexicalSearch:
         self.ranking = ranking
         self.column_weights = (ranking.bm25_title, ranking.bm25_text)
 
-    def search(self, words: list[str], limit: int, where: tuple[str, list] | None = None
-               ) -> dict[int, float]:
-        """Return {row: bm25} for the best `limit` passages matching any of `words`."""
+    def search(self, words: list[str], limit: int, where: tuple[str, list] | None = None,
+               also: list[int] | tuple[int, ...] = ()) -> tuple[dict[int, float],
+                                                              dict[int, float]]:
+        """Return {row: bm25} for the best `limit` passages matching any of `words`, and
+        {row: bm25} for those of the rows `also` that match them.
+
+        Each FTS5 query that ranks by BM25 first reads every match of every word (for the
+        words' frequencies): when there are few enough matches, one query reads them all
+        and both answers come from it, rather than a ranked query and a second one.
+        """
         if not words or limit <= 0:
-            return {}
-        return dict(self.store.bm25(match_expression(words), limit, where=where,
-                                    weights=self.column_weights))
+            return {}, {}
+        match = match_expression(words)
+        every = self.store.bm25_all(match, WHOLE_LIMIT, where=where,
+                                    weights=self.column_weights)
+        if every is not None:
+            top = heapq.nlargest(limit, every.items(), key=lambda item: (item[1], -item[0]))
+            return dict(top), {row: every[row] for row in also if row in every}
+        top = dict(self.store.bm25(match, limit, where=where, weights=self.column_weights))
+        found = {row: top[row] for row in also if row in top}
+        found.update(self.scores(words, [row for row in also if row not in top]))
+        return top, found
 
     def scores(self, words: list[str], rows: list[int]) -> dict[int, float]:
         """Return {row: bm25} of the given rows (rows that match nothing are left out)."""

@@ -91,7 +91,7 @@ class Searcher:
         signals = {s.name: s.compute(found) for s in SIGNALS}
         rows, records = found.rows, found.records
         fused = self.fusion.fuse(signals, rows)
-        ranked, duplicates = self._diversify(rows, fused, records, top_k)
+        ranked, duplicates = self._diversify(found, fused, top_k)
         sure = confidence(self.calibration, signals, ranked[0] if ranked else None)
         shown = self.fusion.shown({row: fused[row] for row in ranked}, sure)
         highlights = {row: found.evidence[row].span for row in ranked}
@@ -110,17 +110,17 @@ class Searcher:
         return Candidates(query, qvec, rows, self.index, self.lexical, {**h_terms, **q_terms},
                           retrieved, self.ranking)
 
-    def _diversify(self, rows: list[int], fused: dict[int, float], records: dict,
-                   top_k: int) -> tuple[list[int], dict[int, list[int]]]:
+    def _diversify(self, found: Candidates, fused: dict[int, float], top_k: int
+                   ) -> tuple[list[int], dict[int, list[int]]]:
         """Order by fused score, fold near-duplicates into their best copy, apply MMR,
         then let no document crowd out the others."""
-        ranking = self.ranking
-        ordered = sorted(rows, key=lambda r: (-fused[r], r))
+        ranking, records = self.ranking, found.records
+        ordered = sorted(found.rows, key=lambda r: (-fused[r], r))
         pool = ordered[: max(ranking.diversify_factor * top_k, ranking.diversify_min)]
         # MMR and crowding reorder the whole pool, so then every row of it needs its
         # copies found.
         limit = top_k if ranking.mmr_weight >= 1.0 and ranking.per_document <= 0 else None
-        duplicates = collapse_duplicates(pool, {r: records[r]["text"] for r in pool},
+        duplicates = collapse_duplicates(pool, {r: found.word_keys[r][1] for r in pool},
                                          ranking.duplicate_overlap, limit)
         folded = {d for rows_ in duplicates.values() for d in rows_}
         pool = [r for r in pool if r not in folded]
@@ -139,12 +139,13 @@ class Searcher:
         allowed = self.index.passages.rows_where(where) if where else None
         dense = dict(self.index.vectors.search(qvec, n, allowed))
         q_terms, h_terms = forms(q_groups), forms(h_groups)
-        lexical = self.lexical.search(q_terms, n, where)
-        history = self.lexical.search(h_terms, n, where) if h_terms else {}
+        lexical, of_dense = self.lexical.search(q_terms, n, where, also=list(dense))
+        history = self.lexical.search(h_terms, n, where)[0] if h_terms else {}
         rows = sorted(set(dense) | set(lexical) | set(history))
+        unscored = [r for r in history if r not in dense and r not in lexical]
         dense.update(self.index.vectors.scores(qvec, [r for r in rows if r not in dense]))
-        missing = [r for r in rows if r not in lexical]
-        lexical.update(self.lexical.scores(q_terms, missing))
+        lexical.update(of_dense)
+        lexical.update(self.lexical.scores(q_terms, unscored))
         if h_terms:
             # The history's own matches count as much as its most recent question weighs.
             history.update(self.lexical.scores(h_terms, [r for r in rows if r not in history]))

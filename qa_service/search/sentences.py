@@ -14,7 +14,7 @@ import numpy as np
 
 from qa_service.search.answer_type import holds
 from qa_service.search.query import Query
-from qa_service.store import Index
+from qa_service.store import Index, WordKeys
 from qa_service.text import content_keys, key
 
 TextSpan = tuple[int, int]
@@ -68,9 +68,13 @@ class SentenceMatcher:
         return sum(self.weights[t] for t, keys in self.wanted.items()
                    if keys & present) / self.total
 
-    def evidence(self, text: str, sentences: Sentences) -> Evidence:
-        """Score each (span, cosine) sentence of `text` and return the best one's evidence."""
-        offsets, words = passage_keys(text)
+    def evidence(self, text: str, sentences: Sentences, word_keys: WordKeys | None = None
+                 ) -> Evidence:
+        """Score each (span, cosine) sentence of `text` and return the best one's evidence.
+
+        `word_keys` are the offsets and keys of the text's content words, if known.
+        """
+        offsets, words = word_keys or passage_keys(text)
         best, best_score = None, float("-inf")
         top_share = top_phrases = 0.0
         for span, cosine in sentences:

@@ -9,8 +9,11 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from qa_service.errors import IndexCorrupt
 from qa_service.ingest import Document, Passage
+from qa_service.text import KEY_SCHEME, content_keys
 
 FILE = "passages.sqlite"
 # Porter stemming over unicode61 with diacritics removed (Aqtöbe matches Aqtobe).
@@ -20,6 +23,10 @@ TOKENIZER = "porter unicode61 remove_diacritics 2"
 # reading all its matches (see PassageStore.matching).
 SCAN_LIMIT = 2000
 COUNT_CACHE = 4096  # match counts remembered per open file
+
+# Stored word keys: the content words' character offsets, and their keys space-separated.
+OFFSET_TYPE = "<u4"
+WordKeys = tuple[list[int] | tuple[int, ...], list[str] | tuple[str, ...]]
 
 SCHEMA = f"""
 CREATE TABLE documents (
@@ -41,6 +48,8 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='', tokenize='
 CREATE TABLE vocab (
     term TEXT PRIMARY KEY, key TEXT NOT NULL, df INTEGER NOT NULL, capitalized REAL
 ) WITHOUT ROWID;
+CREATE TABLE passage_keys (rowid INTEGER PRIMARY KEY, offsets BLOB NOT NULL, keys TEXT NOT NULL);
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE doc_hashes (doc_id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE vocab_counts (
     term TEXT PRIMARY KEY, df INTEGER NOT NULL, caps INTEGER NOT NULL, uses INTEGER NOT NULL
@@ -60,6 +69,11 @@ class PassageStore:
         # Indexes of older versions have no vocabulary: they search without variants.
         self.has_vocabulary = bool(self._query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vocab'"))
+        # Keys stored by a build that made them as this version does (older builds: none).
+        self.has_keys = bool(self._query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")) and bool(
+            self._query("SELECT 1 FROM meta WHERE name = 'key_scheme' AND value = ?",
+                        (KEY_SCHEME,)))
         # A built file never changes, and a question's terms are counted for their weights
         # and again to choose how to match them: counted once.
         self._counts: dict[str, int] = {}
@@ -153,6 +167,20 @@ class PassageStore:
         )
         return [(r[0], r[1]) for r in found]
 
+    def bm25_all(self, match: str, limit: int, where: tuple[str, list] | None = None,
+                 weights: tuple[float, float] = (1.0, 1.0)) -> dict[int, float] | None:
+        """Return {rowid: score} of every passage an FTS5 MATCH expression matches (as
+        `bm25` scores them), or None when more than `limit` do."""
+        sql, params = "passages_fts MATCH ?", [match]
+        if where is not None:
+            sql += (" AND rowid IN (SELECT p.rowid FROM passages p JOIN documents d "
+                    f"USING (doc_id) WHERE {where[0]})")
+            params += where[1]
+        found = self._query(
+            f"SELECT rowid, -bm25(passages_fts, {float(weights[0])}, {float(weights[1])}) "
+            f"FROM passages_fts WHERE {sql} LIMIT ?", (*params, limit + 1))
+        return None if len(found) > limit else {r[0]: r[1] for r in found}
+
     def matching(self, match: str, rows: list[int]) -> list[int]:
         """Return which of `rows` an FTS5 MATCH expression matches."""
         if not rows:
@@ -192,14 +220,14 @@ class PassageStore:
             f"SELECT rowid, doc_id FROM passages WHERE rowid IN ({','.join('?' * len(rows))})",
             list(rows))}
 
-    def leads(self, doc_ids: list[str]) -> dict[str, str]:
-        """Return the first passage's text of each given document."""
+    def leads(self, doc_ids: list[str]) -> dict[str, int]:
+        """Return the row of each given document's first passage."""
         if not doc_ids:
             return {}
         marks = ",".join("?" * len(doc_ids))
         return {r[0]: r[1] for r in self._query(
-            "SELECT doc_id, text FROM passages WHERE rowid IN (SELECT min(rowid) FROM "
-            f"passages WHERE doc_id IN ({marks}) GROUP BY doc_id)", list(doc_ids))}
+            f"SELECT doc_id, min(rowid) FROM passages WHERE doc_id IN ({marks}) "
+            "GROUP BY doc_id", list(doc_ids))}
 
     def capitalized(self, terms: list[str]) -> dict[str, float]:
         """Return the share of capitalised uses (not opening a sentence) of corpus words."""
@@ -229,6 +257,22 @@ class PassageStore:
             list(rowids),
         )
         return {r["rowid"]: r for r in rows}
+
+    def word_keys(self, rows: list[int]) -> dict[int, WordKeys]:
+        """Return the offsets and word keys of the content words of each given passage.
+
+        A build stores them (stemming at question time cost more than the rest of the
+        ranking on 10k passages); an index without them has them made from the text.
+        """
+        if not rows:
+            return {}
+        marks = ",".join("?" * len(rows))
+        if self.has_keys:
+            return {r[0]: (np.frombuffer(r[1], dtype=OFFSET_TYPE).tolist(), r[2].split())
+                    for r in self._query("SELECT rowid, offsets, keys FROM passage_keys "
+                                         f"WHERE rowid IN ({marks})", list(rows))}
+        return {r[0]: content_keys(r[1]) for r in self._query(
+            f"SELECT rowid, text FROM passages WHERE rowid IN ({marks})", list(rows))}
 
     def sentence_spans(self, rows: list[int]) -> list[tuple[int, int, int, int]]:
         """Return (sentence row, passage row, start, end) of the given passages' sentences."""

@@ -1,8 +1,8 @@
 """Text analysis shared by ingest, indexing and search: normalising, tokens, stems, names."""
 
 from qa_service.text.normalize import Span, fold, join_spans, normalize, normalize_span, slice_span
-from qa_service.text.stem import content_key, content_keys, key, stem
-from qa_service.text.tokens import STOPWORDS, TOKEN_RE, approx_tokens, terms, tokens, word_set
+from qa_service.text.stem import KEY_SCHEME, content_key, content_keys, key, stem
+from qa_service.text.tokens import STOPWORDS, TOKEN_RE, approx_tokens, terms, tokens
 from qa_service.text.variants import (
     VARIANT_MIN_LENGTH,
     are_variants,
@@ -12,8 +12,9 @@ from qa_service.text.variants import (
 )
 
 __all__ = [
-    "STOPWORDS", "TOKEN_RE", "VARIANT_MIN_LENGTH", "Span", "approx_tokens", "are_variants",
+    "KEY_SCHEME", "STOPWORDS", "TOKEN_RE", "VARIANT_MIN_LENGTH", "Span", "approx_tokens",
+    "are_variants",
     "content_key", "content_keys", "fold", "join_spans", "key", "may_have_variants",
     "name_tokens", "normalize", "normalize_span", "slice_span", "stem", "terms", "tokens",
-    "variant_key", "word_set",
+    "variant_key",
 ]

@@ -9,6 +9,7 @@ the cut stem and the cut stem equal, within 0.001, to the hand-written rule it r
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from functools import lru_cache
 
@@ -18,6 +19,11 @@ from qa_service.text.normalize import fold
 from qa_service.text.tokens import STOPWORDS, TOKEN_RE
 
 KEY_LENGTH = 5
+# Builds store each passage's keys; an index whose keys were made another way (another cut,
+# stopword list or token pattern) has them worked out again from the text when read.
+KEY_SCHEME = hashlib.sha256(repr(
+    ("snowball-english", KEY_LENGTH, sorted(STOPWORDS), TOKEN_RE.pattern)).encode()
+).hexdigest()[:16]
 # A stemmer object keeps state between calls: one per thread (a server answers several
 # questions at once).
 _local = threading.local()

@@ -43,7 +43,3 @@ def terms(text: str) -> list[str]:
     # A question made only of stopwords still deserves a lexical search.
     return list(seen or dict.fromkeys(words))
 
-
-def word_set(text: str) -> frozenset[str]:
-    """Return the distinct words of `text`, folded."""
-    return frozenset(tokens(text))

@@ -10,14 +10,14 @@ from qa_service.search.signals.base import Signal
 
 
 def _context(c: Candidates) -> Scores:
-    leads = c.leads
+    leads, words = c.lead_keys, c.word_keys
     documents: dict[str, set[str]] = {}
     found = {}
     for row, rec in c.records.items():
         doc = rec["doc_id"]
         if doc not in documents:
-            documents[doc] = c.keys(rec["title"] or "") | c.keys(leads.get(doc, ""))
-        found[row] = c.share(documents[doc] | c.keys(rec["text"]))
+            documents[doc] = c.keys(rec["title"] or "") | leads.get(doc, set())
+        found[row] = c.share(documents[doc].union(words[row][1]))
     return found
 
 
