@@ -122,8 +122,9 @@ class RankingSettings:
     # fitted on training collections with balanced classes (the ranker file's
     # calibration), so 0.5 is where answered and not answered are equally likely.
     answer_threshold: float = 0.5
-    # Two passages whose word sets overlap this much (Jaccard) are one text (a wire report
-    # printed by several outlets): the first stands for both and says where else it is.
+    # Two passages whose content words' keys overlap this much (Jaccard) are one text (a
+    # wire report printed by several outlets): the first stands for both and says where
+    # else it is.
     duplicate_overlap: float = 0.7
     # At most this many passages of one document come before every passage of the others
     # in the fused order ("host crowding"); the rest follow, in order. Reports on one

@@ -23,6 +23,9 @@ TOKENIZER = "porter unicode61 remove_diacritics 2"
 # reading all its matches (see PassageStore.matching).
 SCAN_LIMIT = 2000
 COUNT_CACHE = 4096  # match counts remembered per open file
+# Passages whose word keys are remembered per open file (about 20 KB each for a 200-word
+# passage): a small corpus's all, a large one's first asked.
+KEYS_CACHE = 2048
 
 # Stored word keys: the content words' character offsets, and their keys space-separated.
 OFFSET_TYPE = "<u4"
@@ -77,6 +80,7 @@ class PassageStore:
         # A built file never changes, and a question's terms are counted for their weights
         # and again to choose how to match them: counted once.
         self._counts: dict[str, int] = {}
+        self._keys: dict[int, WordKeys] = {}
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -264,15 +268,23 @@ class PassageStore:
         A build stores them (stemming at question time cost more than the rest of the
         ranking on 10k passages); an index without them has them made from the text.
         """
-        if not rows:
-            return {}
-        marks = ",".join("?" * len(rows))
+        cache = self._keys
+        found = {row: cache[row] for row in rows if row in cache}
+        missing = [row for row in rows if row not in found]
+        if not missing:
+            return found
+        marks = ",".join("?" * len(missing))
         if self.has_keys:
-            return {r[0]: (np.frombuffer(r[1], dtype=OFFSET_TYPE).tolist(), r[2].split())
+            read = {r[0]: (np.frombuffer(r[1], dtype=OFFSET_TYPE).tolist(), r[2].split())
                     for r in self._query("SELECT rowid, offsets, keys FROM passage_keys "
-                                         f"WHERE rowid IN ({marks})", list(rows))}
-        return {r[0]: content_keys(r[1]) for r in self._query(
-            f"SELECT rowid, text FROM passages WHERE rowid IN ({marks})", list(rows))}
+                                         f"WHERE rowid IN ({marks})", missing)}
+        else:
+            read = {r[0]: content_keys(r[1]) for r in self._query(
+                f"SELECT rowid, text FROM passages WHERE rowid IN ({marks})", missing)}
+        if len(cache) + len(read) <= KEYS_CACHE:
+            cache.update(read)
+        found.update(read)
+        return found
 
     def sentence_spans(self, rows: list[int]) -> list[tuple[int, int, int, int]]:
         """Return (sentence row, passage row, start, end) of the given passages' sentences."""
