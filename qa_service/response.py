@@ -20,6 +20,9 @@ class PassageResult:
     date: str | None  # YYYY-MM-DD
     paragraph: int  # 1-based in the cleaned document
     url: str | None
+    page: int | None = None  # 1-based, in formats that have pages (PDF); else null
+    # The document's other metadata fields (author, tags, front matter, the metadata file).
+    metadata: dict = field(default_factory=dict)
     explain: dict | None = None  # how it ranked, when the request asks (never null in JSON)
     # Near-copies of this passage elsewhere (the same wire text in other reports).
     also_in: list[dict] | None = None

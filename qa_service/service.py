@@ -11,7 +11,7 @@ from qa_service.errors import IndexCorrupt, InvalidInput, NotFound
 from qa_service.indexing import stale_reason
 from qa_service.response import Answer
 from qa_service.search import Searcher, parse_filters
-from qa_service.store import Index
+from qa_service.store import Index, document_fields, page_of
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +88,24 @@ class Service:
         }
 
     def documents(self) -> list[dict]:
-        return [_document(row) for row in self.index.passages.documents()]
+        return document_summaries(self.index)
 
     def document(self, doc_id: str) -> dict:
         doc, paragraphs = self.index.passages.document(doc_id)
         if doc is None:
             raise NotFound(f"no document {doc_id!r} in the index")
         return {**_document(doc), "paragraphs": [
-            {"paragraph": p["paragraph"], "id": p["id"], "text": p["text"]} for p in paragraphs
+            {"paragraph": p["paragraph"], "id": p["id"], "text": p["text"], "page": page_of(p)}
+            for p in paragraphs
         ]}
+
+
+def document_summaries(index: Index) -> list[dict]:
+    """Return every indexed document's metadata and paragraph count, by doc_id."""
+    return [_document(row) for row in index.passages.documents()]
 
 
 def _document(row) -> dict:
     return {"doc_id": row["doc_id"], "title": row["title"], "source": row["source"],
-            "date": row["date"], "url": row["url"], "paragraph_count": row["paragraphs"]}
+            "date": row["date"], "url": row["url"], "paragraph_count": row["paragraphs"],
+            "metadata": document_fields(row)}

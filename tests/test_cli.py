@@ -13,7 +13,8 @@ from qa_service.cli import cli
 CONTRACT = {"question", "query", "answerable", "confidence", "took_ms", "passages", "index"}
 PASSAGE = {"id": str, "rank": int, "score": float, "text": str, "highlight": str,
            "doc_id": str, "title": str, "source": str, "date": (str, type(None)),
-           "paragraph": int, "url": (str, type(None))}
+           "paragraph": int, "url": (str, type(None)), "page": (int, type(None)),
+           "metadata": dict}
 
 
 @pytest.fixture
@@ -201,3 +202,46 @@ def test_serve_with_a_malformed_rate_limit_fails_at_once_in_one_line(runner, mon
     assert result.stderr.strip().splitlines() == [
         "Error: setting rate_limit must look like '60/minute' or '10/second;300/hour', "
         "got 'sixty a minute'"]
+
+
+def test_ask_filters_on_any_metadata_field(runner, cli_built):
+    result = runner.invoke(cli, ["ask", "bridge museum harvest", "--json", "--top-k", "10",
+                                 "--where", "author=Jane Example",
+                                 "--where", "date>=2021-01-01", "--where", "date<=2021-12-31"])
+    assert result.exit_code == 0, result.output
+    passages = json.loads(result.output)["passages"]
+    assert passages and {p["doc_id"] for p in passages} == {"flood.txt"}
+    assert passages[0]["metadata"] == {"author": "Jane Example", "tags": ["flood", "transport"]}
+    assert passages[0]["page"] is None
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--source", "nobody"], "no document has source 'nobody'; its values are: "
+     "City Arts Weekly, Northport Gazette, corpus"),
+    (["--where", "author"], "expected FIELD=VALUE"),
+    (["--where", "date>=June"], "filters.where.date.from must be a date as YYYY-MM-DD"),
+])
+def test_a_filter_that_cannot_match_is_a_one_line_error(runner, cli_built, args, message):
+    result = runner.invoke(cli, ["ask", "bridge", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_documents_lists_documents_and_their_sources(runner, cli_built):
+    result = runner.invoke(cli, ["documents"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("flood.txt\tNorthport Gazette\t2021-03-09\t3\tFlood closes")
+               for line in lines)
+    assert "3 documents from 3 sources:" in lines
+    only = runner.invoke(cli, ["documents", "--sources"]).output.splitlines()
+    assert only[0] == "3 documents from 3 sources:" and len(only) == 4
+    body = json.loads(runner.invoke(cli, ["documents", "--json"]).output)
+    flood = next(d for d in body["documents"] if d["doc_id"] == "flood.txt")
+    assert flood["metadata"]["author"] == "Jane Example"
+
+
+def test_documents_without_an_index_is_a_one_line_error(runner, tmp_path):
+    result = runner.invoke(cli, ["documents", "--index-dir", str(tmp_path / "none")])
+    assert result.exit_code != 0 and "Traceback" not in result.output

@@ -126,13 +126,45 @@ def test_reciprocal_rank_fusion_sums_reciprocal_ranks():
     ({"date_from": "2022-01-01"}, {"more/orchard.md", "more/museum.html"}),
     ({"date_to": "2022-03-04"}, {"flood.txt", "more/orchard.md"}),
     ({"date_from": "2022-03-04", "date_to": "2022-03-04"}, {"more/orchard.md"}),
-    ({"sources": ["Nobody"]}, set()),
+    ({"sources": ["Northport Gazette"], "date_from": "2022-01-01"}, set()),
+    ({"where": {"author": "jane example"}}, {"flood.txt"}),
+    ({"where": {"tags": ["transport", "flood"]}}, {"flood.txt"}),
+    ({"where": {"source": "City Arts Weekly", "date": {"from": "2022-01-01"}}},
+     {"more/museum.html"}),
+    ({"where": {"tags": {"from": "2020-01-01"}}}, set()),  # not dates: in no range
 ])
 def test_filters_apply_before_ranking(searcher, filters, docs):
     answer = searcher.ask("bridge museum harvest", top_k=20, filters=parse_filters(filters))
     assert {p.doc_id for p in answer.passages} == docs
     if not docs:
         assert answer.answerable is False
+
+
+@pytest.mark.parametrize("filters, message", [
+    ({"sources": ["Nobody"]}, "no document has source 'Nobody'; its values are: "
+     "City Arts Weekly, Northport Gazette, corpus"),
+    ({"where": {"tags": ["flood", "sport"]}}, "no document has tags 'sport'; its values are: "
+     "flood, transport"),
+    ({"where": {"autor": "Jane"}}, "no document has a field 'autor'; the fields are: "
+     "doc_id, title, source, date, url, author, tags"),
+])
+def test_a_filter_value_that_matches_nothing_names_the_values_that_exist(
+        searcher, filters, message):
+    with pytest.raises(InvalidInput) as error:
+        searcher.ask("bridge", filters=parse_filters(filters))
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("filters", [
+    {"sources": ""}, {"sources": 0}, {"sources": False}, {"sources": {}},
+    {"date_from": "2016-W23-1"}, {"where": []}, {"where": {"a\"b": "x"}},
+    {"where": {"author": ""}}, {"where": {"author": []}}, {"where": {"author": True}},
+    {"where": {"date": {"from": "2022-02-01", "to": "2022-01-01"}}},
+    {"where": {"date": {"since": "2022-01-01"}}},
+])
+def test_malformed_filters_are_refused(filters):
+    with pytest.raises(InvalidInput):
+        parse_filters(filters)
 
 
 def test_filters_also_apply_with_an_approximate_index(settings, encoder):

@@ -36,7 +36,8 @@ def answerer(server: str | None, index_dir: Path | None):
     return service.ask
 
 
-def request_body(question, history, top_k, sources, since, until, explain=False) -> dict:
+def request_body(question, history, top_k, sources, since, until, explain=False,
+                 where=None) -> dict:
     """Build the request body the API takes, from the command's options."""
     body: dict = {"question": question, "history": list(history)}
     if explain:
@@ -44,7 +45,7 @@ def request_body(question, history, top_k, sources, since, until, explain=False)
     if top_k is not None:
         body["top_k"] = top_k
     filters = {k: v for k, v in (("sources", list(sources)), ("date_from", since),
-                                 ("date_to", until)) if v}
+                                 ("date_to", until), ("where", where)) if v}
     if filters:
         body["filters"] = filters
     return body
@@ -61,12 +62,12 @@ def request_body(question, history, top_k, sources, since, until, explain=False)
 @click.option("--explain", is_flag=True, help="Show how each passage got its rank.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON response body.")
 @domain_errors
-def ask(question, top_k, history, sources, since, until, index_dir, server, explain,
+def ask(question, top_k, history, sources, since, until, where, index_dir, server, explain,
         as_json) -> None:
     """Answer QUESTION ('-' reads it from stdin) with ranked, attributed passages."""
     if question == "-":
         question = sys.stdin.read()
-    body = request_body(question, history, top_k, sources, since, until, explain)
+    body = request_body(question, history, top_k, sources, since, until, explain, where)
     answer = answerer(server, index_dir)(body)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -80,7 +81,7 @@ def ask(question, top_k, history, sources, since, until, index_dir, server, expl
 @index_dir_option
 @server_option
 @domain_errors
-def chat(top_k, sources, since, until, index_dir, server) -> None:
+def chat(top_k, sources, since, until, where, index_dir, server) -> None:
     """Ask questions in a loop; follow-ups use the conversation so far (/new resets it)."""
     from qa_service.search import MAX_HISTORY
 
@@ -103,7 +104,7 @@ def chat(top_k, sources, since, until, index_dir, server) -> None:
             continue
         try:
             answer = answer_body(request_body(question, history[-MAX_HISTORY:], top_k,
-                                              sources, since, until))
+                                              sources, since, until, where=where))
         except QAError as exc:
             click.echo(f"Error: {exc.message}", err=True)
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import click
@@ -47,8 +48,40 @@ top_k_option = click.option("-k", "--top-k", type=int,
                             help="How many passages to return (1-20) [5].")
 
 
+WHERE_RE = re.compile(r"\s*([^=<>]+?)\s*(=|>=|<=)\s*(.*)", re.DOTALL)
+
+
+def parse_where(ctx, param, given: tuple[str, ...]) -> dict:
+    """Turn --where FIELD=VALUE, FIELD>=DATE and FIELD<=DATE into the API's `where`."""
+    where: dict = {}
+    for item in given:
+        match = WHERE_RE.fullmatch(item)
+        if not match or not match.group(3).strip():
+            raise click.BadParameter(f"{item!r}: expected FIELD=VALUE, FIELD>=YYYY-MM-DD or "
+                                     "FIELD<=YYYY-MM-DD", ctx, param)
+        name, op, value = match.group(1), match.group(2), match.group(3).strip()
+        if op == "=":
+            current = where.setdefault(name, [])
+            if not isinstance(current, list):
+                raise click.BadParameter(f"{name}: give values or a date range, not both",
+                                         ctx, param)
+            current.append(value)
+        else:
+            current = where.setdefault(name, {})
+            if not isinstance(current, dict):
+                raise click.BadParameter(f"{name}: give values or a date range, not both",
+                                         ctx, param)
+            current["from" if op == ">=" else "to"] = value
+    return where
+
+
 def filter_options(func):
-    """Add --source, --since and --until."""
+    """Add --source, --since, --until and --where."""
+    func = click.option("--where", "where", multiple=True, callback=parse_where,
+                        metavar="FIELD=VALUE",
+                        help="Only documents whose metadata FIELD is VALUE (repeat a field "
+                             "for any of several values), or FIELD>=DATE / FIELD<=DATE; "
+                             "repeatable.")(func)
     func = click.option("--until", metavar="YYYY-MM-DD",
                         help="Only documents dated on or before this day.")(func)
     func = click.option("--since", metavar="YYYY-MM-DD",

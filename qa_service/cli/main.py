@@ -10,6 +10,7 @@ import click
 from qa_service import __version__
 from qa_service.cli.ask import ask, chat
 from qa_service.cli.build import build
+from qa_service.cli.documents import documents
 from qa_service.cli.evaluate import evaluate
 from qa_service.cli.serve import serve
 from qa_service.cli.train import train_ranker
@@ -27,7 +28,7 @@ def cli(verbose: int) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
-for command in (build, ask, chat, serve, evaluate, train_ranker):
+for command in (build, ask, chat, documents, serve, evaluate, train_ranker):
     cli.add_command(command)
 
 

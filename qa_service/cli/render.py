@@ -35,6 +35,7 @@ def render(answer: Answer) -> str:
     for p in answer.passages:
         where = [printable(p.source), printable(p.title)]
         where += [p.date] if p.date else []
+        where += [f"p. {p.page}"] if p.page is not None else []
         where += [f"paragraph {p.paragraph}", f"score {p.score:.3f}"]
         lines.append("")
         lines.append(f"{p.rank}. " + " · ".join(where))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qa_service import __version__
 from qa_service.search import MAX_HISTORY, MAX_QUESTION_CHARS, MAX_SOURCES, MAX_TOP_K
+from qa_service.search.filters import FIELD_RE, MAX_FIELDS, MAX_VALUES
 from qa_service.search.signals import SIGNALS
 
 
@@ -26,6 +27,11 @@ _UNAVAILABLE = {"503": _error("The index cannot be read (damaged since it was lo
 _DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _NULLABLE_DATE = {"type": ["string", "null"], "format": "date",
                   "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_PAGE = {"type": ["integer", "null"], "minimum": 1,
+         "description": "1-based page, in formats that have pages (PDF); else null."}
+_METADATA = {"type": "object", "description": "The document's other metadata fields (author, "
+             "tags, front matter, the corpus metadata file), as the files give them."}
+_WHERE_VALUE = {"type": ["string", "number"], "minLength": 1}
 
 SCHEMAS = {
     "AskRequest": {
@@ -57,6 +63,22 @@ SCHEMAS = {
             "date_from": {**_DATE, "description": "Earliest document date, inclusive."},
             "date_to": {**_DATE, "description": "Latest document date, inclusive; not "
                                                "before date_from."},
+            "where": {
+                "type": "object", "maxProperties": MAX_FIELDS,
+                "propertyNames": {"pattern": FIELD_RE.pattern + "$"},
+                "description": "Conditions on any field: doc_id, title, source, date, url or "
+                               "a metadata field (author, tags, front matter ...). A value "
+                               "(case-insensitive), a list of values (any of), or a date "
+                               "range; a list field (tags) matches when any item does. A "
+                               "value no document has is a 400 naming those that exist.",
+                "additionalProperties": {"oneOf": [
+                    _WHERE_VALUE,
+                    {"type": "array", "minItems": 1, "maxItems": MAX_VALUES,
+                     "items": _WHERE_VALUE},
+                    {"type": "object", "additionalProperties": False, "minProperties": 1,
+                     "properties": {"from": _DATE, "to": _DATE}},
+                ]},
+            },
         },
     },
     "Answer": {
@@ -128,7 +150,7 @@ SCHEMAS = {
     "Passage": {
         "type": "object",
         "required": ["id", "rank", "score", "text", "highlight", "doc_id", "title", "source",
-                     "date", "paragraph", "url"],
+                     "date", "paragraph", "url", "page", "metadata"],
         "properties": {
             "id": {"type": "string",
                    "description": "Stable: document, paragraph and a hash of the text."},
@@ -147,6 +169,8 @@ SCHEMAS = {
             "date": _NULLABLE_DATE,
             "paragraph": {"type": "integer", "minimum": 1},
             "url": {"type": ["string", "null"]},
+            "page": _PAGE,
+            "metadata": _METADATA,
             "explain": _ref("Explanation"),
             "also_in": {"type": "array", "description": "Near-copies of this passage in "
                         "other places (the same wire text in several reports), folded "
@@ -181,7 +205,8 @@ SCHEMAS = {
     },
     "DocumentSummary": {
         "type": "object",
-        "required": ["doc_id", "title", "source", "date", "url", "paragraph_count"],
+        "required": ["doc_id", "title", "source", "date", "url", "paragraph_count",
+                     "metadata"],
         "properties": {
             "doc_id": {"type": "string"},
             "title": {"type": "string"},
@@ -189,6 +214,7 @@ SCHEMAS = {
             "date": _NULLABLE_DATE,
             "url": {"type": ["string", "null"]},
             "paragraph_count": {"type": "integer", "minimum": 0},
+            "metadata": _METADATA,
         },
     },
     "DocumentList": {
@@ -202,11 +228,12 @@ SCHEMAS = {
             "required": ["paragraphs"],
             "properties": {"paragraphs": {"type": "array", "items": {
                 "type": "object",
-                "required": ["paragraph", "id", "text"],
+                "required": ["paragraph", "id", "text", "page"],
                 "properties": {
                     "paragraph": {"type": "integer", "minimum": 1},
                     "id": {"type": "string"},
                     "text": {"type": "string"},
+                    "page": _PAGE,
                 },
             }}},
         }],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -37,8 +38,9 @@ class PassageWriter:
             counted: bool = False) -> None:
         """Append a document; `counted`: its words are already in the seeded counts."""
         self.db.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?)",
-            (doc.doc_id, doc.title, doc.source, doc.date, doc.url, doc.paragraphs),
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?)",
+            (doc.doc_id, doc.title, doc.source, doc.date, doc.url, doc.paragraphs,
+             json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True, default=str)),
         )
         if content_hash is not None:
             # What the next build compares to reuse this document's passages and vectors.
@@ -47,9 +49,9 @@ class PassageWriter:
         for p in passages:
             row = self.passages
             self.db.execute(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (row, p.id, p.doc_id, p.paragraph, p.start, p.end, p.text,
-                 self.sentences, len(p.sentences)),
+                 self.sentences, len(p.sentences), p.page),
             )
             self.db.executemany(
                 "INSERT INTO sentences VALUES (?,?,?,?)",

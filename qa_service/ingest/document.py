@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from qa_service.ingest.chunk import TokenCounter, chunk_blocks
 from qa_service.ingest.clean import clean_document
+from qa_service.ingest.metadata import extra_fields
 from qa_service.ingest.readers import RawDocument
 from qa_service.text import approx_tokens
 
@@ -29,6 +30,9 @@ class Document:
     date: str | None
     url: str | None
     paragraphs: int = 0
+    # Every other field its metadata gives (author, tags, any field of front matter or of
+    # the metadata file), JSON-serialisable.
+    metadata: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Passage:
     end: int
     text: str
     sentences: list[tuple[int, int]] = field(default_factory=list)
+    page: int | None = None  # 1-based, in formats that have pages (PDF)
 
     @property
     def id(self) -> str:
@@ -65,9 +70,8 @@ def ingest_document(
     if not passages:
         # An empty document would be listed with nothing to show or cite.
         log.warning("skipping %s: no text (empty after cleaning)", clean.doc_id)
-    doc = Document(
-        clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages)
-    )
+    doc = Document(clean.doc_id, clean.title, clean.source, clean.date, clean.url,
+                   len(passages), extra_fields(raw.metadata))
     return doc, passages
 
 

@@ -20,7 +20,7 @@ from qa_service.search.candidates import Candidates
 from qa_service.search.confidence import confidence
 from qa_service.search.diversity import collapse_duplicates, crowd, mmr
 from qa_service.search.explain import explanation
-from qa_service.search.filters import Filters
+from qa_service.search.filters import Filters, check_values
 from qa_service.search.fusion import Fusion, get_fusion
 from qa_service.search.learned import Calibration, load_ranker
 from qa_service.search.lexical import LexicalSearch, Terms, forms
@@ -28,7 +28,7 @@ from qa_service.search.limits import validate
 from qa_service.search.query import Query, analyse
 from qa_service.search.ranking import Ranking
 from qa_service.search.signals import SIGNALS
-from qa_service.store import Index
+from qa_service.store import Index, document_fields, page_of
 
 
 class Searcher:
@@ -55,6 +55,8 @@ class Searcher:
         started = time.perf_counter()
         top_k = self.ranking.top_k if top_k is None else top_k
         validate(question, history, top_k)
+        if filters is not None and filters.active:
+            check_values(filters, self.index.passages)
         ranking = self.rank(question, history, top_k, filters)
         results = []
         for rank, row in enumerate(ranking.rows, 1):
@@ -64,7 +66,8 @@ class Searcher:
                 id=rec["id"], rank=rank, score=round(float(ranking.scores[row]), 4),
                 text=rec["text"], highlight=rec["text"][start:end], doc_id=rec["doc_id"],
                 title=rec["title"], source=rec["source"], date=rec["date"],
-                paragraph=rec["paragraph"], url=rec["url"],
+                paragraph=rec["paragraph"], url=rec["url"], page=page_of(rec),
+                metadata=document_fields(rec),
                 explain=explanation(ranking, row) if explain else None,
                 also_in=[_copy(ranking.records[d]) for d in ranking.duplicates[row]]
                 if row in ranking.duplicates else None,

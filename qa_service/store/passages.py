@@ -5,6 +5,7 @@ The schema is the file format: qa_service.indexing.writer fills it, this module 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -34,12 +35,13 @@ WordKeys = tuple[list[int] | tuple[int, ...], list[str] | tuple[str, ...]]
 SCHEMA = f"""
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL,
-    date TEXT, url TEXT, paragraphs INTEGER NOT NULL
+    date TEXT, url TEXT, paragraphs INTEGER NOT NULL, meta TEXT NOT NULL DEFAULT '{{}}'
 );
 CREATE TABLE passages (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL,
     paragraph INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    text TEXT NOT NULL, sent_first INTEGER NOT NULL, sent_count INTEGER NOT NULL
+    text TEXT NOT NULL, sent_first INTEGER NOT NULL, sent_count INTEGER NOT NULL,
+    page INTEGER
 );
 CREATE INDEX passages_doc ON passages (doc_id, paragraph);
 CREATE TABLE sentences (
@@ -60,6 +62,16 @@ CREATE TABLE vocab_counts (
 """
 
 
+def document_fields(row: sqlite3.Row) -> dict:
+    """Return a document row's other metadata fields (none in indexes built before them)."""
+    return json.loads(row["meta"]) if "meta" in row.keys() and row["meta"] else {}
+
+
+def page_of(row: sqlite3.Row) -> int | None:
+    """Return a passage row's page (None: no pages, or built before pages were kept)."""
+    return row["page"] if "page" in row.keys() else None
+
+
 class PassageStore:
     """Read-only access to a built SQLite file, one connection per thread."""
 
@@ -72,6 +84,9 @@ class PassageStore:
         # Indexes of older versions have no vocabulary: they search without variants.
         self.has_vocabulary = bool(self._query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vocab'"))
+        # Documents' other metadata fields and passages' pages (older builds: none).
+        self.has_fields = any(r[1] == "meta" for r in self._query(
+            "PRAGMA table_info(documents)"))
         # Keys stored by a build that made them as this version does (older builds: none).
         self.has_keys = bool(self._query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")) and bool(
@@ -121,9 +136,8 @@ class PassageStore:
         """Return a document as stored, its passages and their rows, for reuse in a build."""
         row = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))[0]
         doc = Document(row["doc_id"], row["title"], row["source"], row["date"], row["url"],
-                       row["paragraphs"])
-        rows = self._query("SELECT rowid, paragraph, start, end, text, sent_first, sent_count "
-                           "FROM passages WHERE doc_id = ? ORDER BY rowid", (doc_id,))
+                       row["paragraphs"], document_fields(row))
+        rows = self._query("SELECT * FROM passages WHERE doc_id = ? ORDER BY rowid", (doc_id,))
         spans: dict[int, list[tuple[int, int]]] = {r["rowid"]: [] for r in rows}
         if rows:
             for s in self._query(
@@ -132,7 +146,7 @@ class PassageStore:
                 if s[0] in spans:
                     spans[s[0]].append((s[1], s[2]))
         passages = [Passage(doc_id, r["paragraph"], r["start"], r["end"], r["text"],
-                            spans[r["rowid"]]) for r in rows]
+                            spans[r["rowid"]], page_of(r)) for r in rows]
         return doc, passages, [r["rowid"] for r in rows]
 
     def sentence_rows(self, rows: list[int]) -> list[int]:
@@ -256,8 +270,8 @@ class PassageStore:
             return {}
         marks = ",".join("?" * len(rowids))
         rows = self._query(
-            "SELECT p.*, d.title, d.source, d.date, d.url FROM passages p "
-            f"JOIN documents d USING (doc_id) WHERE p.rowid IN ({marks})",
+            f"SELECT p.*, d.title, d.source, d.date, d.url{', d.meta' if self.has_fields else ''}"
+            f" FROM passages p JOIN documents d USING (doc_id) WHERE p.rowid IN ({marks})",
             list(rowids),
         )
         return {r["rowid"]: r for r in rows}
@@ -296,13 +310,49 @@ class PassageStore:
         )
         return [(r[0], r[1], r[2], r[3]) for r in found]
 
+    def any_document(self, where: str, params: list) -> bool:
+        """Say whether any document meets a condition on `documents d`."""
+        return bool(self._query(f"SELECT 1 FROM documents d WHERE {where} LIMIT 1", params))
+
+    def field_exists(self, name: str) -> bool:
+        """Say whether any document's metadata has the field `name`."""
+        return self.has_fields and bool(self._query(
+            "SELECT 1 FROM documents d, json_each(d.meta) j WHERE j.key = ? LIMIT 1", (name,)))
+
+    def field_names(self, limit: int) -> list[str]:
+        """Return the names of the documents' metadata fields, sorted (at most `limit`)."""
+        if not self.has_fields:
+            return []
+        return [r[0] for r in self._query(
+            "SELECT DISTINCT j.key FROM documents d, json_each(d.meta) j ORDER BY 1 LIMIT ?",
+            (limit,))]
+
+    def field_values(self, name: str, column: str | None, limit: int) -> tuple[list[str], int]:
+        """Return the first `limit` distinct values of a field, sorted, and their number.
+
+        `column` names it when it is a column of `documents d`; else it is looked up in the
+        metadata (each item of a list).
+        """
+        if column is not None:
+            source, params = f"SELECT DISTINCT {column} AS v FROM documents d", []
+        elif self.has_fields:
+            source = ("SELECT DISTINCT CAST(j.value AS TEXT) AS v FROM documents d, "
+                      "json_each(d.meta, ?) j")
+            params = [f'$."{name}"']
+        else:
+            return [], 0
+        values = [r[0] for r in self._query(
+            f"SELECT v FROM ({source}) WHERE v IS NOT NULL ORDER BY v LIMIT ?",
+            (*params, limit))]
+        total = self._query(f"SELECT count(*) FROM ({source}) WHERE v IS NOT NULL", params)
+        return values, total[0][0]
+
     def documents(self) -> list[sqlite3.Row]:
         return self._query("SELECT * FROM documents ORDER BY doc_id")
 
     def document(self, doc_id: str) -> tuple[sqlite3.Row | None, list[sqlite3.Row]]:
         doc = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
         paras = self._query(
-            "SELECT rowid, id, paragraph, start, end, text FROM passages WHERE doc_id = ? "
-            "ORDER BY paragraph", (doc_id,),
+            "SELECT * FROM passages WHERE doc_id = ? ORDER BY paragraph", (doc_id,),
         )
         return (doc[0] if doc else None), paras

@@ -33,7 +33,8 @@
   function card(p) {
     const cls = sourceClass(p.source);
     const href = documentHref(p.doc_id, p.paragraph);
-    const meta = [p.date || "undated", `paragraph ${p.paragraph}`].join(" · ");
+    const meta = [p.date || "undated", ...(p.page == null ? [] : [`p. ${p.page}`]),
+                  `paragraph ${p.paragraph}`].join(" · ");
     return el("li", { class: `card ${cls}`, "data-rank": p.rank },
       el("div", { class: "card-head" },
         el("span", { class: `badge ${cls}`, text: p.source }),
