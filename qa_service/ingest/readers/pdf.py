@@ -33,7 +33,12 @@ class _Line:
     text: str
     top: float  # distance from the bottom of the page to the line's top
     bottom: float
-    box: int  # the text box the line belongs to, in reading order
+    left: float
+    right: float
+
+    @property
+    def height(self) -> float:
+        return max(self.top - self.bottom, 1.0)
 
 
 class PdfReader(Reader):
@@ -75,7 +80,7 @@ def _page_lines(data: bytes, laparams) -> list[list[_Line]]:
     pages = []
     for page in extract_pages(io.BytesIO(data), laparams=laparams):
         lines: list[_Line] = []
-        for box_number, element in enumerate(page):
+        for element in page:
             if not isinstance(element, LTTextContainer):
                 continue
             members = [element] if isinstance(element, LTTextLine) else list(element)
@@ -83,7 +88,7 @@ def _page_lines(data: bytes, laparams) -> list[list[_Line]]:
                 if isinstance(line, LTTextLine):
                     text = " ".join(line.get_text().split())
                     if text:
-                        lines.append(_Line(text, line.y1, line.y0, box_number))
+                        lines.append(_Line(text, line.y1, line.y0, line.x0, line.x1))
         pages.append(lines)
     return pages
 
@@ -120,11 +125,20 @@ def _drop_edges(lines: list[_Line], furniture: set[str]) -> list[_Line]:
 
 
 def _paragraphs(lines: list[_Line]) -> list[str]:
-    """Join a page's lines into paragraphs: a text box, cut where a line gap is wide."""
+    """Join a page's lines, in reading order, into paragraphs.
+
+    A paragraph ends where the space to the next line is wider than the page's usual line
+    spacing, where the next line is not below it (a new column or box), or after a short
+    line that ends a sentence.
+    """
+    gaps = [round(a.bottom - b.top) for a, b in zip(lines, lines[1:]) if a.bottom >= b.top]
+    usual = Counter(gaps).most_common(1)[0][0] if gaps else 0
+    right = max((line.right for line in lines), default=0.0)
+    left = min((line.left for line in lines), default=0.0)
     paragraphs: list[str] = []
     current: list[_Line] = []
     for line in lines:
-        if current and (line.box != current[-1].box or _gap_breaks(current, line)):
+        if current and _breaks(current[-1], line, usual, right - left, right):
             paragraphs.append(_join(current))
             current = []
         current.append(line)
@@ -133,11 +147,18 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
     return [p for p in paragraphs if p]
 
 
-def _gap_breaks(current: list[_Line], line: _Line) -> bool:
-    """Whether the space above `line` is wider than a line's (a paragraph break in a box)."""
-    previous = current[-1]
-    height = max(previous.top - previous.bottom, 1.0)
-    return previous.bottom - line.top > 0.8 * height
+def _breaks(previous: _Line, line: _Line, usual: float, width: float, right: float) -> bool:
+    """Whether a paragraph ends between `previous` and `line`."""
+    gap = previous.bottom - line.top
+    if gap < -0.5 * previous.height or gap > 3 * previous.height:
+        return True  # above it (another column) or far below
+    threshold = 0.8 * previous.height
+    if usual <= 1.2 * previous.height:  # pages of spaced-out lines split at any wide gap
+        threshold = max(threshold, 1.4 * usual)
+    if gap > threshold:
+        return True
+    short = previous.right < right - 0.15 * width
+    return short and previous.text.rstrip("\"'”’)").endswith((".", "!", "?", ":"))
 
 
 def _join(lines: list[_Line]) -> str:
