@@ -198,6 +198,7 @@ def test_every_file_left_out_is_named_with_its_reason_and_summed_up(runner, tmp_
     (corpus / "blob.txt").write_bytes(b"\x00\x01\x02" * 40)
     (corpus / "empty.md").write_bytes(b"")
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
+    (corpus / "broken.docx").write_bytes(b"PK\x03\x04 a truncated zip")
     (corpus / "chrome.txt").write_text("Home\n\nShare\n", "utf-8")  # no story at all
     (corpus / ".hidden.csv").write_text("x", "utf-8")  # not a document: no warning
     (corpus / "sources.toml").write_text('["story.txt"]\nsource = "Gazette"\n', "utf-8")
@@ -213,12 +214,13 @@ def test_every_file_left_out_is_named_with_its_reason_and_summed_up(runner, tmp_
     assert warned("blob.txt", "binary")
     assert warned("empty.md", "empty")
     assert warned("sub/copy.txt", "duplicate") and warned("sub/copy.txt", "story.txt")
-    assert warned("broken.pdf", "unreadable")
+    assert warned("broken.pdf", "unreadable") and warned("broken.docx", "unreadable")
+    assert not any("\n" in m for m in warnings)  # one line each, no traceback
     assert warned("chrome.txt", "no text")
     assert not any("hidden" in m or "sources.toml" in m for m in warnings)
     assert "Traceback" not in result.output
-    assert ("Skipped 7 files: 2 unsupported type, 1 empty, 1 binary, 1 duplicate, "
-            "1 unreadable, 1 no text after cleaning") in result.stderr.splitlines()
+    assert ("Skipped 8 files: 2 unsupported type, 1 empty, 1 binary, 1 duplicate, "
+            "2 unreadable, 1 no text after cleaning") in result.stderr.splitlines()
 
 
 def test_the_summary_counts_one_file_in_the_singular():
