@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from qa_service.cli import cli
-from qa_service.ingest import ingest_document, read_corpus
+from qa_service.ingest import corpus_files, ingest_document, read_corpus
 from qa_service.ingest.readers import Skips, reader_for
 
 HEADER = "Harbour Authority - Annual Report 2023"
@@ -186,6 +186,10 @@ def test_a_single_document_file_is_a_corpus(tmp_path):
     write_docx(tmp_path / "timetable.docx")
     [raw] = read_corpus(tmp_path / "timetable.docx")
     assert raw.doc_id == "timetable.docx" and raw.kind == "docx"
+    # A corpus given as one file is its own snapshot, a BEIR corpus.jsonl included.
+    (tmp_path / "corpus.jsonl").write_text('{"_id": "1", "text": "x"}\n', "utf-8")
+    assert [f.relpath for f in corpus_files(tmp_path / "corpus.jsonl")] == ["corpus.jsonl"]
+    assert [f.relpath for f in corpus_files(tmp_path / "timetable.docx")] == ["timetable.docx"]
 
 
 def test_every_file_left_out_is_named_with_its_reason_and_summed_up(runner, tmp_path, caplog):

@@ -22,18 +22,16 @@ def corpus_files(corpus: Path) -> list[CorpusFile]:
     """List the files that make up `corpus` (documents and metadata), sorted by path."""
     corpus = Path(corpus)
     paths, _ = _walk(corpus)
-    return [_corpus_file(corpus, path) for path in paths
-            if reader_for(path) is not None or path.name == METADATA_FILE]
+    return [_corpus_file(corpus, path) for path in paths  # a corpus given as a file: itself
+            if corpus.is_file() or reader_for(path) is not None or path.name == METADATA_FILE]
 
 
 def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                 skips: Skips | None = None) -> Iterator[RawDocument]:
-    """Yield the raw documents of a folder, of one document file, or of a BEIR corpus.jsonl.
-
-    Every file of a folder that gives no document is named in a warning with its reason
-    (unsupported type, empty, binary, over `max_file_bytes`, a copy of an earlier file,
-    unreadable, outside the folder) and counted in `skips`.
-    """
+    """Yield the documents of a folder, one file or a corpus.jsonl; count left-out files."""
+    # Every file of a folder that gives no document is named in a warning with its reason
+    # (unsupported type, empty, binary, over `max_file_bytes`, a copy of an earlier file,
+    # unreadable, outside the folder) and counted in `skips`.
     corpus = Path(corpus)
     skips = Skips() if skips is None else skips
     if corpus.is_file() and corpus.suffix.lower() == ".jsonl" or (

@@ -73,7 +73,7 @@ class PdfReader(Reader):
 
 
 def _page_lines(data: bytes, laparams) -> list[list[_Line]]:
-    """Return each page's text lines, box by box in pdfminer's reading order."""
+    """Return each page's text lines in pdfminer's reading order."""
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LTTextContainer, LTTextLine
 
@@ -125,12 +125,10 @@ def _drop_edges(lines: list[_Line], furniture: set[str]) -> list[_Line]:
 
 
 def _paragraphs(lines: list[_Line]) -> list[str]:
-    """Join a page's lines, in reading order, into paragraphs.
-
-    A paragraph ends where the space to the next line is wider than the page's usual line
-    spacing, where the next line is not below it (a new column or box), or after a short
-    line that ends a sentence.
-    """
+    """Join a page's lines, in reading order, into paragraphs."""
+    # A paragraph ends where the space to the next line is wider than the page's usual
+    # line spacing, where the next line is not below it (a new column or box), or after a
+    # short line that ends a sentence.
     gaps = [round(a.bottom - b.top) for a, b in zip(lines, lines[1:]) if a.bottom >= b.top]
     usual = Counter(gaps).most_common(1)[0][0] if gaps else 0
     right = max((line.right for line in lines), default=0.0)
@@ -148,7 +146,7 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
 
 
 def _breaks(previous: _Line, line: _Line, usual: float, width: float, right: float) -> bool:
-    """Whether a paragraph ends between `previous` and `line`."""
+    """Tell whether a paragraph ends between `previous` and `line`."""
     gap = previous.bottom - line.top
     if gap < -0.5 * previous.height or gap > 3 * previous.height:
         return True  # above it (another column) or far below
