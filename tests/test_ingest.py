@@ -261,11 +261,13 @@ def test_duplicate_documents_are_indexed_once_and_the_warning_names_both(tmp_pat
 
 
 def test_markdown_link_targets_with_parentheses_leave_no_residue():
-    doc = clean_document(RawDocument("links.md", "markdown", (
+    from qa_service.ingest.readers.markdown import render_markdown
+
+    doc = clean_document(RawDocument("links.md", "markdown", render_markdown(
         "# Links in a story\n\n"
         "The [river Foo](https://en.wikipedia.org/wiki/Foo_(river)) flooded, the "
         "[office](javascript:alert('x')) said, and ![a photo](img_(1).png) was taken.")))
-    assert doc.blocks[0].text == "The river Foo flooded, the office said, and  was taken."
+    assert doc.blocks[0].text == "The river Foo flooded, the office said, and was taken."
 
 
 def test_a_very_long_line_is_split_into_the_same_sentences():

@@ -12,7 +12,8 @@ from qa_service.config import BACKEND_CHOICES, ENGINES, Settings
 
 @click.command()
 @click.option("--corpus", type=PATH, envvar="QA_CORPUS",
-              help="A folder of .txt/.md/.html files, or a BEIR corpus.jsonl [corpus].")
+              help="A folder of .txt/.md/.html/.pdf/.docx files, one such file, or a BEIR "
+                   "corpus.jsonl [corpus].")
 @index_dir_option
 @click.option("--model", envvar="QA_MODEL",
               help="Embedding model: a name, a local folder, or hash:DIM for tests.")
@@ -60,3 +61,5 @@ def run_build(settings: Settings, only_if_stale: bool, engine: str = "local",
         f"{report.embedded_passages} passages embedded] -> {report.path}",
         err=True,
     )
+    if report.skipped.summary():
+        click.echo(report.skipped.summary(), err=True)

@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from qa_service.indexing.publish import (
 )
 from qa_service.indexing.snapshot import snapshot_corpus
 from qa_service.indexing.vector_index import fill, new_index, write_faiss
+from qa_service.ingest.readers import Skips
 from qa_service.store import FORMAT, MANIFEST, Index, Manifest
 from qa_service.store.passages import FILE as PASSAGES_FILE
 from qa_service.store.vectors import FILE as VECTORS_FILE
@@ -58,6 +59,7 @@ class BuildReport:
     vector_index: str
     reused_documents: int = 0
     embedded_passages: int = 0
+    skipped: Skips = field(default_factory=Skips)  # files left out, by reason
 
 
 def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
@@ -79,7 +81,9 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
         previous = None if full else _reusable(root, settings, encoder)
         work = new_work_folder(root)
         try:
-            counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings, previous)
+            skipped = Skips()
+            counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings, previous,
+                                          skipped)
             info = _write_vectors(work, encoder, embedder, settings, counts["passages"], plan,
                                   previous)
             seconds = round(time.perf_counter() - started, 3)
@@ -112,8 +116,11 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
         prune(root, keep=final)
     log.info("index written to %s (%d documents reused, %d passages embedded)", final,
              plan.reused_documents, len(plan.new_passages))
+    if skipped.summary():
+        log.info("%s", skipped.summary())
     return BuildReport(final, counts["documents"], counts["passages"], counts["sentences"],
-                       seconds, info["type"], plan.reused_documents, len(plan.new_passages))
+                       seconds, info["type"], plan.reused_documents, len(plan.new_passages),
+                       skipped)
 
 
 def _reusable(root: Path, settings: Settings, encoder: Encoder) -> Index | None:

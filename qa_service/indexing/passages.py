@@ -12,6 +12,7 @@ from qa_service.errors import CorpusError
 from qa_service.indexing.writer import PassageWriter
 from qa_service.ingest import content_hash, read_corpus
 from qa_service.ingest.parallel import OrderedIngest
+from qa_service.ingest.readers import Skips
 from qa_service.store import Index
 
 
@@ -27,12 +28,14 @@ class Plan:
 
 
 def write_passages(path: Path, encoder: Encoder, settings: Settings,
-                   previous: Index | None) -> tuple[dict, Plan]:
+                   previous: Index | None, skips: Skips | None = None) -> tuple[dict, Plan]:
     """Write the corpus's passages into the SQLite file `path`; return counts and the plan.
 
     Documents whose content hash equals the one `previous` recorded keep their stored
-    passages (and, by the plan, their vectors and word counts).
+    passages (and, by the plan, their vectors and word counts). Files left out, and
+    documents with no text after cleaning, are counted in `skips`.
     """
+    skips = Skips() if skips is None else skips
     writer = PassageWriter(path)
     plan = Plan()
     known = previous.passages.content_hashes() if previous is not None else {}
@@ -52,6 +55,7 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
         else:
             doc, passages = result
             if not passages:
+                skips.add("no text after cleaning")
                 return
             plan.old_passage_rows += [-1] * len(passages)
             for p in passages:
@@ -66,7 +70,7 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
         counter = getattr(encoder, "token_counter", None)
         with OrderedIngest(counter or encoder.count_tokens, max_tokens, settings.build.min_chars,
                            shareable=counter is not None) as ingest:
-            for raw in read_corpus(settings.corpus, settings.build.max_file_bytes):
+            for raw in read_corpus(settings.corpus, settings.build.max_file_bytes, skips):
                 digest = content_hash(raw)
                 new = known.get(raw.doc_id) != digest
                 for item, result in ingest.put((raw.doc_id, digest), raw if new else None):

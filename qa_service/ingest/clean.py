@@ -6,7 +6,7 @@ import logging
 import re
 from array import array
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from qa_service.ingest.furniture import (
@@ -18,7 +18,7 @@ from qa_service.ingest.furniture import (
     is_widget,
 )
 from qa_service.ingest.metadata import find_date, find_title, parse_date
-from qa_service.ingest.readers import RawDocument
+from qa_service.ingest.readers.base import RawDocument, json_safe
 from qa_service.text import Span, join_spans, normalize_span
 
 log = logging.getLogger(__name__)
@@ -26,15 +26,8 @@ log = logging.getLogger(__name__)
 _BLANK_LINE_RE = re.compile(r"\n[^\S\n]*\n\s*")  # \s also matches no-break spaces
 _LINE_RE = re.compile(r"[^\n]+")
 _MD_HEADING_RE = re.compile(r"^\s*(#{1,6}|>)\s+")
-# A link target, which may hold one level of parentheses (Wikipedia's "Foo_(bar)").
-# Link text and targets are bounded in length: unbounded, a long line of "[" without
-# "]" takes quadratic time (a 1 MB line, hours).
-_MD_TARGET = r"\((?:[^()\n]|\([^()\n]{0,500}\)){0,2000}\)"
-_MD_INLINE_RE = re.compile(
-    rf"!\[[^\]\n]{{0,300}}\]{_MD_TARGET}"  # images: dropped
-    rf"|\[(?=[^\]\n]{{1,300}}\]{_MD_TARGET})|\]{_MD_TARGET}"  # link brackets, targets: text kept
-    r"|(?<!\w)(\*\*|__|\*|_|`)(?=\S)|(?<=\S)(\*\*|__|\*|_|`)(?!\w)"  # emphasis markers
-)
+# Metadata fields a document has as its own; any other field is kept in its `metadata`.
+_CORE_FIELDS = ("title", "source", "date", "url")
 # Blocks shorter than this, and not sentences, are headings or page chrome.
 _REAL_MIN_CHARS = 40
 
@@ -61,10 +54,15 @@ class CleanDocument:
     date: str | None
     url: str | None
     blocks: list[Block]
+    metadata: dict = field(default_factory=dict)  # fields beyond title, source, date, url
 
 
 def clean_document(doc: RawDocument) -> CleanDocument:
-    """Normalise a raw document, drop its page furniture and read its metadata."""
+    """Normalise a raw document, drop its page furniture and read its metadata.
+
+    Markdown, PDF and Word documents arrive as text from their readers (blocks separated
+    by blank lines) and are cleaned as plain text is.
+    """
     meta = dict(doc.metadata)
     text = doc.raw
     one_block_per_line = False
@@ -72,9 +70,8 @@ def clean_document(doc: RawDocument) -> CleanDocument:
         text, html_meta = _extract_html(doc)
         meta = {**html_meta, **{k: v for k, v in meta.items() if v}}
         one_block_per_line = True
-    strip_markdown = doc.kind == "markdown"
 
-    raw_blocks = _split_blocks(text, one_block_per_line, strip_markdown)
+    raw_blocks = _split_blocks(text, one_block_per_line)
     all_lines = [line.text for block in raw_blocks for line in block if line]
 
     title = str(meta.get("title") or "").strip() or find_title(all_lines)
@@ -93,6 +90,8 @@ def clean_document(doc: RawDocument) -> CleanDocument:
         date=date,
         url=str(url) if url else None,
         blocks=blocks,
+        metadata=json_safe({k: v for k, v in doc.metadata.items()
+                            if k not in _CORE_FIELDS and v not in (None, "", [], {})}),
     )
 
 
@@ -114,7 +113,7 @@ def _extract_html(doc: RawDocument) -> tuple[str, dict]:
     return text, {k: v for k, v in meta.items() if v}
 
 
-def _split_blocks(text: str, one_block_per_line: bool, strip_markdown: bool) -> list[list[Span]]:
+def _split_blocks(text: str, one_block_per_line: bool) -> list[list[Span]]:
     """Split text into blocks (blank-line separated) of normalised lines."""
     blocks: list[list[Span]] = []
     pos = 0
@@ -124,7 +123,7 @@ def _split_blocks(text: str, one_block_per_line: bool, strip_markdown: bool) -> 
         lines = []
         for m in _LINE_RE.finditer(text, pos, end):
             line = normalize_span(m.group(0), m.start())
-            line = _strip_markup(line, strip_markdown)
+            line = _strip_markup(line)
             if line:
                 lines.append(line)
         if one_block_per_line:
@@ -135,16 +134,12 @@ def _split_blocks(text: str, one_block_per_line: bool, strip_markdown: bool) -> 
     return blocks
 
 
-def _strip_markup(line: Span, inline: bool) -> Span:
-    """Remove heading and quote markers (and, for Markdown, links and emphasis)."""
+def _strip_markup(line: Span) -> Span:
+    """Remove heading and quote markers."""
     keep = [True] * len(line.text)
     m = _MD_HEADING_RE.match(line.text)
     if m:
         keep[: m.end()] = [False] * m.end()
-    if inline:
-        for m in _MD_INLINE_RE.finditer(line.text):
-            if m.start(0) < m.end(0):
-                keep[m.start(0) : m.end(0)] = [False] * (m.end(0) - m.start(0))
     if all(keep):
         return line
     chars = [c for c, k in zip(line.text, keep) if k]

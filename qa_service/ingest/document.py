@@ -5,19 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from qa_service.ingest.chunk import TokenCounter, chunk_blocks
 from qa_service.ingest.clean import clean_document
-from qa_service.ingest.metadata import extra_fields
-from qa_service.ingest.readers import RawDocument
+from qa_service.ingest.readers.base import RawDocument
 from qa_service.text import approx_tokens
 
 log = logging.getLogger(__name__)
 
 # Bumped whenever cleaning or chunking changes what passages a corpus gives, so that
 # indexes built by an older version are seen as stale.
-INGEST_VERSION = 4
+INGEST_VERSION = 5
 
 
 @dataclass
@@ -30,8 +30,7 @@ class Document:
     date: str | None
     url: str | None
     paragraphs: int = 0
-    # Every other field its metadata gives (author, tags, any field of front matter or of
-    # the metadata file), JSON-serialisable.
+    # Fields beyond title, source, date and url (author, tags, ...), JSON-serialisable.
     metadata: dict = field(default_factory=dict)
 
 
@@ -45,7 +44,7 @@ class Passage:
     end: int
     text: str
     sentences: list[tuple[int, int]] = field(default_factory=list)
-    page: int | None = None  # 1-based, in formats that have pages (PDF)
+    page: int | None = None  # 1-based page the passage starts on (formats with pages)
 
     @property
     def id(self) -> str:
@@ -64,14 +63,17 @@ def ingest_document(
     clean = clean_document(raw)
     chunks = chunk_blocks(clean.blocks, count_tokens, max_tokens, min_chars)
     passages = [
-        Passage(clean.doc_id, n, c.span.start, c.span.end, c.span.text, c.sentences)
+        Passage(clean.doc_id, n, c.span.start, c.span.end, c.span.text, c.sentences,
+                page=bisect_right(raw.pages, c.span.start) if raw.pages else None)
         for n, c in enumerate(chunks, 1)
     ]
     if not passages:
         # An empty document would be listed with nothing to show or cite.
-        log.warning("skipping %s: no text (empty after cleaning)", clean.doc_id)
-    doc = Document(clean.doc_id, clean.title, clean.source, clean.date, clean.url,
-                   len(passages), extra_fields(raw.metadata))
+        log.warning("skipping %s: no text after cleaning", clean.doc_id)
+    doc = Document(
+        clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages),
+        clean.metadata,
+    )
     return doc, passages
 
 

@@ -24,28 +24,6 @@ _DATE_PATTERNS = [
 ]
 
 
-# Fields every document has (Document's own attributes); any other is kept as it is.
-OWN_FIELDS = ("title", "source", "date", "url")
-
-
-def extra_fields(meta: dict) -> dict:
-    """Return the metadata fields beyond a document's own, as JSON values (dates as ISO)."""
-    return {str(k): _json_value(v) for k, v in meta.items()
-            if k not in OWN_FIELDS and v is not None and v != ""}
-
-
-def _json_value(value):
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    if isinstance(value, list | tuple | set):
-        return [_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    if isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
 def parse_date(value) -> str | None:
     """Return an ISO date (YYYY-MM-DD) for a date, datetime or date-like string, else None."""
     if value is None or value == "":

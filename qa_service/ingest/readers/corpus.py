@@ -1,0 +1,152 @@
+"""Walk a corpus (a folder, one file, or a BEIR corpus.jsonl) and read each document."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa_service.errors import CorpusError
+from qa_service.ingest.readers.base import CorpusFile, RawDocument, Skips, UnreadableError
+from qa_service.ingest.readers.beir import read_beir
+from qa_service.ingest.readers.registry import SUFFIXES, reader_for
+
+log = logging.getLogger(__name__)
+
+METADATA_FILE = "sources.toml"
+
+
+def corpus_files(corpus: Path) -> list[CorpusFile]:
+    """List the files that make up `corpus` (documents and metadata), sorted by path."""
+    corpus = Path(corpus)
+    paths, _ = _walk(corpus)
+    return [_corpus_file(corpus, path) for path in paths  # a corpus given as a file: itself
+            if corpus.is_file() or reader_for(path) is not None or path.name == METADATA_FILE]
+
+
+def read_corpus(corpus: Path, max_file_bytes: int | None = None,
+                skips: Skips | None = None) -> Iterator[RawDocument]:
+    """Yield the documents of a folder, one file or a corpus.jsonl; count left-out files."""
+    # Every file of a folder that gives no document is named in a warning with its reason
+    # (unsupported type, empty, binary, over `max_file_bytes`, a copy of an earlier file,
+    # unreadable, outside the folder) and counted in `skips`.
+    corpus = Path(corpus)
+    skips = Skips() if skips is None else skips
+    if corpus.is_file() and corpus.suffix.lower() == ".jsonl" or (
+            (corpus / "corpus.jsonl").is_file() and not _has_documents(corpus)):
+        yield from read_beir(corpus if corpus.is_file() else corpus / "corpus.jsonl")
+        return
+    if corpus.is_file() and reader_for(corpus) is None:
+        raise CorpusError(f"unsupported corpus file {corpus}: expected a folder, a document "
+                          f"({', '.join(SUFFIXES)}) or corpus.jsonl")
+    if not corpus.exists():
+        raise CorpusError(f"corpus not found: {corpus}")
+    root = corpus.parent if corpus.is_file() else corpus
+    paths, outside = _walk(corpus)
+    for path in outside:
+        _skip(skips, "outside the corpus folder", path.relative_to(root).as_posix(),
+              "it points outside the corpus folder")
+    metadata = _read_metadata(root / METADATA_FILE)
+    default_source = root.resolve().name
+    first_with: dict[str, str] = {}  # content hash -> the file indexed with that content
+    for path in paths:
+        f = _corpus_file(corpus, path)
+        if f.relpath == METADATA_FILE:
+            continue
+        reader = reader_for(path)
+        if reader is None:
+            _skip(skips, "unsupported type", f.relpath,
+                  f"unsupported type ({path.suffix.lower() or 'no suffix'}); "
+                  f"supported: {', '.join(SUFFIXES)}")
+            continue
+        if max_file_bytes is not None and f.size > max_file_bytes:
+            _skip(skips, "too big", f.relpath, f"too big: {f.size} bytes is over the limit "
+                  f"of {max_file_bytes} (QA_MAX_FILE_BYTES)")
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            _skip(skips, "unreadable", f.relpath, f"unreadable ({exc.strerror or exc})")
+            continue
+        if not data.strip():
+            _skip(skips, "empty", f.relpath, "the file is empty")
+            continue
+        if not reader.binary and _looks_binary(data):
+            _skip(skips, "binary", f.relpath, "it is a binary file, not text")
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in first_with:
+            _skip(skips, "duplicate", f.relpath, f"duplicate: same content as "
+                  f"{first_with[digest]}, which is indexed once")
+            continue
+        try:
+            found = reader.read(data, f.relpath)
+        except Exception as exc:  # a corrupt file of any format: one line, no traceback
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if not isinstance(exc, UnreadableError):
+                detail = f"{type(exc).__name__}: {detail}"
+            _skip(skips, "unreadable", f.relpath, f"unreadable as {reader.kind} ({detail})")
+            continue
+        first_with[digest] = f.relpath
+        yield RawDocument(
+            doc_id=f.relpath,
+            kind=reader.kind,
+            raw=found.raw,
+            metadata={**found.metadata, **metadata.get(f.relpath, {})},
+            default_source=default_source,
+            pages=found.pages,
+        )
+
+
+def _skip(skips: Skips, reason: str, relpath: str, why: str) -> None:
+    log.warning("skipping %s: %s", relpath, why)
+    skips.add(reason)
+
+
+def _walk(corpus: Path) -> tuple[list[Path], list[Path]]:
+    """Return the corpus's files (hidden ones left out) and the links that leave it."""
+    if not corpus.exists():
+        raise CorpusError(f"corpus not found: {corpus}")
+    if corpus.is_file():
+        return [corpus], []
+    root = corpus.resolve()
+    paths, outside = [], []
+    for path in sorted(corpus.rglob("*")):
+        if not path.is_file():
+            continue
+        if any(part.startswith(".") for part in path.relative_to(corpus).parts):
+            continue
+        # Symlinks that leave the corpus folder are not followed.
+        if not path.resolve().is_relative_to(root):
+            outside.append(path)
+            continue
+        paths.append(path)
+    return paths, outside
+
+
+def _corpus_file(corpus: Path, path: Path) -> CorpusFile:
+    st = path.stat()
+    rel = path.name if corpus.is_file() else path.relative_to(corpus).as_posix()
+    return CorpusFile(rel, path, st.st_size, st.st_mtime_ns)
+
+
+def _has_documents(folder: Path) -> bool:
+    return any(reader_for(p) is not None for p in folder.rglob("*") if p.is_file())
+
+
+def _looks_binary(data: bytes) -> bool:
+    # Git's test: a NUL byte near the start. Text in UTF-16 also fails it, and is not
+    # supported either.
+    return b"\x00" in data[:8192]
+
+
+def _read_metadata(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CorpusError(f"invalid metadata file {path}: {exc}") from None
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)}

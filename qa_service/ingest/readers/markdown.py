@@ -1,0 +1,95 @@
+"""Read Markdown files: YAML front matter as metadata, the body rendered to text blocks."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+from qa_service.ingest.readers.base import Extracted, Reader, decode, json_safe
+
+log = logging.getLogger(__name__)
+
+_FRONT_MATTER_RE = re.compile(r"\A---[^\S\n]*\n.*?\n(?:---|\.\.\.)[^\S\n]*(?:\n|\Z)", re.DOTALL)
+# Tokens whose content is kept as a block of its own: one paragraph each.
+_TEXT_BLOCKS = ("fence", "code_block")
+
+
+class MarkdownReader(Reader):
+    """Read Markdown: front matter fields, then headings, paragraphs, list items and code."""
+
+    kind = "markdown"
+    suffixes = (".md", ".markdown")
+
+    def read(self, data: bytes, name: str) -> Extracted:
+        """Return the rendered text blocks and the front matter's fields."""
+        text = decode(data, name, log)
+        meta, body = front_matter(text, name)
+        return Extracted(render_markdown(body), meta)
+
+
+def front_matter(text: str, name: str) -> tuple[dict, str]:
+    """Split YAML front matter from the body; invalid front matter is warned about, dropped."""
+    if not _FRONT_MATTER_RE.match(text):
+        return {}, text
+    import frontmatter
+    import yaml
+
+    try:
+        post = frontmatter.loads(text)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning("%s: invalid YAML front matter (%s); the body is read as text",
+                    name, problem)
+        return {}, _FRONT_MATTER_RE.sub("", text, count=1)
+    meta = post.metadata
+    if not isinstance(meta, dict):
+        log.warning("%s: front matter is not a mapping of fields; the body is read as text",
+                    name)
+        return {}, post.content
+    return json_safe(meta), post.content
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark").enable("table")
+    # Targets are dropped, never followed: a javascript: link still keeps only its text.
+    parser.validateLink = lambda url: True
+    return parser
+
+
+def render_markdown(source: str) -> str:
+    """Render Markdown to plain text, one block (heading, paragraph, item, row) a paragraph."""
+    blocks: list[str] = []
+    row: list[str] | None = None
+    for token in _parser().parse(source):
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close":
+            if row and any(row):
+                blocks.append(" | ".join(row))
+            row = None
+        elif token.type == "inline":
+            text = _inline_text(token)
+            if row is not None:
+                row.append(text.replace("\n", " ").strip())
+            elif text.strip():
+                blocks.append(text.strip())
+        elif token.type in _TEXT_BLOCKS and token.content.strip():
+            blocks.append(token.content.strip("\n"))
+    return "\n\n".join(blocks)
+
+
+def _inline_text(token) -> str:
+    """Return an inline token's text: link text kept, images and markup dropped."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type == "softbreak":
+            parts.append("\n")
+        elif child.type == "hardbreak":
+            parts.append("\n")
+    return "".join(parts)

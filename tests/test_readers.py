@@ -1,0 +1,242 @@
+"""Readers: PDF, Word and Markdown files become attributed passages; nothing is lost unsaid."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+
+from qa_service.cli import cli
+from qa_service.ingest import corpus_files, ingest_document, read_corpus
+from qa_service.ingest.readers import Skips, reader_for
+
+HEADER = "Harbour Authority - Annual Report 2023"
+P1 = ("The north pier was closed for three weeks in March while divers inspected the pilings "
+      "under the ferry berth, and traffic moved to the south quay for the duration of the work.")
+P2 = ("Ticket sales rose by nine percent over the year, helped by the new evening crossing to "
+      "the islands that the council agreed to fund until the end of next summer.")
+P3 = ("The lighthouse keeper reported that routine mainte-\nnance of the lamp took four days in "
+      "October and that the fog signal now sounds every twenty seconds.")
+STORY = ("The harbour ferry was late again on Monday, the operator said, because a storm had "
+         "damaged the landing stage at the north pier overnight.")
+
+
+def write_pdf(path):
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def header(self):
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 8, f"{HEADER} | {self.page_no()}", align="C")  # differs by page
+            self.ln(12)
+
+        def footer(self):
+            self.set_y(-15)
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 8, f"Page {self.page_no()} of {{nb}}", align="C")
+
+    pdf = Report()
+    pdf.set_title("Harbour annual report")
+    pdf.set_author("Mara Lindqvist")
+    pdf.set_creation_date(dt.datetime(2023, 4, 17, 9, 30, tzinfo=dt.UTC))
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, P1)  # wraps: a paragraph of two lines
+    pdf.ln(6)
+    pdf.multi_cell(0, 6, P2)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, P3)  # the hyphen ends a line
+    pdf.output(str(path))
+
+
+def test_a_bare_page_number_is_dropped_even_on_a_single_page(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, P1)
+    pdf.set_y(-15)
+    pdf.cell(0, 8, "- 7 -", align="C")
+    pdf.output(str(tmp_path / "one.pdf"))
+    [raw] = read_corpus(tmp_path)
+    assert raw.raw == P1 and raw.pages == [0]
+
+
+def write_docx(path):
+    import docx
+
+    document = docx.Document()
+    props = document.core_properties
+    props.title, props.author = "Ferry timetable review", "Jonas Berg"
+    props.created = dt.datetime(2022, 11, 3, 8, 0)
+    document.add_heading("Winter timetable", level=1)
+    document.add_paragraph("From December the first ferry leaves the harbour at six in the "
+                           "morning, half an hour earlier than in summer, every weekday.")
+    table = document.add_table(rows=3, cols=2)
+    for row, cells in zip(table.rows, [("Route", "Departures"), ("Harbour to Isle", "14"),
+                                       ("Isle to Harbour", "13")]):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
+    document.add_paragraph("Late crossings on Fridays stay as they are, the ferry company "
+                           "said after its board met on Tuesday evening in the town hall.")
+    document.save(str(path))
+
+
+def _ingested(corpus):
+    return {raw.doc_id: (raw, *ingest_document(raw)) for raw in read_corpus(corpus)}
+
+
+def test_pdf_paragraphs_are_rebuilt_without_running_heads_with_pages(tmp_path):
+    write_pdf(tmp_path / "report.pdf")
+    [(raw, doc, passages)] = _ingested(tmp_path).values()
+    assert raw.kind == "pdf" and raw.pages is not None and len(raw.pages) == 2
+    texts = [p.text for p in passages]
+    whole = "\n".join(texts)
+    for furniture in ("Harbour Authority", "Page 1", "Page 2", "of 2"):
+        assert furniture not in raw.raw and furniture not in whole
+    # Lines wrapped by the layout are one paragraph again, and the broken word is whole.
+    assert any(P1 in t for t in texts) and any(P2 in t for t in texts)
+    assert "routine maintenance of the lamp" in whole and "mainte-" not in whole
+    assert [p.page for p in passages if "lighthouse" in p.text] == [2]
+    assert [p.page for p in passages if "north pier" in p.text] == [1]
+    assert all(p.page in (1, 2) for p in passages)
+    assert (doc.title, doc.date, doc.metadata["author"]) == (
+        "Harbour annual report", "2023-04-17", "Mara Lindqvist")
+
+
+def test_docx_keeps_document_order_tables_as_rows_and_core_properties(tmp_path):
+    write_docx(tmp_path / "timetable.docx")
+    [(raw, doc, passages)] = _ingested(tmp_path).values()
+    assert raw.kind == "docx" and raw.pages is None
+    blocks = raw.raw.split("\n\n")
+    assert blocks[0] == "Winter timetable"
+    assert blocks.index("Route | Departures") < blocks.index("Harbour to Isle | 14") \
+        < blocks.index("Isle to Harbour | 13")
+    assert raw.raw.index("first ferry") < raw.raw.index("Route | Departures") \
+        < raw.raw.index("Late crossings")
+    whole = " ".join(p.text for p in passages)
+    assert "Harbour to Isle | 14" in whole and whole.index("first ferry") < whole.index(
+        "Late crossings")
+    assert (doc.title, doc.date, doc.metadata["author"]) == (
+        "Ferry timetable review", "2022-11-03", "Jonas Berg")
+    assert all(p.page is None for p in passages)
+
+
+FRONT = """---
+title: Lighthouse maintenance notes
+date: 2024-03-05
+author: Ines Soto
+tags: [lighthouse, maintenance]
+keeper_id: 42
+source: Coast Guard log
+---
+# Lamp and lens
+
+The lamp was cleaned and the lens turned by hand, the keeper wrote on the [log
+page](https://example.org/log), before the fog season began. ![lens](lens.png)
+
+```
+service_interval = 30  # days
+```
+
+- The fog signal sounds every twenty seconds in thick weather at sea.
+- The generator was **tested** twice during the week with no fault found.
+"""
+
+
+def test_markdown_front_matter_becomes_metadata_and_the_body_text(tmp_path):
+    (tmp_path / "notes.md").write_text(FRONT, "utf-8")
+    [(raw, doc, passages)] = _ingested(tmp_path).values()
+    assert doc.title == "Lighthouse maintenance notes"
+    assert (doc.date, doc.source) == ("2024-03-05", "Coast Guard log")
+    assert doc.metadata == {"author": "Ines Soto", "tags": ["lighthouse", "maintenance"],
+                            "keeper_id": 42}
+    whole = "\n".join(p.text for p in passages)
+    assert "title:" not in whole and "---" not in whole
+    assert "on the log page, before the fog season" in whole  # link text kept, target gone
+    assert "lens.png" not in whole and "https://" not in whole and "**" not in whole
+    assert "The generator was tested twice" in whole
+    assert "service_interval = 30  # days" in raw.raw.split("\n\n")  # code kept as text
+    assert "service_interval = 30" in whole
+
+
+def test_invalid_front_matter_is_warned_about_and_the_body_still_read(tmp_path, caplog):
+    (tmp_path / "broken.md").write_text(
+        "---\ntitle: [unclosed\n---\n" + STORY + "\n", "utf-8")
+    [(raw, doc, passages)] = _ingested(tmp_path).values()
+    assert any("broken.md" in m and "front matter" in m for m in caplog.messages)
+    assert passages and "harbour ferry was late" in passages[0].text
+    assert "unclosed" not in passages[0].text
+
+
+def test_a_folder_of_only_a_pdf_and_a_docx_builds(runner, tmp_path):
+    corpus = tmp_path / "office"
+    corpus.mkdir()
+    write_pdf(corpus / "report.pdf")
+    write_docx(corpus / "timetable.docx")
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 2 documents" in result.stderr and "Skipped" not in result.stderr
+
+
+def test_a_single_document_file_is_a_corpus(tmp_path):
+    write_docx(tmp_path / "timetable.docx")
+    [raw] = read_corpus(tmp_path / "timetable.docx")
+    assert raw.doc_id == "timetable.docx" and raw.kind == "docx"
+    # A corpus given as one file is its own snapshot, a BEIR corpus.jsonl included.
+    (tmp_path / "corpus.jsonl").write_text('{"_id": "1", "text": "x"}\n', "utf-8")
+    assert [f.relpath for f in corpus_files(tmp_path / "corpus.jsonl")] == ["corpus.jsonl"]
+    assert [f.relpath for f in corpus_files(tmp_path / "timetable.docx")] == ["timetable.docx"]
+
+
+def test_every_file_left_out_is_named_with_its_reason_and_summed_up(runner, tmp_path, caplog):
+    corpus = tmp_path / "mixed"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "story.txt").write_text(STORY, "utf-8")
+    (corpus / "sub" / "copy.txt").write_text(STORY, "utf-8")
+    (corpus / "table.csv").write_text("a,b\n1,2\n", "utf-8")
+    (corpus / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    (corpus / "blob.txt").write_bytes(b"\x00\x01\x02" * 40)
+    (corpus / "empty.md").write_bytes(b"")
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
+    (corpus / "broken.docx").write_bytes(b"PK\x03\x04 a truncated zip")
+    (corpus / "chrome.txt").write_text("Home\n\nShare\n", "utf-8")  # no story at all
+    (corpus / ".hidden.csv").write_text("x", "utf-8")  # not a document: no warning
+    (corpus / "sources.toml").write_text('["story.txt"]\nsource = "Gazette"\n', "utf-8")
+    with caplog.at_level(logging.WARNING):
+        result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+    def warned(name, reason):
+        return any(name in m and reason in m for m in warnings)
+
+    assert warned("table.csv", "unsupported type") and warned("photo.png", "unsupported type")
+    assert warned("blob.txt", "binary")
+    assert warned("empty.md", "empty")
+    assert warned("sub/copy.txt", "duplicate") and warned("sub/copy.txt", "story.txt")
+    assert warned("broken.pdf", "unreadable") and warned("broken.docx", "unreadable")
+    assert not any("\n" in m for m in warnings)  # one line each, no traceback
+    assert warned("chrome.txt", "no text")
+    assert not any("hidden" in m or "sources.toml" in m for m in warnings)
+    assert "Traceback" not in result.output
+    assert ("Skipped 8 files: 2 unsupported type, 1 empty, 1 binary, 1 duplicate, "
+            "2 unreadable, 1 no text after cleaning") in result.stderr.splitlines()
+
+
+def test_the_summary_counts_one_file_in_the_singular():
+    skips = Skips()
+    assert skips.summary() == ""
+    skips.add("binary")
+    assert skips.summary() == "Skipped 1 file: 1 binary"
+
+
+@pytest.mark.parametrize("name, kind", [("a.PDF", "pdf"), ("b.docx", "docx"), ("c.md", "markdown"),
+                                        ("d.markdown", "markdown"), ("e.htm", "html"),
+                                        ("f.txt", "text"), ("g.csv", None), ("h.doc", None)])
+def test_the_reader_is_picked_by_suffix(name, kind):
+    reader = reader_for(name)
+    assert (reader.kind if reader else None) == kind
