@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from qa_service.ingest.chunk import TokenCounter, chunk_blocks
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # Bumped whenever cleaning or chunking changes what passages a corpus gives, so that
 # indexes built by an older version are seen as stale.
-INGEST_VERSION = 4
+INGEST_VERSION = 5
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Document:
     date: str | None
     url: str | None
     paragraphs: int = 0
+    # What cleaning removed, by rule ([characters, sentences]); for the build's report.
+    cleaning: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -54,9 +57,13 @@ def ingest_document(
     count_tokens: TokenCounter = approx_tokens,
     max_tokens: int = 256,
     min_chars: int = 60,
+    boilerplate: Collection[str] = (),
 ) -> tuple[Document, list[Passage]]:
-    """Clean and chunk one raw document into its passages (none: it has no text)."""
-    clean = clean_document(raw)
+    """Clean and chunk one raw document into its passages (none: it has no text).
+
+    `boilerplate`: keys of lines its source repeats (see ingest.boilerplate).
+    """
+    clean = clean_document(raw, boilerplate)
     chunks = chunk_blocks(clean.blocks, count_tokens, max_tokens, min_chars)
     passages = [
         Passage(clean.doc_id, n, c.span.start, c.span.end, c.span.text, c.sentences)
@@ -66,7 +73,8 @@ def ingest_document(
         # An empty document would be listed with nothing to show or cite.
         log.warning("skipping %s: no text (empty after cleaning)", clean.doc_id)
     doc = Document(
-        clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages)
+        clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages),
+        cleaning=dict(clean.removed),
     )
     return doc, passages
 
