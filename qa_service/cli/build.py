@@ -44,6 +44,7 @@ def run_build(settings: Settings, only_if_stale: bool, engine: str = "local",
     """Build the index of `settings.corpus`, or, if asked, only when it is out of date."""
     from qa_service.encoders import encoder_for
     from qa_service.indexing import build_index, check
+    from qa_service.ingest.story import summary as cleaning_summary
 
     if only_if_stale:
         reason = check(settings.index_dir, settings, settings.corpus)
@@ -60,3 +61,4 @@ def run_build(settings: Settings, only_if_stale: bool, engine: str = "local",
         f"{report.embedded_passages} passages embedded] -> {report.path}",
         err=True,
     )
+    click.echo(cleaning_summary(report.cleaning), err=True)

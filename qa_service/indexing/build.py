@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -58,6 +58,7 @@ class BuildReport:
     vector_index: str
     reused_documents: int = 0
     embedded_passages: int = 0
+    cleaning: dict = field(default_factory=dict)  # rule: [chars, sentences, documents]
 
 
 def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
@@ -113,7 +114,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
     log.info("index written to %s (%d documents reused, %d passages embedded)", final,
              plan.reused_documents, len(plan.new_passages))
     return BuildReport(final, counts["documents"], counts["passages"], counts["sentences"],
-                       seconds, info["type"], plan.reused_documents, len(plan.new_passages))
+                       seconds, info["type"], plan.reused_documents, len(plan.new_passages),
+                       plan.cleaning)
 
 
 def _reusable(root: Path, settings: Settings, encoder: Encoder) -> Index | None:

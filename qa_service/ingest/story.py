@@ -163,3 +163,21 @@ def _cut_inline(line: Span, tally: Tally) -> Span | None:
         tally.add("credit", text)
         return None
     return Span(text, offsets)
+
+
+def add_up(totals: dict, removed: dict) -> None:
+    """Add one document's removals into build totals: {rule: [chars, sentences, documents]}."""
+    for rule, (chars, sentences) in removed.items():
+        row = totals.setdefault(rule, [0, 0, 0])
+        row[0] += chars
+        row[1] += sentences
+        row[2] += 1
+
+
+def summary(totals: dict) -> str:
+    """Return one line: what each rule removed, most characters first."""
+    if not totals:
+        return "Cleaning removed nothing."
+    parts = [f"{rule} {c:,} chars/{s:,} sentences/{d:,} docs"
+             for rule, (c, s, d) in sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))]
+    return "Cleaning removed: " + "; ".join(parts)
