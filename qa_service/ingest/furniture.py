@@ -75,9 +75,11 @@ _NAV_SPLIT_RE = re.compile(r"\s*[|•·»›]\s*")
 # matches the span to cut; the rule name is the group that matched.
 _INLINE_RE = re.compile(
     # A credit in parentheses: "(Image credit: X)", "(Photo: X)", "(AP Photo/X)".
-    r"(?P<credit>\s*\((?:(?:[A-Z][\w.]*\s){0,2}(?:photo|image|picture|video|illustration"
-    r"|graphic)s?(?:\s+credits?)?\b[^()\n]{0,150}|[^()\n]{0,60}\b(?:getty images|shutterstock"
-    r"|alamy|istock)\b[^()\n]{0,40})\))"
+    # The kind of picture is followed by a colon, slash or "by": "(image files, ...)" and
+    # "(through Sony Pictures Television)" are prose.
+    r"(?P<credit>\s*\((?:(?-i:[A-Z][\w.]*\s){0,2}(?:photo|image|picture|video|illustration"
+    r"|graphic)s?(?:\s+credits?)?\s*(?::|/|by\b)[^()\n]{0,150}|[^()\n]{0,60}\b(?:getty images"
+    r"|shutterstock|alamy|istock)\b[^()\n]{0,40})\))"
     # A credit after the last sentence: "... hit. Photo: X/Reuters", "[Jane Doe]", "/ @user".
     r"|(?P<trailing_credit>(?<=[.!?\"'”’])\s*(?:(?:photo|image|picture)s?\s*(?:credits?)?"
     r"\s*(?::|by)\s*[^.!?\n]{2,80}|\[\s*(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})\s*\])"
