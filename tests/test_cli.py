@@ -36,6 +36,7 @@ def test_build_prints_a_summary_line(runner, corpus):
     result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
     assert result.exit_code == 0
     assert "Indexed 3 documents, 8 passages" in result.stderr
+    assert "Cleaning removed" in result.stderr  # what each furniture rule took, one line
 
 
 def test_build_if_stale_skips_an_up_to_date_index_and_rebuilds_a_stale_one(runner, cli_built):

@@ -45,6 +45,7 @@ def run_build(settings: Settings, only_if_stale: bool, engine: str = "local",
     """Build the index of `settings.corpus`, or, if asked, only when it is out of date."""
     from qa_service.encoders import encoder_for
     from qa_service.indexing import build_index, check
+    from qa_service.ingest.story import summary as cleaning_summary
 
     if only_if_stale:
         reason = check(settings.index_dir, settings, settings.corpus)
@@ -63,3 +64,4 @@ def run_build(settings: Settings, only_if_stale: bool, engine: str = "local",
     )
     if report.skipped.summary():
         click.echo(report.skipped.summary(), err=True)
+    click.echo(cleaning_summary(report.cleaning), err=True)

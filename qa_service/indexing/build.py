@@ -60,6 +60,7 @@ class BuildReport:
     reused_documents: int = 0
     embedded_passages: int = 0
     skipped: Skips = field(default_factory=Skips)  # files left out, by reason
+    cleaning: dict = field(default_factory=dict)  # rule: [chars, sentences, documents]
 
 
 def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
@@ -120,7 +121,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
         log.info("%s", skipped.summary())
     return BuildReport(final, counts["documents"], counts["passages"], counts["sentences"],
                        seconds, info["type"], plan.reused_documents, len(plan.new_passages),
-                       skipped)
+                       skipped, plan.cleaning)
 
 
 def _reusable(root: Path, settings: Settings, encoder: Encoder) -> Index | None:

@@ -3,6 +3,7 @@ plan which passages and sentences need embedding."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from qa_service.encoders import Encoder
 from qa_service.errors import CorpusError
 from qa_service.indexing.writer import PassageWriter
 from qa_service.ingest import content_hash, read_corpus
+from qa_service.ingest.boilerplate import document_hash, repeated_lines
 from qa_service.ingest.parallel import OrderedIngest
 from qa_service.ingest.readers import Skips
+from qa_service.ingest.story import add_up
 from qa_service.store import Index
 
 
@@ -25,6 +28,9 @@ class Plan:
     new_passages: list[str] = field(default_factory=list)
     new_sentences: list[str] = field(default_factory=list)
     reused_documents: int = 0
+    # What cleaning removed from the documents ingested (not reused), by rule:
+    # [characters, sentences, documents].
+    cleaning: dict = field(default_factory=dict)
 
 
 def write_passages(path: Path, encoder: Encoder, settings: Settings,
@@ -54,6 +60,7 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
             plan.reused_documents += 1
         else:
             doc, passages = result
+            add_up(plan.cleaning, doc.cleaning)
             if not passages:
                 skips.add("no text after cleaning")
                 return
@@ -65,13 +72,14 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
                 plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
         writer.add(doc, passages, digest, counted=doc_id in reused)
 
+    boilerplate = _repeated_lines(settings)
     try:
         # An encoder's token_counter pickles, for worker processes; count_tokens may not.
         counter = getattr(encoder, "token_counter", None)
         with OrderedIngest(counter or encoder.count_tokens, max_tokens, settings.build.min_chars,
-                           shareable=counter is not None) as ingest:
+                           shareable=counter is not None, boilerplate=boilerplate) as ingest:
             for raw in read_corpus(settings.corpus, settings.build.max_file_bytes, skips):
-                digest = content_hash(raw)
+                digest = document_hash(content_hash(raw), raw, boilerplate)
                 new = known.get(raw.doc_id) != digest
                 for item, result in ingest.put((raw.doc_id, digest), raw if new else None):
                     take(*item, result)
@@ -87,3 +95,20 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
                           "passage; the index was left as it was")
     return {"documents": writer.documents, "passages": writer.passages,
             "sentences": writer.sentences}, plan
+
+
+REPEAT_KINDS = ("text", "markdown", "beir")  # counted for lines a source repeats
+
+
+def _repeated_lines(settings: Settings) -> frozenset[str]:
+    """Count the lines each source repeats, in a first pass over the raw documents."""
+    readers = logging.getLogger("qa_service.ingest.readers")
+    level = readers.level
+    readers.setLevel(logging.ERROR)  # the second pass warns about skipped files, once
+    try:
+        # Text formats only: parsing PDF and Word files twice would double a build's reading,
+        # and their readers drop running headers and footers themselves.
+        return repeated_lines(read_corpus(settings.corpus, settings.build.max_file_bytes,
+                                          kinds=REPEAT_KINDS))
+    finally:
+        readers.setLevel(level)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from bisect import bisect_right
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from qa_service.ingest.chunk import TokenCounter, chunk_blocks
@@ -32,6 +33,8 @@ class Document:
     paragraphs: int = 0
     # Fields beyond title, source, date and url (author, tags, ...), JSON-serialisable.
     metadata: dict = field(default_factory=dict)
+    # What cleaning removed, by rule ([characters, sentences]); for the build's report.
+    cleaning: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -58,9 +61,13 @@ def ingest_document(
     count_tokens: TokenCounter = approx_tokens,
     max_tokens: int = 256,
     min_chars: int = 60,
+    boilerplate: Collection[str] = (),
 ) -> tuple[Document, list[Passage]]:
-    """Clean and chunk one raw document into its passages (none: it has no text)."""
-    clean = clean_document(raw)
+    """Clean and chunk one raw document into its passages (none: it has no text).
+
+    `boilerplate`: keys of lines its source repeats (see ingest.boilerplate).
+    """
+    clean = clean_document(raw, boilerplate)
     chunks = chunk_blocks(clean.blocks, count_tokens, max_tokens, min_chars)
     passages = [
         Passage(clean.doc_id, n, c.span.start, c.span.end, c.span.text, c.sentences,
@@ -72,7 +79,7 @@ def ingest_document(
         log.warning("skipping %s: no text after cleaning", clean.doc_id)
     doc = Document(
         clean.doc_id, clean.title, clean.source, clean.date, clean.url, len(passages),
-        clean.metadata,
+        clean.metadata, cleaning=dict(clean.removed),
     )
     return doc, passages
 

@@ -37,6 +37,11 @@ _WIDGETS = _CLOSING + [
     r"[•·\-\s]*\d+x\d+ (image|video|photo)",
     r"(photo|image|picture|video|illustration)( caption| credit)?\s*:.{0,200}",
     r"(read|see|watch) (more|also)\b.{0,200}",
+    # Blog furniture (WordPress and the like).
+    r"(like this|share this|loading|leave a reply|click to (share|print|email)\b.{0,80})",
+    r"((posted|filed) (in|under)\b.{0,80}|tagged( with)?\s*:.{0,160})",
+    r"((previous|next|older|newer) (post|article|story|entry))\b.{0,160}",
+    r"((facebook|twitter|x|linkedin|pinterest|reddit|whatsapp|telegram|email|print)[\s,|•·]*){2,}",
 ]
 
 _WIDGET_RE = re.compile(r"^(?:" + "|".join(_WIDGETS) + r")[\s.!?:]*$", _I)
@@ -53,6 +58,39 @@ _PHOTO_CREDIT_RE = re.compile(
 )
 _DATE_ONLY_RE = re.compile(
     r"^(published|updated|posted|date)?\s*:?\s*[\w,./\- ]{4,40}\d{4}[\w,.:/\- ]{0,20}$", _I
+)
+# Notices about the page or the browser, not the story: a short block that holds one is
+# furniture even when it is a whole sentence ("Please enable JavaScript to view ...").
+_NOTICE_RE = re.compile(
+    r"\b(enable javascript|javascript (is )?(disabled|required|turned off)"
+    r"|browser (does not|doesn't) support|(we|this (web)?site) uses? cookies"
+    r"|(use of|accept( all)?|manage) cookies|cookie (policy|settings|preferences|notice)"
+    r"|to view (the )?comments|ad ?blocker)\b",
+    _I,
+)
+# A navigation bar: three or more short items between separators.
+_NAV_SPLIT_RE = re.compile(r"\s*[|•·»›]\s*")
+
+# Furniture inside a line, cut out so that the sentences around it stay. Each pattern
+# matches the span to cut; the rule name is the group that matched.
+_INLINE_RE = re.compile(
+    # A credit in parentheses: "(Image credit: X)", "(Photo: X)", "(AP Photo/X)".
+    # The kind of picture is followed by a colon, slash or "by": "(image files, ...)" and
+    # "(through Sony Pictures Television)" are prose.
+    r"(?P<credit>\s*\((?:(?-i:[A-Z][\w.]*\s){0,2}(?:photo|image|picture|video|illustration"
+    r"|graphic)s?(?:\s+credits?)?\s*(?::|/|by\b)[^()\n]{0,150}|[^()\n]{0,60}\b(?:getty images"
+    r"|shutterstock|alamy|istock)\b[^()\n]{0,40})\))"
+    # A credit after the last sentence: "... hit. Photo: X/Reuters", "[Jane Doe]", "/ @user".
+    r"|(?P<trailing_credit>(?<=[.!?\"'”’])\s*(?:(?:photo|image|picture)s?\s*(?:credits?)?"
+    r"\s*(?::|by)\s*[^.!?\n]{2,80}|\[\s*(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})\s*\])"
+    r"\s*$|\s*/\s*@\w+\s*$)"
+    # A "Watch: ..." lead-in: the lead's first sentence, or the whole line when short.
+    r"|(?P<lead_in>^(?:watch|video|listen|in pictures|pictures|gallery|live)\s*:\s*"
+    r"(?:[^\n]{0,200}?[.!?](?=\s+[A-Z\"“])|(?=(?:\S+\s+){0,24}\S+\s*$)[^\n]*$))"
+    # "Read more: ...": to the end of the line.
+    r"|(?P<read_more>(?:^|(?<=[.!?\"”’]))\s*(?:read more|read also|also read|see also"
+    r"|more on this|related)\s*[:»›]\s*[^\n]{0,200}$)",
+    _I | re.MULTILINE,
 )
 _SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’»)\]]*$")
 
@@ -84,6 +122,25 @@ def is_dateline(text: str) -> bool:
     return len(text.split()) <= 8 and bool(_DATE_ONLY_RE.match(text)) and any(
         c.isdigit() for c in text
     )
+
+
+def is_notice(text: str) -> bool:
+    """Return True for a short notice about cookies, scripts or the browser."""
+    return len(text) <= 400 and bool(_NOTICE_RE.search(text))
+
+
+def is_nav_bar(text: str) -> bool:
+    """Return True for a line of three or more short items between separators."""
+    items = [item for item in _NAV_SPLIT_RE.split(text.strip()) if item]
+    return len(items) >= 3 and len(_NAV_SPLIT_RE.findall(text)) >= 2 and all(
+        len(item.split()) <= 3 and not _SENTENCE_END_RE.search(item) for item in items
+    )
+
+
+def inline_furniture(text: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, rule) of the furniture spans inside a line of text."""
+    return [(m.start(), m.end(), m.lastgroup) for m in _INLINE_RE.finditer(text)
+            if m.end() > m.start()]
 
 
 def is_sentence(text: str) -> bool:

@@ -10,6 +10,8 @@ from dateutil import parser as date_parser
 from qa_service.ingest.furniture import (
     is_byline,
     is_dateline,
+    is_nav_bar,
+    is_notice,
     is_photo_credit,
     is_sentence,
     is_widget,
@@ -64,6 +66,8 @@ def find_title(lines: list[str]) -> str | None:
             continue
         if is_widget(line) or is_byline(line) or is_dateline(line):
             continue
+        if is_nav_bar(line) or is_notice(line):
+            continue  # a menu ("Home | News | Sport") or a cookie notice is never a title
         if is_photo_credit(line):
             continue
         if (len(words) > 15 and is_sentence(line)) or (

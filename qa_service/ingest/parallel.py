@@ -56,13 +56,14 @@ class OrderedIngest:
     """Ingest documents, in this process or a pool, and yield results in submission order.
 
     `shareable`: whether `count_tokens` pickles (each worker gets its own copy); if not,
-    every document is ingested here.
+    every document is ingested here. `boilerplate`: keys of lines repeated across a
+    source's documents (ingest.boilerplate), which cleaning drops.
     """
 
     def __init__(self, count_tokens: Callable[[str], int], max_tokens: int, min_chars: int,
                  shareable: bool = True, workers: int | None = None,
-                 pool_after: int | None = None):
-        self.args = (count_tokens, max_tokens, min_chars)
+                 pool_after: int | None = None, boilerplate: frozenset[str] = frozenset()):
+        self.args = (count_tokens, max_tokens, min_chars, boilerplate)
         self.workers = workers or WORKERS or os.cpu_count() or 1
         self.pool_after = POOL_AFTER if pool_after is None else pool_after
         self.parallel = (shareable and self.workers > 1

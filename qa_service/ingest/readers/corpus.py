@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from qa_service.errors import CorpusError
@@ -27,8 +27,12 @@ def corpus_files(corpus: Path) -> list[CorpusFile]:
 
 
 def read_corpus(corpus: Path, max_file_bytes: int | None = None,
-                skips: Skips | None = None) -> Iterator[RawDocument]:
-    """Yield the documents of a folder, one file or a corpus.jsonl; count left-out files."""
+                skips: Skips | None = None,
+                kinds: Collection[str] | None = None) -> Iterator[RawDocument]:
+    """Yield the documents of a folder, one file or a corpus.jsonl; count left-out files.
+
+    `kinds`: read only files of these kinds (the others are passed over, not counted).
+    """
     # Every file of a folder that gives no document is named in a warning with its reason
     # (unsupported type, empty, binary, over `max_file_bytes`, a copy of an earlier file,
     # unreadable, outside the folder) and counted in `skips`.
@@ -56,6 +60,8 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
         if f.relpath == METADATA_FILE:
             continue
         reader = reader_for(path)
+        if kinds is not None and (reader is None or reader.kind not in kinds):
+            continue
         if reader is None:
             _skip(skips, "unsupported type", f.relpath,
                   f"unsupported type ({path.suffix.lower() or 'no suffix'}); "

@@ -1,0 +1,81 @@
+"""Find lines a source repeats across its documents (footers, standing notices).
+
+Documents are cleaned one at a time, possibly in worker processes, so the repeats are
+counted in a first, cheap pass over the raw documents and handed to cleaning as a set
+of keys. A line is boilerplate when it is short and appears in at least MIN_DOCUMENTS
+documents of its source and in at least MIN_SHARE of them. HTML is not counted: the
+HTML extractor already drops a site's template, and counting would mean extracting
+every page twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable
+
+from qa_service.ingest.readers import RawDocument
+from qa_service.text import normalize_span
+
+MIN_DOCUMENTS = 3
+MIN_SHARE = 0.5
+MAX_LINE_CHARS = 300
+
+_KEY_RE = re.compile(r"[\W_]+")
+
+
+def line_key(text: str) -> str:
+    """Return the key a line is counted under: its letters and digits, case folded."""
+    return _KEY_RE.sub(" ", text.casefold()).strip()
+
+
+def _lines(raw: RawDocument) -> set[str]:
+    keys = set()
+    for line in raw.raw.splitlines():
+        if line.strip() and len(line) <= MAX_LINE_CHARS * 2:
+            key = line_key(normalize_span(line).text)
+            if key and len(key) <= MAX_LINE_CHARS:
+                keys.add(key)
+    return keys
+
+
+def repeated_lines(docs: Iterable[RawDocument]) -> frozenset[str]:
+    """Return the keys of lines most documents of one source share."""
+    per_source: dict[str, Counter] = defaultdict(Counter)
+    documents: Counter = Counter()
+    for raw in docs:
+        if raw.kind == "html":
+            continue
+        source = _source(raw)
+        documents[source] += 1
+        per_source[source].update(_lines(raw))
+    found = set()
+    for source, counts in per_source.items():
+        need = max(MIN_DOCUMENTS, MIN_SHARE * documents[source])
+        found.update(key for key, n in counts.items() if n >= need)
+    return frozenset(found)
+
+
+def present(raw: RawDocument, boilerplate: Collection[str]) -> list[str]:
+    """Return the boilerplate keys that occur in `raw`, sorted."""
+    if not boilerplate or raw.kind == "html":
+        return []
+    return sorted(_lines(raw) & set(boilerplate))
+
+
+def document_hash(digest: str, raw: RawDocument, boilerplate: Collection[str]) -> str:
+    """Extend a content hash with the boilerplate lines found in the document.
+
+    Whether a line is boilerplate depends on the other documents, so an unchanged
+    document must be cleaned again when that changes; one without any keeps its hash.
+    """
+    found = present(raw, boilerplate)
+    if not found:
+        return digest
+    return hashlib.sha256("\n".join([digest, *found]).encode("utf-8")).hexdigest()
+
+
+def _source(raw: RawDocument) -> str:
+    meta = raw.metadata or {}
+    return str(meta.get("source") or meta.get("publisher") or raw.default_source)

@@ -1,0 +1,184 @@
+"""Keep a document's story: cut furniture spans, lines and blocks, counting what each
+rule removes so that over-cleaning shows in a build's report."""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from qa_service.ingest.boilerplate import line_key
+from qa_service.ingest.classify import BAD, GOOD, initial_class, revise
+from qa_service.ingest.furniture import (
+    inline_furniture,
+    is_byline,
+    is_dateline,
+    is_end_marker,
+    is_nav_bar,
+    is_notice,
+    is_sentence,
+    is_widget,
+)
+from qa_service.text import Span, join_spans
+
+_SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’»)\]]*(\s|$)")
+_LEFTOVER_RE = re.compile(r"^[\W_]*$")  # what a cut can leave: stray punctuation
+
+
+@dataclass
+class Block:
+    """A cleaned paragraph; `heading` marks a short title line inside the story."""
+
+    span: Span
+    heading: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.span.text
+
+
+class Tally(dict):
+    """Characters and (approximate) sentences removed, by rule: {rule: [chars, sentences]}."""
+
+    def add(self, rule: str, text: str) -> None:
+        """Count `text` as removed by `rule`."""
+        if not text.strip():
+            return
+        counts = self.setdefault(rule, [0, 0])
+        counts[0] += len(text)
+        counts[1] += max(1, len(_SENTENCE_END_RE.findall(text)))
+
+
+def keep_story(raw_blocks: list[list[Span]], title: str,
+               boilerplate: Collection[str] = ()) -> tuple[list[Block], Tally]:
+    """Return the blocks of the story and what each furniture rule removed.
+
+    A document is never emptied by the judgement calls (the title line, repeated lines,
+    the classifier): if they would leave nothing, only the furniture rules apply.
+    """
+    tally = Tally()
+    blocks = _keep(raw_blocks, title, boilerplate, tally, judge=True)
+    if not blocks and any(raw_blocks):
+        tally = Tally()
+        blocks = _keep(raw_blocks, title, boilerplate, tally, judge=False)
+    return blocks, tally
+
+
+def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool) -> list[Block]:
+    counts = Counter(line.text.casefold() for block in raw_blocks for line in block)
+    title_key = title.casefold()
+
+    def line_rule(line: Span) -> str | None:
+        key = line.text.casefold()
+        if judge and key == title_key:
+            return "title"
+        if judge and counts[key] > 1:
+            return "repeat"  # repeated captions, titles and widgets
+        if boilerplate and line_key(line.text) in boilerplate:
+            return "boilerplate"
+        if is_byline(line.text):
+            return "byline"
+        if is_dateline(line.text):
+            return "dateline"
+        if is_nav_bar(line.text):
+            return "nav"
+        return None
+
+    joined: list[Span] = []
+    for lines in raw_blocks:
+        kept = []
+        for line in lines:
+            rule = line_rule(line)  # on the line as it stands: repeats are counted so
+            if rule:
+                tally.add(rule, line.text)
+                continue
+            line = _cut_inline(line, tally)
+            rule = line_rule(line) if line is not None else None
+            if rule:
+                tally.add(rule, line.text)
+            elif line is not None:
+                kept.append(line)
+        if kept:
+            joined.append(join_spans(kept, " "))
+
+    joined = _cut_at_end_marker(joined, tally)
+    rules = [_block_rule(b.text) for b in joined]
+    classes = [initial_class(b.text, rule is not None) for b, rule in zip(joined, rules)]
+    final = revise(classes) if judge else [BAD if r else GOOD for r in rules]
+    out = []
+    for block, rule, first, cls in zip(joined, rules, classes, final):
+        if cls == GOOD:
+            out.append(Block(block, heading=first != GOOD and not is_sentence(block.text)))
+        else:
+            tally.add(rule or "classifier", block.text)
+    if all(b.heading for b in out):
+        # Chunking drops a heading with no text after it; alone, it is the text.
+        out = [Block(b.span) for b in out]
+    return out
+
+
+def _block_rule(text: str) -> str | None:
+    if is_end_marker(text) or is_widget(text):
+        return "widget"
+    if is_notice(text):
+        return "notice"
+    return None
+
+
+def _cut_at_end_marker(blocks: list[Span], tally: Tally) -> list[Span]:
+    """Drop a closing widget (agency credit, comment box) and, in the second half, all after."""
+    total = sum(len(b.text) for b in blocks) or 1
+    seen = 0
+    for i, block in enumerate(blocks):
+        if is_end_marker(block.text) and seen >= total / 2:
+            for rest in blocks[i:]:
+                tally.add("end", rest.text)
+            return blocks[:i]
+        seen += len(block.text)
+    return blocks
+
+
+def _cut_inline(line: Span, tally: Tally) -> Span | None:
+    """Cut furniture spans out of a line; None when nothing but furniture is left."""
+    spans = inline_furniture(line.text)
+    if not spans:
+        return line
+    keep = [True] * len(line.text)
+    for start, end, rule in spans:
+        tally.add(rule, line.text[start:end])
+        keep[start:end] = [False] * (end - start)
+    chars: list[str] = []
+    offsets = array("I")
+    for ch, off, k in zip(line.text, line.offsets, keep):
+        if k and not (ch == " " and (not chars or chars[-1] == " ")):
+            chars.append(ch)
+            offsets.append(off)
+    while chars and chars[-1] == " ":
+        chars.pop()
+        offsets.pop()
+    text = "".join(chars)
+    if _LEFTOVER_RE.match(text):
+        tally.add("credit", text)
+        return None
+    return Span(text, offsets)
+
+
+def add_up(totals: dict, removed: dict) -> None:
+    """Add one document's removals into build totals: {rule: [chars, sentences, documents]}."""
+    for rule, (chars, sentences) in removed.items():
+        row = totals.setdefault(rule, [0, 0, 0])
+        row[0] += chars
+        row[1] += sentences
+        row[2] += 1
+
+
+def summary(totals: dict) -> str:
+    """Return one line: what each rule removed, most characters first."""
+    if not totals:
+        # Documents reused from the live index were cleaned by the build that made them.
+        return "Cleaning removed nothing from the documents cleaned in this build."
+    parts = [f"{rule} {c:,} chars/{s:,} sentences/{d:,} docs"
+             for rule, (c, s, d) in sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))]
+    return "Cleaning removed: " + "; ".join(parts)
