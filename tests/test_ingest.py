@@ -261,12 +261,15 @@ def test_duplicate_documents_are_indexed_once_and_the_warning_names_both(tmp_pat
 
 
 def test_markdown_link_targets_with_parentheses_leave_no_residue():
-    from qa_service.ingest.readers.markdown import render_markdown
+    from qa_service.ingest.readers.markdown import MarkdownReader
 
-    doc = clean_document(RawDocument("links.md", "markdown", render_markdown(
-        "# Links in a story\n\n"
-        "The [river Foo](https://en.wikipedia.org/wiki/Foo_(river)) flooded, the "
-        "[office](javascript:alert('x')) said, and ![a photo](img_(1).png) was taken.")))
+    found = MarkdownReader().read((
+        b"# Links in a story\n\n"
+        b"The [river Foo](https://en.wikipedia.org/wiki/Foo_(river)) flooded, the "
+        b"[office](javascript:alert('x')) said, and ![a photo](img_(1).png) was taken."
+    ), "links.md")
+    doc = clean_document(RawDocument("links.md", "markdown", found.raw, found.metadata))
+    assert doc.title == "Links in a story"  # its first heading
     assert doc.blocks[0].text == "The river Foo flooded, the office said, and was taken."
 
 

@@ -240,3 +240,47 @@ def test_the_summary_counts_one_file_in_the_singular():
 def test_the_reader_is_picked_by_suffix(name, kind):
     reader = reader_for(name)
     assert (reader.kind if reader else None) == kind
+
+
+def test_a_table_that_ends_a_word_file_is_kept_and_its_author_is_the_source(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.core_properties.author = "Operations desk"
+    document.add_paragraph("This policy sets out how the ferry timetable is planned each "
+                           "season and how changes are announced to passengers.")
+    table = document.add_table(rows=2, cols=2)
+    for row, cells in zip(table.rows, [("Route", "Departures"), ("Northport to Eastholm",
+                                                                  "6 daily")]):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
+    document.save(str(tmp_path / "policy.docx"))
+    [(raw, doc, passages)] = _ingested(tmp_path).values()
+    whole = " ".join(p.text for p in passages)
+    assert "Route | Departures" in whole and "Northport to Eastholm | 6 daily" in whole
+    assert doc.source == "Operations desk"
+    assert doc.title == "policy"  # no title property nor heading: never a table row
+
+
+def test_a_word_file_without_a_title_property_is_titled_by_its_first_heading(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Draft for the board, not for publication before the spring.")
+    document.add_heading("Ferry timetable policy", level=1)
+    document.add_paragraph("Timetables are reviewed every spring after consultation with "
+                           "the island councils and the harbour company.")
+    document.save(str(tmp_path / "policy.docx"))
+    [(raw, doc, passages)] = _ingested(tmp_path).values()
+    assert doc.title == "Ferry timetable policy"
+
+
+def test_short_lines_that_end_a_scraped_page_are_still_chrome(tmp_path):
+    (tmp_path / "page.txt").write_text(
+        "Harbour ferries add an evening crossing\n\nThe harbour company will add an "
+        "evening crossing to the island from May, its director said on Monday.\n\n"
+        "Share\n\nTweet\n\nEmail\n")
+    [(raw, doc, passages)] = _ingested(tmp_path).values()
+    whole = " ".join(p.text for p in passages)
+    assert "evening crossing to the island" in whole
+    assert "Tweet" not in whole and doc.source == tmp_path.name

@@ -21,6 +21,10 @@ _LINE_RE = re.compile(r"[^\n]+")
 _MD_HEADING_RE = re.compile(r"^\s*(#{1,6}|>)\s+")
 # Metadata fields a document has as its own (sitename: HTML's source); any other field is
 # kept in its `metadata`.
+# Kinds that come from web pages, with their chrome; authored files (Markdown, PDF, Word)
+# are not judged by the furniture classifier.
+SCRAPED_KINDS = ("text", "html", "beir")
+TITLE_GUESSED_KINDS = (*SCRAPED_KINDS, "pdf")  # a PDF's first short line is its title
 _CORE_FIELDS = ("title", "source", "date", "url", "sitename")
 
 __all__ = ["Block", "CleanDocument", "clean_document"]
@@ -58,13 +62,20 @@ def clean_document(doc: RawDocument, boilerplate: Collection[str] = ()) -> Clean
     raw_blocks = _split_blocks(text, one_block_per_line)
     all_lines = [line.text for block in raw_blocks for line in block if line]
 
-    title = str(meta.get("title") or "").strip() or find_title(all_lines)
+    # Authored files name their title (properties, front matter, a heading: see their
+    # readers); guessing it from their lines would take a table row or a list item.
+    guess = find_title(all_lines) if doc.kind in TITLE_GUESSED_KINDS else None
+    title = str(meta.get("title") or "").strip() or guess
     title = title or PurePosixPath(doc.doc_id).stem
     date = parse_date(meta.get("date")) or find_date(all_lines)
-    source = str(meta.get("source") or meta.get("publisher") or meta.get("sitename") or "")
+    # A file's author stands for its source when nothing names one (a report's author is
+    # who published it); else the folder's name does.
+    source = str(meta.get("source") or meta.get("publisher") or meta.get("sitename")
+                 or meta.get("author") or "")
     url = meta.get("url") or None
 
-    blocks, removed = keep_story(raw_blocks, title, boilerplate)
+    blocks, removed = keep_story(raw_blocks, title, boilerplate,
+                                 classify=doc.kind in SCRAPED_KINDS)
     if not blocks and doc.raw.strip():
         log.warning("%s: no text left after cleaning", doc.doc_id)
     return CleanDocument(

@@ -52,21 +52,25 @@ class Tally(dict):
 
 
 def keep_story(raw_blocks: list[list[Span]], title: str,
-               boilerplate: Collection[str] = ()) -> tuple[list[Block], Tally]:
+               boilerplate: Collection[str] = (), classify: bool = True
+               ) -> tuple[list[Block], Tally]:
     """Return the blocks of the story and what each furniture rule removed.
 
     A document is never emptied by the judgement calls (the title line, repeated lines,
     the classifier): if they would leave nothing, only the furniture rules apply.
+    `classify`: judge blocks with the classifier (scraped pages; not authored files, whose
+    short blocks are table rows, list items and headings, not page chrome).
     """
     tally = Tally()
-    blocks = _keep(raw_blocks, title, boilerplate, tally, judge=True)
+    blocks = _keep(raw_blocks, title, boilerplate, tally, judge=True, classify=classify)
     if not blocks and any(raw_blocks):
         tally = Tally()
         blocks = _keep(raw_blocks, title, boilerplate, tally, judge=False)
     return blocks, tally
 
 
-def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool) -> list[Block]:
+def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
+          classify: bool = True) -> list[Block]:
     counts = Counter(line.text.casefold() for block in raw_blocks for line in block)
     title_key = title.casefold()
 
@@ -106,7 +110,7 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool) -> list[Blo
     joined = _cut_at_end_marker(joined, tally)
     rules = [_block_rule(b.text) for b in joined]
     classes = [initial_class(b.text, rule is not None) for b, rule in zip(joined, rules)]
-    final = revise(classes) if judge else [BAD if r else GOOD for r in rules]
+    final = revise(classes) if judge and classify else [BAD if r else GOOD for r in rules]
     out = []
     for block, rule, first, cls in zip(joined, rules, classes, final):
         if cls == GOOD:
@@ -116,6 +120,13 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool) -> list[Blo
     if all(b.heading for b in out):
         # Chunking drops a heading with no text after it; alone, it is the text.
         out = [Block(b.span) for b in out]
+    elif not classify:
+        # In an authored file, short lines at the end are content (a table's rows, a
+        # list), not a page's closing chrome: chunking would drop them as headings.
+        end = len(out)
+        while end and out[end - 1].heading:
+            end -= 1
+        out = out[:end] + [Block(b.span) for b in out[end:]]
     return out
 
 
@@ -179,6 +190,10 @@ def summary(totals: dict) -> str:
     if not totals:
         # Documents reused from the live index were cleaned by the build that made them.
         return "Cleaning removed nothing from the documents cleaned in this build."
-    parts = [f"{rule} {c:,} chars/{s:,} sentences/{d:,} docs"
+    parts = [f"{rule} {_n(c, 'char')}/{_n(s, 'sentence')}/{_n(d, 'doc')}"
              for rule, (c, s, d) in sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))]
     return "Cleaning removed: " + "; ".join(parts)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -29,7 +29,11 @@ class DocxReader(Reader):
         except Exception as exc:  # a damaged zip or XML
             raise UnreadableError(f"{type(exc).__name__}: {exc}") from None
         blocks = [text for text in _body_blocks(document) if text]
-        return Extracted("\n\n".join(blocks), _properties(document))
+        meta = _properties(document)
+        if "title" not in meta:
+            heading = _first_heading(document)
+            meta = {**meta, "title": heading} if heading else meta
+        return Extracted("\n\n".join(blocks), meta)
 
 
 def _body_blocks(document) -> list[str]:
@@ -45,6 +49,18 @@ def _body_blocks(document) -> list[str]:
         elif tag == "tbl":
             blocks += _table_rows(Table(element, document))
     return blocks
+
+
+def _first_heading(document) -> str | None:
+    """Return the first paragraph styled Title or Heading 1 (then any heading), if any."""
+    found = {}
+    for paragraph in document.paragraphs:
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        text = " ".join(paragraph.text.split())
+        if text and (style == "Title" or style.startswith("Heading")):
+            rank = 0 if style in ("Title", "Heading 1") else 1
+            found.setdefault(rank, text)
+    return found[min(found)] if found else None
 
 
 def _table_rows(table) -> list[str]:

@@ -25,6 +25,9 @@ class MarkdownReader(Reader):
         """Return the rendered text blocks and the front matter's fields."""
         text = decode(data, name, log)
         meta, body = front_matter(text, name)
+        if not str(meta.get("title") or "").strip():
+            heading = first_heading(body)
+            meta = {**meta, "title": heading} if heading else meta
         return Extracted(render_markdown(body), meta)
 
 
@@ -58,6 +61,15 @@ def _parser():
     # Targets are dropped, never followed: a javascript: link still keeps only its text.
     parser.validateLink = lambda url: True
     return parser
+
+
+def first_heading(source: str) -> str | None:
+    """Return the text of the document's first heading of the highest level, if any."""
+    tokens = _parser().parse(source)
+    headings = [(int(token.tag[1]), tokens[i + 1].content.strip())
+                for i, token in enumerate(tokens[:-1]) if token.type == "heading_open"]
+    headings = [(level, text) for level, text in headings if text]
+    return min(headings, key=lambda h: h[0])[1] if headings else None
 
 
 def render_markdown(source: str) -> str:
