@@ -221,3 +221,21 @@ def test_a_build_drops_a_sources_repeated_footer_and_reports_it(tmp_path, encode
     # A fifth document without the footer makes it rarer; still in 4 of 5: still furniture.
     (folder / "s9.txt").write_text("Item 9\n\nThe harbour master reported calm seas today.\n")
     assert build_index(settings, encoder).reused_documents == 4
+
+
+@pytest.mark.parametrize("notice", [
+    "Subscribe to our newsletter for the latest space news.",
+    "Sign up for our free daily newsletter and never miss a story.",
+    "Follow us on Twitter for live updates from the summit.",
+])
+def test_a_site_s_call_to_action_is_a_notice_even_as_a_sentence(notice):
+    from qa_service.ingest.furniture import is_notice
+
+    assert is_notice(notice)
+
+
+def test_a_report_about_someone_else_s_newsletter_is_story():
+    from qa_service.ingest.furniture import is_notice
+
+    assert not is_notice("The council asked residents to subscribe to its newsletter "
+                         "before the flood warnings began on Monday.")

@@ -65,7 +65,10 @@ _NOTICE_RE = re.compile(
     r"\b(enable javascript|javascript (is )?(disabled|required|turned off)"
     r"|browser (does not|doesn't) support|(we|this (web)?site) uses? cookies"
     r"|(use of|accept( all)?|manage) cookies|cookie (policy|settings|preferences|notice)"
-    r"|to view (the )?comments|ad ?blocker)\b",
+    r"|to view (the )?comments|ad ?blocker"
+    # Calls to action in the site's own voice ("our"), never a report about someone's.
+    r"|(subscribe|sign up|register) (to|for) our (free |daily |weekly )?(\w+ )?newsletters?"
+    r"|follow us on (twitter|x|facebook|instagram|linkedin|threads|bluesky|tiktok))\b",
     _I,
 )
 # A navigation bar: three or more short items between separators.
