@@ -65,10 +65,7 @@ _NOTICE_RE = re.compile(
     r"\b(enable javascript|javascript (is )?(disabled|required|turned off)"
     r"|browser (does not|doesn't) support|(we|this (web)?site) uses? cookies"
     r"|(use of|accept( all)?|manage) cookies|cookie (policy|settings|preferences|notice)"
-    r"|to view (the )?comments|ad ?blocker"
-    # Calls to action in the site's own voice ("our"), never a report about someone's.
-    r"|(subscribe|sign up|register) (to|for) our (free |daily |weekly )?(\w+ )?newsletters?"
-    r"|follow us on (twitter|x|facebook|instagram|linkedin|threads|bluesky|tiktok))\b",
+    r"|to view (the )?comments|ad ?blocker)\b",
     _I,
 )
 # A navigation bar: three or more short items between separators.
@@ -90,6 +87,13 @@ _INLINE_RE = re.compile(
     # A "Watch: ..." lead-in: the lead's first sentence, or the whole line when short.
     r"|(?P<lead_in>^(?:watch|video|listen|in pictures|pictures|gallery|live)\s*:\s*"
     r"(?:[^\n]{0,200}?[.!?](?=\s+[A-Z\"“])|(?=(?:\S+\s+){0,24}\S+\s*$)[^\n]*$))"
+    # A call to action in the site's own voice ("our", "us"), as a sentence of its own:
+    # "For more Food & Drink news, sign up to our newsletter." (a report about someone
+    # else's newsletter says "its" or "their", and stays).
+    r"|(?P<call_to_action>(?:^|(?<=[.!?\"”’]))\s*[^.!?\n]{0,80}\b(?:(?:subscribe|sign up"
+    r"|register) (?:to|for) our (?:free |daily |weekly )?(?:[\w&]+ ){0,3}newsletters?"
+    r"|follow us on (?:twitter|x|facebook|instagram|linkedin|threads|bluesky|tiktok))\b"
+    r"[^.!?\n]{0,80}(?:[.!?]|$))"
     # "Read more: ...": to the end of the line.
     r"|(?P<read_more>(?:^|(?<=[.!?\"”’]))\s*(?:read more|read also|also read|see also"
     r"|more on this|related)\s*[:»›]\s*[^\n]{0,200}$)",
