@@ -155,3 +155,17 @@ def test_a_citation_opens_the_document_at_its_paragraph(page, browser):
     assert doc.evaluate("document.activeElement.id") == f"p{paragraph}"
     OUTPUT.mkdir(exist_ok=True)
     doc.screenshot(path=str(OUTPUT / "document.png"))
+
+
+def test_a_passage_from_a_paged_file_shows_its_page(page):
+    def with_pages(route):
+        response = route.fetch()
+        body = response.json()
+        for passage in body["passages"]:
+            passage["page"] = 2  # as a PDF's passage would come
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/ask", with_pages)
+    turn = ask(page, "When did the attack on the Pallas gun store start?")
+    meta = turn.locator(".card").first.locator(".card-meta").inner_text()
+    assert "p. 2" in meta and meta.index("p. 2") < meta.index("paragraph")

@@ -179,7 +179,7 @@ def test_a_folder_of_only_a_pdf_and_a_docx_builds(runner, tmp_path):
     write_docx(corpus / "timetable.docx")
     result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
     assert result.exit_code == 0, result.output
-    assert "Indexed 2 documents" in result.stderr and "Skipped" not in result.stderr
+    assert "Indexed 2 documents" in result.stderr and "Skipped no files." in result.stderr
 
 
 def test_a_single_document_file_is_a_corpus(tmp_path):
@@ -229,7 +229,7 @@ def test_every_file_left_out_is_named_with_its_reason_and_summed_up(runner, tmp_
 
 def test_the_summary_counts_one_file_in_the_singular():
     skips = Skips()
-    assert skips.summary() == ""
+    assert skips.summary() == "Skipped no files."
     skips.add("binary")
     assert skips.summary() == "Skipped 1 file: 1 binary"
 

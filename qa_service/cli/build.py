@@ -62,6 +62,5 @@ def run_build(settings: Settings, only_if_stale: bool, engine: str = "local",
         f"{report.embedded_passages} passages embedded] -> {report.path}",
         err=True,
     )
-    if report.skipped.summary():
-        click.echo(report.skipped.summary(), err=True)
+    click.echo(report.skipped.summary(), err=True)
     click.echo(cleaning_summary(report.cleaning), err=True)

@@ -117,8 +117,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
         prune(root, keep=final)
     log.info("index written to %s (%d documents reused, %d passages embedded)", final,
              plan.reused_documents, len(plan.new_passages))
-    if skipped.summary():
-        log.info("%s", skipped.summary())
+    log.info("%s", skipped.summary())
     return BuildReport(final, counts["documents"], counts["passages"], counts["sentences"],
                        seconds, info["type"], plan.reused_documents, len(plan.new_passages),
                        skipped, plan.cleaning)

@@ -68,10 +68,10 @@ class Skips(Counter):
         self[reason] += 1
 
     def summary(self) -> str:
-        """Return 'Skipped N files: ...', or '' when nothing was skipped."""
+        """Return 'Skipped N files: ...' (by reason), or 'Skipped no files.'."""
         total = sum(self.values())
         if not total:
-            return ""
+            return "Skipped no files."
         order = {reason: i for i, reason in enumerate(REASONS)}
         parts = ", ".join(f"{self[reason]} {reason}" for reason in sorted(
             (r for r in self if self[r]), key=lambda r: (order.get(r, len(order)), r)))
