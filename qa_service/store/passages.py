@@ -72,6 +72,21 @@ def page_of(row: sqlite3.Row) -> int | None:
     return row["page"] if "page" in row.keys() else None
 
 
+def _bm25_select(match: str, rows: list[int] | None, where: tuple[str, list] | None,
+                 weights: tuple[float, float]) -> tuple[str, list]:
+    """Return a SELECT of (rowid, score) for an FTS5 MATCH, among `rows` and `where`."""
+    sql, params = "passages_fts MATCH ?", [match]
+    if rows is not None:
+        sql += f" AND rowid IN ({','.join('?' * len(rows))})"
+        params += list(rows)
+    if where is not None:
+        sql += (" AND rowid IN (SELECT p.rowid FROM passages p JOIN documents d "
+                f"USING (doc_id) WHERE {where[0]})")
+        params += where[1]
+    return (f"SELECT rowid, -bm25(passages_fts, {float(weights[0])}, {float(weights[1])}) "
+            f"AS score FROM passages_fts WHERE {sql}"), params
+
+
 class PassageStore:
     """Read-only access to a built SQLite file, one connection per thread."""
 
@@ -169,34 +184,16 @@ class PassageStore:
         meets a condition on `documents d` (see search.filters); `weights` are those of
         the title and text columns.
         """
-        sql, params = "passages_fts MATCH ?", [match]
-        if rows is not None:
-            sql += f" AND rowid IN ({','.join('?' * len(rows))})"
-            params += list(rows)
-        if where is not None:
-            sql += (" AND rowid IN (SELECT p.rowid FROM passages p JOIN documents d "
-                    f"USING (doc_id) WHERE {where[0]})")
-            params += where[1]
-        found = self._query(
-            f"SELECT rowid, -bm25(passages_fts, {float(weights[0])}, {float(weights[1])}) "
-            "AS score "
-            f"FROM passages_fts WHERE {sql} ORDER BY score DESC LIMIT ?",
-            (*params, limit),
-        )
+        sql, params = _bm25_select(match, rows, where, weights)
+        found = self._query(f"{sql} ORDER BY score DESC LIMIT ?", (*params, limit))
         return [(r[0], r[1]) for r in found]
 
     def bm25_all(self, match: str, limit: int, where: tuple[str, list] | None = None,
                  weights: tuple[float, float] = (1.0, 1.0)) -> dict[int, float] | None:
         """Return {rowid: score} of every passage an FTS5 MATCH expression matches (as
         `bm25` scores them), or None when more than `limit` do."""
-        sql, params = "passages_fts MATCH ?", [match]
-        if where is not None:
-            sql += (" AND rowid IN (SELECT p.rowid FROM passages p JOIN documents d "
-                    f"USING (doc_id) WHERE {where[0]})")
-            params += where[1]
-        found = self._query(
-            f"SELECT rowid, -bm25(passages_fts, {float(weights[0])}, {float(weights[1])}) "
-            f"FROM passages_fts WHERE {sql} LIMIT ?", (*params, limit + 1))
+        sql, params = _bm25_select(match, None, where, weights)
+        found = self._query(f"{sql} LIMIT ?", (*params, limit + 1))
         return None if len(found) > limit else {r[0]: r[1] for r in found}
 
     def matching(self, match: str, rows: list[int]) -> list[int]:
