@@ -377,3 +377,15 @@ def test_a_100k_character_word_is_a_clear_400(client, body, message):
     response = client.post("/api/ask", json=body)
     assert response.status_code == 400
     assert message in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ('{"question": "bridge", "filters": {"sources": ["\\ud800"]}}',
+     "no document has source '?'"),
+    ('{"question": "bridge", "filters": {"where": {"tags": ["x\\udc00"]}}}',
+     "no document has tags 'x?'"),
+])
+def test_a_lone_surrogate_in_a_filter_is_a_value_no_document_has(client, body, message):
+    response = client.post("/api/ask", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]["message"]

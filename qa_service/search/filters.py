@@ -130,6 +130,7 @@ def parse_filters(value) -> Filters:
         raise InvalidInput("filters.sources must be a list of non-empty strings")
     if len(sources) > MAX_SOURCES:
         raise InvalidInput(f"filters.sources holds more than {MAX_SOURCES} sources")
+    sources = [_text(s) for s in sources]
     date_from = _date(value.get("date_from"), "filters.date_from")
     date_to = _date(value.get("date_to"), "filters.date_to")
     if date_from and date_to and date_from > date_to:
@@ -166,8 +167,14 @@ def _where(value) -> tuple[Condition, ...]:
                 and str(v).strip() for v in values):
             raise InvalidInput(f"{where} must be a non-empty string or number, or a list of "
                                f"1 to {MAX_VALUES} of them")
-        found.append(Condition(name, tuple(str(v).strip() for v in values)))
+        found.append(Condition(name, tuple(_text(str(v)).strip() for v in values)))
     return tuple(found)
+
+
+def _text(value: str) -> str:
+    """Return `value` with any lone surrogate (JSON's "\\ud800") as "?": a value no
+    document has, said so, rather than one the database cannot take."""
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def _listing(values: list[str], total: int) -> str:
