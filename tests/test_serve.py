@@ -156,3 +156,16 @@ def test_a_new_build_is_served_with_no_failed_or_mixed_answer(built, corpus, run
     assert {body["index"] for _, _, body in answers} == {old, new}
     assert all(body["index"] == new for sent, _, body in answers if sent > switched)
     assert "now serving index " + new in server.log()
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("raw", [
+    b'{"question": "\\ud800 How many died?"}',
+    b'{"question": "How many died?", "history": ["\\udfff"]}',
+], ids=["question", "history"])
+def test_lone_surrogates_get_an_answer_from_the_real_model(real_server, raw):
+    request = urllib.request.Request(real_server.url + "/api/ask", data=raw,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.load(response)
+    assert response.status == 200 and body["passages"]

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 # Characters that carry no text: zero-width spaces and joiners, BOM, soft hyphen.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# A lone surrogate (JSON's "\ud800" escape) is no character: tokenizers and SQLite refuse
+# it, so it reads as the replacement character.
+_INVISIBLE.update(dict.fromkeys(range(0xD800, 0xE000), "\ufffd"))
 _SPACE_RE = re.compile(r"\s+")
 
 
