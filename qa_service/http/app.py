@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from qa_service.config import Settings
 from qa_service.errors import InvalidInput, QAError
+from qa_service.http import auth, logs, metrics
 from qa_service.http.api import bp as api_blueprint
 from qa_service.http.live import LiveService
 from qa_service.http.pages import bp as pages_blueprint
@@ -44,9 +45,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
+    # Keys first: a misconfigured key list stops the start before the model loads.
+    keys = auth.load_keys(settings)
     # A server swaps in new builds (serve.py starts the watcher); requests read `.current`.
     app.extensions["qa"] = LiveService(settings)
 
+    # Before-request hooks run in this order: the request id (so that even a refusal
+    # carries one), then the key check, then the rate limit.
+    logs.install(app)
+    auth.install(app, keys)
+    metrics.install(app)
     app.register_blueprint(api_blueprint)
     app.register_blueprint(pages_blueprint)
     _register_error_handlers(app)
@@ -81,9 +89,11 @@ def _register_rate_limit(app: Flask, settings: Settings) -> None:
     Limiter(
         # One budget per client address for the whole API, not one per endpoint.
         get_remote_address, app=app, application_limits=[rate_limit],
-        # Pages, static files and health checks (load balancers poll them) stay free.
+        # Pages, static files and health and readiness checks (load balancers poll them)
+        # stay free.
         application_limits_exempt_when=lambda: (not request.path.startswith("/api/")
-                                            or request.path == "/api/health"),
+                                            or request.path in ("/api/health",
+                                                                "/api/ready")),
         storage_uri="memory://", headers_enabled=True,
     )
 
@@ -107,7 +117,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(QAError)
     def domain_error(exc: QAError):
-        return jsonify(exc.to_dict()), exc.status
+        return jsonify(exc.to_dict()), exc.status, exc.headers
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
@@ -121,7 +131,8 @@ def _register_headers(app: Flask, settings: Settings) -> None:
         from flask_cors import CORS
 
         CORS(app, resources={r"/api/*": {"origins": origins}}, methods=["GET", "POST"],
-             allow_headers=["Content-Type"])
+             allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+             expose_headers=["X-Request-ID"])
 
     @app.after_request
     def security_headers(response):
