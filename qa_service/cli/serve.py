@@ -63,15 +63,20 @@ def serve(host, port, index_dir, workers, threads, reload_interval, log_format) 
     overrides = {"index_dir": config.index_dir} if index_dir else {}
     if reload_interval is not None:
         overrides["reload_interval"] = reload_interval
-    keyed = f", API keys on ({len(keys)})" if keys else ""
-    _say(fmt, logging.INFO, f"Serving http://{host}:{port}/ ({workers} worker(s) x "
-                            f"{threads} threads{keyed})")
+    keyed = f", {plural(len(keys), 'API key')}" if keys else ""
+    _say(fmt, logging.INFO, f"Serving http://{host}:{port}/ ({plural(workers, 'worker')} "
+                            f"x {plural(threads, 'thread')}{keyed})")
     from qa_service.multiproc import shared_metrics
 
     # Named before the workers fork and import prometheus_client, so that each writes its
     # samples where /metrics adds them up.
     with shared_metrics():
         run_server(overrides, host, port, workers, threads, fmt)
+
+
+def plural(count: int, noun: str) -> str:
+    """Return "1 worker" or "2 workers"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _say(fmt: str, level: int, message: str) -> None:
