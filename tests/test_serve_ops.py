@@ -122,6 +122,7 @@ def test_metrics_are_closed_without_the_key_and_add_up_across_workers(keyed_serv
         time.sleep(0.2)
     assert len(workers) == 2
     assert samples["qa_index_passages"] > 0
+    assert "prometheus_client was imported" not in keyed_server.log()
 
 
 def test_the_metrics_folder_is_private_to_the_server_and_removed_after(tmp_path, built):

@@ -66,7 +66,7 @@ def serve(host, port, index_dir, workers, threads, reload_interval, log_format) 
     keyed = f", {plural(len(keys), 'API key')}" if keys else ""
     _say(fmt, logging.INFO, f"Serving http://{host}:{port}/ ({plural(workers, 'worker')} "
                             f"x {plural(threads, 'thread')}{keyed})")
-    from qa_service.multiproc import shared_metrics
+    from qa_service.http.multiproc import shared_metrics
 
     # Named before the workers fork and import prometheus_client, so that each writes its
     # samples where /metrics adds them up.

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from qa_service.errors import IndexCorrupt, InvalidInput, NotReady
-from qa_service.http import metrics
+from qa_service.http.metrics import question_answered
 from qa_service.http.openapi import DEFAULT_LIMIT, MAX_LIMIT, spec
 from qa_service.service import Service
 
@@ -32,7 +32,7 @@ def ask():
     except BadRequest:
         raise BadRequest("the request body is not valid JSON") from None
     answer = _service().ask(body)
-    metrics.question_answered(answer.answerable)
+    question_answered(answer.answerable)
     return jsonify(answer.to_dict())
 
 

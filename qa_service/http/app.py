@@ -10,9 +10,12 @@ from werkzeug.exceptions import HTTPException
 
 from qa_service.config import Settings
 from qa_service.errors import InvalidInput, QAError
-from qa_service.http import auth, logs, metrics
 from qa_service.http.api import bp as api_blueprint
+from qa_service.http.auth import install as install_auth
+from qa_service.http.auth import load_keys
 from qa_service.http.live import LiveService
+from qa_service.http.logs import install as install_logs
+from qa_service.http.metrics import install as install_metrics
 from qa_service.http.pages import bp as pages_blueprint
 
 log = logging.getLogger(__name__)
@@ -46,15 +49,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     # Keys first: a misconfigured key list stops the start before the model loads.
-    keys = auth.load_keys(settings)
+    keys = load_keys(settings)
     # A server swaps in new builds (serve.py starts the watcher); requests read `.current`.
     app.extensions["qa"] = LiveService(settings)
 
     # Before-request hooks run in this order: the request id (so that even a refusal
     # carries one), then the key check, then the rate limit.
-    logs.install(app)
-    auth.install(app, keys)
-    metrics.install(app)
+    install_logs(app)
+    install_auth(app, keys)
+    install_metrics(app)
     app.register_blueprint(api_blueprint)
     app.register_blueprint(pages_blueprint)
     _register_error_handlers(app)

@@ -1,7 +1,7 @@
 """Prometheus metrics at /metrics: requests, latency, answers, the index served, the build.
 
 Under `qa-service serve` every worker writes its samples to PROMETHEUS_MULTIPROC_DIR
-(qa_service.multiproc names it) and /metrics adds them up across workers; in a single
+(qa_service.http.multiproc names it) and /metrics adds them up across workers; in a single
 process (the Flask test client) the default registry serves. prometheus_client decides
 between the two when it is first imported, so it is imported here only when an app is
 created: in a worker, never in gunicorn's master before the folder is named.

@@ -16,7 +16,7 @@ from gunicorn.glogging import Logger
 
 from qa_service.http import logs
 from qa_service.http.app import create_app
-from qa_service.multiproc import worker_exited
+from qa_service.http.multiproc import worker_exited
 
 log = logging.getLogger(__name__)
 
