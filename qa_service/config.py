@@ -154,6 +154,15 @@ class ServingSettings:
     # "10/second;300/hour"); empty: no limit. Counted in each worker's memory, so with
     # several workers a client gets up to that many times the limit.
     rate_limit: str = ""
+    # API keys (comma-separated), and a file of keys (one a line; blank and # lines
+    # ignored); either turns keys on: every /api/* request but /api/health, and /metrics,
+    # then needs `Authorization: Bearer <key>`. Several keys let a key be rotated (add the
+    # new one, move the clients, drop the old one) without a moment closed.
+    api_keys: str = ""
+    api_keys_file: str = ""
+    # Server logs: "text" (one readable line) or "json" (one JSON object a line, for a log
+    # pipeline); either carries the request id of the request that logged it.
+    log_format: str = "text"
 
     @property
     def cors_origin_list(self) -> list[str]:

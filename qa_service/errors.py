@@ -6,6 +6,7 @@ class QAError(Exception):
 
     status = 500
     code = "internal_error"
+    headers: dict[str, str] = {}  # sent with the error response (never changed in place)
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -43,3 +44,14 @@ class ModelError(QAError):
 class NotFound(QAError):
     status = 404
     code = "not_found"
+
+
+class Unauthorized(QAError):
+    status = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="qa-service"'}
+
+
+class NotReady(QAError):
+    status = 503
+    code = "not_ready"

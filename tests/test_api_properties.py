@@ -15,7 +15,8 @@ from schemathesis import GenerationMode
 from qa_service.http import create_app
 from tests.conftest import FAKE_MODEL
 
-OPERATIONS = [("/api/ask", "POST"), ("/api/health", "GET"), ("/api/documents", "GET"),
+OPERATIONS = [("/api/ask", "POST"), ("/api/health", "GET"), ("/api/ready", "GET"),
+              ("/api/documents", "GET"),
               ("/api/documents/{doc_id}", "GET"), ("/api/openapi.json", "GET")]
 # A bounded, repeatable run: a few seconds in all, the same examples every time.
 EXAMPLES = settings(max_examples=25, deadline=None, derandomize=True, database=None,
@@ -47,10 +48,12 @@ def test_every_operation_of_the_document_is_tested(api_schema):
     assert documented == set(OPERATIONS)
 
 
-# Only /api/ask takes input that can break its schema: the others have no negatives.
+# Only /api/ask and /api/documents (limit, offset) take input that can break their
+# schema: the others have no negatives.
 @pytest.mark.parametrize("path, method, mode", [
     *((path, method, GenerationMode.POSITIVE) for path, method in OPERATIONS),
     ("/api/ask", "POST", GenerationMode.NEGATIVE),
+    ("/api/documents", "GET", GenerationMode.NEGATIVE),
 ])
 def test_the_api_honours_its_openapi_document(api_schema, path, method, mode):
     @given(case=api_schema[path][method].as_strategy(mode))

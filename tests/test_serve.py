@@ -33,8 +33,12 @@ def test_serves_the_api_under_gunicorn_and_logs_each_request(server):
     assert status == 200 and body["passages"][0]["doc_id"] == "more/museum.html"
     status, body = _post(server.url, {"question": ""})
     assert status == 400 and body["error"]["code"] == "invalid_input"
-    assert server.wait_for_log(r"^POST /api/ask 200 \d+ms$")
-    assert server.wait_for_log(r"^POST /api/ask 400 \d+ms$")
+    # One access line per request: time, level, logger, [request id], client, method,
+    # path, status and duration.
+    access = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO qa_service\.http\.access " \
+             r"\[[0-9a-f]{32}\] 127\.0\.0\.1 POST /api/ask %d \d+ms$"
+    assert server.wait_for_log(access % 200)
+    assert server.wait_for_log(access % 400)
     assert "gunicorn" in server.log().lower()
 
 

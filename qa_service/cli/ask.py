@@ -75,6 +75,13 @@ def ask(question, top_k, history, sources, since, until, where, index_dir, serve
         click.echo(render(answer))
 
 
+CHAT_HELP = """Commands:
+  /new   start a new conversation (forget the earlier questions)
+  /quit  end (also /exit or Ctrl-D)
+  /help  show this list
+Anything else is a question; follow-ups use the conversation so far."""
+
+
 @click.command()
 @top_k_option
 @filter_options
@@ -86,7 +93,8 @@ def chat(top_k, sources, since, until, where, index_dir, server) -> None:
     from qa_service.search import MAX_HISTORY
 
     answer_body = answerer(server, index_dir)
-    click.echo("Ask a question (/new starts a new conversation, /quit or Ctrl-D ends).")
+    click.echo("Ask a question (/new starts a new conversation, /quit or Ctrl-D ends, "
+               "/help lists the commands).")
     history: list[str] = []
     while True:
         try:
@@ -99,6 +107,9 @@ def chat(top_k, sources, since, until, where, index_dir, server) -> None:
         if question == "/new":
             history = []
             click.echo("New conversation.")
+            continue
+        if question in ("/help", "/?"):
+            click.echo(CHAT_HELP)
             continue
         if not question:
             continue

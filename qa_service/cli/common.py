@@ -42,7 +42,8 @@ index_dir_option = click.option("--index-dir", type=PATH, envvar="QA_INDEX_DIR",
 
 server_option = click.option(
     "--server", envvar="QA_SERVER", metavar="URL",
-    help="Ask a running service (e.g. http://127.0.0.1:8000) instead of loading the index.")
+    help="Ask a running service (e.g. http://127.0.0.1:8000) instead of loading the index; "
+         "its API key, if it needs one, is read from QA_API_KEY.")
 
 top_k_option = click.option("-k", "--top-k", type=int,
                             help="How many passages to return (1-20) [5].")

@@ -18,7 +18,8 @@ TITLE_WIDTH = 60
 @click.option("--sources", "only_sources", is_flag=True,
               help="List only the sources, with how many documents each has.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print the JSON body of GET /api/documents.")
+              help="Print the JSON body of GET /api/documents, with every document "
+                   "(the API gives a page at a time).")
 @domain_errors
 def documents(index_dir, only_sources, as_json) -> None:
     """List the indexed documents: id, source, date, paragraphs and title."""
@@ -32,7 +33,8 @@ def documents(index_dir, only_sources, as_json) -> None:
         index.close()
     sources = Counter(d["source"] for d in found)
     if as_json:
-        click.echo(json.dumps({"documents": found}, ensure_ascii=False, indent=2))
+        body = {"documents": found, "total": len(found)}
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     if not only_sources:
         for d in found:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -28,6 +29,10 @@ def ask_remote(server: str, body: dict, timeout: float = 60.0) -> Answer:
         url, data=json.dumps(body).encode("utf-8"), method="POST",
         headers={"Content-Type": "application/json", "Accept": "application/json"},
     )
+    # From the environment only: a key on the command line would show in `ps`.
+    key = os.environ.get("QA_API_KEY", "").strip()
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return answer_from_dict(json.load(response))

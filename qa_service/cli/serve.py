@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import socket
+
 import click
 
 from qa_service.cli.common import domain_errors, index_dir_option, settings
+from qa_service.errors import QAError
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -19,31 +26,85 @@ from qa_service.cli.common import domain_errors, index_dir_option, settings
 @click.option("--reload-interval", type=click.FloatRange(min=0), envvar="QA_RELOAD_INTERVAL",
               metavar="SECONDS",
               help="How often to look for a new build and serve it; 0: on SIGHUP only [1].")
+@click.option("--log-format", type=click.Choice(["text", "json"]), envvar="QA_LOG_FORMAT",
+              help="Server log lines: text, or one JSON object a line [text].")
 @domain_errors
-def serve(host, port, index_dir, workers, threads, reload_interval) -> None:
+def serve(host, port, index_dir, workers, threads, reload_interval, log_format) -> None:
     """Serve the JSON API and the chat page (gunicorn) until SIGTERM.
 
     A new build is served as soon as it is published (`current` is checked every
-    --reload-interval seconds) or on SIGHUP, without dropping a request.
+    --reload-interval seconds) or on SIGHUP, without dropping a request. With
+    QA_API_KEYS (or QA_API_KEYS_FILE) set, /api/* and /metrics need
+    `Authorization: Bearer <key>`; /api/health stays open.
     """
+    check_port(host, port)  # before the model loads: a busy port is known in milliseconds
+    config = settings(index_dir=index_dir, log_format=log_format)
     from qa_service.encoders import prepare
     from qa_service.http import check_rate_limit
+    from qa_service.http.auth import load_keys
+    from qa_service.http.logs import configure
     from qa_service.http.serve import serve as run_server
     from qa_service.indexing import stale_reason
     from qa_service.store import Index
 
-    config = settings(index_dir=index_dir)
+    fmt = config.serving.log_format
+    if fmt not in ("text", "json"):
+        raise QAError(f"setting log_format must be text or json, got {fmt!r}")
     check_rate_limit(config.serving.rate_limit)  # here, not in every worker as it boots
+    keys = load_keys(config)
     index = Index.load(config.index_dir)  # a clear error now, not a worker failing to boot
     reason = stale_reason(index.manifest, config)
     index.close()
     prepare(config.model, index.model)
+    configure(fmt)
     if reason:
-        click.echo(f"warning: the index is stale ({reason}); run `qa-service build` "
-                   "to update it", err=True)
+        _say(fmt, logging.WARNING, f"warning: the index is stale ({reason}); run "
+                                   "`qa-service build` to update it")
     overrides = {"index_dir": config.index_dir} if index_dir else {}
     if reload_interval is not None:
         overrides["reload_interval"] = reload_interval
-    click.echo(f"Serving http://{host}:{port}/ ({workers} worker(s) x {threads} threads)",
-               err=True)
-    run_server(overrides, host, port, workers, threads)
+    keyed = f", {plural(len(keys), 'API key')}" if keys else ""
+    _say(fmt, logging.INFO, f"Serving http://{host}:{port}/ ({plural(workers, 'worker')} "
+                            f"x {plural(threads, 'thread')}{keyed})")
+    from qa_service.http.multiproc import shared_metrics
+
+    # Named before the workers fork and import prometheus_client, so that each writes its
+    # samples where /metrics adds them up.
+    with shared_metrics():
+        run_server(overrides, host, port, workers, threads, fmt)
+
+
+def plural(count: int, noun: str) -> str:
+    """Return "1 worker" or "2 workers"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _say(fmt: str, level: int, message: str) -> None:
+    """Tell the operator: a plain line, or a log record where logs are JSON lines."""
+    if fmt == "json":
+        logger = logging.getLogger("qa_service.serve")
+        logger.setLevel(logging.INFO)  # what the operator is told, whatever -v says
+        logger.log(level, message)
+    else:
+        click.echo(message, err=True)
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise a one-line error unless a server could listen on `host`:`port` now."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot listen on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As gunicorn binds: a port left in TIME_WAIT by a server just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is already in use") from None
+            raise click.ClickException(
+                f"cannot listen on port {port} on {host}: {exc.strerror or exc}") from None

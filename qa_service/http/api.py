@@ -7,7 +7,9 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from qa_service.http.openapi import spec
+from qa_service.errors import IndexCorrupt, InvalidInput, NotReady
+from qa_service.http.metrics import question_answered
+from qa_service.http.openapi import DEFAULT_LIMIT, MAX_LIMIT, spec
 from qa_service.service import Service
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,9 @@ def ask():
         body = request.get_json()
     except BadRequest:
         raise BadRequest("the request body is not valid JSON") from None
-    return jsonify(_service().ask(body).to_dict())
+    answer = _service().ask(body)
+    question_answered(answer.answerable)
+    return jsonify(answer.to_dict())
 
 
 @bp.get("/health")
@@ -38,10 +42,46 @@ def health():
     return jsonify(_service().health())
 
 
+@bp.get("/ready")
+def ready():
+    """Say whether this server can answer: a fresh, readable index is loaded."""
+    live = current_app.extensions.get("qa")
+    service = live.current if live is not None else None
+    if service is None:
+        raise NotReady("not ready: no index is loaded")
+    try:
+        service.index.passages.count("documents")  # the index is still readable
+        reason = service.stale()
+    except IndexCorrupt as exc:
+        raise NotReady(f"not ready: the index is corrupt ({exc.message})") from None
+    if reason:
+        raise NotReady(f"not ready: the index is stale ({reason}); run `qa-service build`")
+    return jsonify({**service.health(), "status": "ready"})
+
+
 @bp.get("/documents")
 def documents():
-    """List the indexed documents with their metadata and paragraph counts."""
-    return jsonify({"documents": _service().documents()})
+    """List the indexed documents with their metadata and paragraph counts, a page at a time."""
+    limit = _count_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _count_arg("offset", 0, 0, None)
+    found = _service().documents()
+    return jsonify({"documents": found[offset:offset + limit], "total": len(found),
+                    "limit": limit, "offset": offset})
+
+
+def _count_arg(name: str, default: int, low: int, high: int | None) -> int:
+    """Read an integer query parameter within [low, high], or raise InvalidInput."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    span = f"from {low} to {high}" if high is not None else f"of {low} or more"
+    try:
+        value = int(raw) if raw.strip().lstrip("+").isdigit() else None
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        raise InvalidInput(f"{name} must be an integer {span}, got {raw[:40]!r}")
+    return value
 
 
 @bp.get("/documents/<path:doc_id>")

@@ -11,7 +11,11 @@ from werkzeug.exceptions import HTTPException
 from qa_service.config import Settings
 from qa_service.errors import InvalidInput, QAError
 from qa_service.http.api import bp as api_blueprint
+from qa_service.http.auth import install as install_auth
+from qa_service.http.auth import load_keys
 from qa_service.http.live import LiveService
+from qa_service.http.logs import install as install_logs
+from qa_service.http.metrics import install as install_metrics
 from qa_service.http.pages import bp as pages_blueprint
 
 log = logging.getLogger(__name__)
@@ -44,9 +48,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
+    # Keys first: a misconfigured key list stops the start before the model loads.
+    keys = load_keys(settings)
     # A server swaps in new builds (serve.py starts the watcher); requests read `.current`.
     app.extensions["qa"] = LiveService(settings)
 
+    # Before-request hooks run in this order: the request id (so that even a refusal
+    # carries one), then the key check, then the rate limit.
+    install_logs(app)
+    install_auth(app, keys)
+    install_metrics(app)
     app.register_blueprint(api_blueprint)
     app.register_blueprint(pages_blueprint)
     _register_error_handlers(app)
@@ -81,9 +92,11 @@ def _register_rate_limit(app: Flask, settings: Settings) -> None:
     Limiter(
         # One budget per client address for the whole API, not one per endpoint.
         get_remote_address, app=app, application_limits=[rate_limit],
-        # Pages, static files and health checks (load balancers poll them) stay free.
+        # Pages, static files and health and readiness checks (load balancers poll them)
+        # stay free.
         application_limits_exempt_when=lambda: (not request.path.startswith("/api/")
-                                            or request.path == "/api/health"),
+                                            or request.path in ("/api/health",
+                                                                "/api/ready")),
         storage_uri="memory://", headers_enabled=True,
     )
 
@@ -107,7 +120,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(QAError)
     def domain_error(exc: QAError):
-        return jsonify(exc.to_dict()), exc.status
+        return jsonify(exc.to_dict()), exc.status, exc.headers
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
@@ -121,7 +134,8 @@ def _register_headers(app: Flask, settings: Settings) -> None:
         from flask_cors import CORS
 
         CORS(app, resources={r"/api/*": {"origins": origins}}, methods=["GET", "POST"],
-             allow_headers=["Content-Type"])
+             allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+             expose_headers=["X-Request-ID"])
 
     @app.after_request
     def security_headers(response):

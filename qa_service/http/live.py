@@ -31,6 +31,8 @@ class LiveService:
         self._failed: object = None  # the stamp or error last reported, reported once
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        # Called with each service swapped in (metrics report the index served).
+        self.listeners: list = []
 
     def request_reload(self) -> None:
         """Make the watcher check at once (safe in a signal handler: it only sets a flag)."""
@@ -64,6 +66,8 @@ class LiveService:
             self._stamp, self._failed = _stamp(service.index.path), None
             log.info("now serving index %s (was %s)", service.index.path.name,
                      old.index.path.name)
+            for listener in self.listeners:
+                listener(service)
             return True
 
     def watch(self) -> threading.Thread:

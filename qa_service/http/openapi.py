@@ -7,6 +7,10 @@ from qa_service.search import MAX_HISTORY, MAX_QUESTION_CHARS, MAX_SOURCES, MAX_
 from qa_service.search.filters import FIELD_RE, MAX_FIELDS, MAX_VALUES
 from qa_service.search.signals import SIGNALS
 
+# GET /api/documents pages: `limit` documents from `offset`, and the `total` there are.
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -23,6 +27,11 @@ def _error(description: str) -> dict:
 # Every API path but /api/health counts against the client's rate limit, when one is set.
 _LIMITED = {"429": _error("Too many requests from this client; see Retry-After.")}
 _UNAVAILABLE = {"503": _error("The index cannot be read (damaged since it was loaded).")}
+# With API keys on (QA_API_KEYS), every operation but /api/health needs one.
+_UNAUTHORIZED = {"401": {**_error("API keys are on and the request has no valid key "
+                                  "(`Authorization: Bearer <key>`)."),
+                         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}}}
+_KEYED = [{"apiKey": []}, {}]  # a key when keys are on; none when they are off
 
 _DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _NULLABLE_DATE = {"type": ["string", "null"], "format": "date",
@@ -219,9 +228,18 @@ SCHEMAS = {
     },
     "DocumentList": {
         "type": "object",
-        "required": ["documents"],
-        "properties": {"documents": {"type": "array", "items": _ref("DocumentSummary")}},
+        "required": ["documents", "total", "limit", "offset"],
+        "properties": {
+            "documents": {"type": "array", "items": _ref("DocumentSummary"),
+                          "description": "At most `limit` documents from `offset`, by "
+                                         "doc_id."},
+            "total": {"type": "integer", "minimum": 0,
+                      "description": "How many documents the index holds."},
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            "offset": {"type": "integer", "minimum": 0},
+        },
     },
+
     "Document": {
         "allOf": [_ref("DocumentSummary"), {
             "type": "object",
@@ -249,6 +267,10 @@ SCHEMAS = {
     },
 }
 
+# /api/ready answers what /api/health does, once it has checked the index.
+SCHEMAS["Ready"] = {**SCHEMAS["Health"], "properties": {
+    **SCHEMAS["Health"]["properties"], "status": {"type": "string", "enum": ["ready"]}}}
+
 
 def spec() -> dict:
     """Return the OpenAPI document."""
@@ -264,6 +286,7 @@ def spec() -> dict:
             "/api/ask": {"post": {
                 "summary": "Answer a question with ranked, attributed passages",
                 "operationId": "ask",
+                "security": _KEYED,
                 "requestBody": {"required": True, "content": {
                     "application/json": {"schema": _ref("AskRequest")}}},
                 "responses": {
@@ -271,24 +294,48 @@ def spec() -> dict:
                     "400": _error("Malformed JSON, or a field missing or out of range."),
                     "413": _error("The request body is too large."),
                     "415": _error("The body is not sent as application/json."),
-                    **_LIMITED,
+                    **_UNAUTHORIZED, **_LIMITED,
                     "503": _error("The index or the model cannot be used."),
                 },
             }},
             "/api/health": {"get": {
                 "summary": "Service status and the version of the index served",
                 "operationId": "health",
+                "security": [{}],  # open even with keys on: liveness probes
                 "responses": {"200": _json(_ref("Health"), "The service is up.")},
+            }},
+            "/api/ready": {"get": {
+                "summary": "Readiness: a fresh, readable index is loaded",
+                "operationId": "ready",
+                "security": _KEYED,
+                "responses": {
+                    "200": _json(_ref("Ready"), "Ready to answer."),
+                    **_UNAUTHORIZED,
+                    "503": _error("Not ready: the message says why (the index is stale, "
+                                  "corrupt or not loaded)."),
+                },
             }},
             "/api/documents": {"get": {
                 "summary": "The indexed documents with metadata and paragraph counts",
                 "operationId": "listDocuments",
-                "responses": {"200": _json(_ref("DocumentList"), "Every document."),
-                              **_LIMITED, **_UNAVAILABLE},
+                "security": _KEYED,
+                "parameters": [
+                    {"name": "limit", "in": "query", "required": False,
+                     "description": "How many documents to return.",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                "default": DEFAULT_LIMIT}},
+                    {"name": "offset", "in": "query", "required": False,
+                     "description": "How many documents (by doc_id) to skip.",
+                     "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                ],
+                "responses": {"200": _json(_ref("DocumentList"), "A page of documents."),
+                              "400": _error("limit or offset out of range."),
+                              **_UNAUTHORIZED, **_LIMITED, **_UNAVAILABLE},
             }},
             "/api/documents/{doc_id}": {"get": {
                 "summary": "One cleaned document with numbered paragraphs",
                 "operationId": "getDocument",
+                "security": _KEYED,
                 "parameters": [{
                     "name": "doc_id", "in": "path", "required": True,
                     "description": "The document's id (its path in the corpus; may hold /).",
@@ -297,15 +344,21 @@ def spec() -> dict:
                 "responses": {
                     "200": _json(_ref("Document"), "The document."),
                     "404": _error("No such document."),
-                    **_LIMITED, **_UNAVAILABLE,
+                    **_UNAUTHORIZED, **_LIMITED, **_UNAVAILABLE,
                 },
             }},
             "/api/openapi.json": {"get": {
                 "summary": "This description",
                 "operationId": "openapi",
+                "security": _KEYED,
                 "responses": {"200": {"description": "OpenAPI 3.1 document.",
-                                      "content": {"application/json": {}}}, **_LIMITED},
+                                      "content": {"application/json": {}}},
+                              **_UNAUTHORIZED, **_LIMITED},
             }},
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"apiKey": {
+            "type": "http", "scheme": "bearer",
+            "description": "Set when the server has API keys (QA_API_KEYS or "
+                           "QA_API_KEYS_FILE). /metrics (Prometheus text, outside this "
+                           "API) takes the same key."}}},
     }

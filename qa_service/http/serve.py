@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import signal
 import sys
 import threading
 
+from gunicorn import sock
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.glogging import Logger
 
+from qa_service.http import logs
 from qa_service.http.app import create_app
+from qa_service.http.multiproc import worker_exited
 
 log = logging.getLogger(__name__)
-
-# One line per request: method, path, status, milliseconds.
-ACCESS_LOG_FORMAT = "%(m)s %(U)s %(s)s %(M)sms"
 
 
 class ReloadingArbiter(Arbiter):
@@ -32,6 +35,43 @@ class ReloadingArbiter(Arbiter):
         # loads the current index anyway.
         self.log.info("Hang up: workers will serve the index that is current now")
         self.kill_workers(signal.SIGHUP)
+
+    def start(self):
+        # gunicorn tries a busy address five times, a second apart, with two error lines
+        # each time; one try and one line is all a busy port deserves. Sockets handed
+        # over (systemd, a re-exec on USR2) are gunicorn's to take.
+        inherited = os.environ.get("LISTEN_FDS") or "GUNICORN_FD" in os.environ
+        if not self.LISTENERS and not inherited:
+            self.LISTENERS = [listen_once(address, self.cfg, self.log)
+                              for address in self.cfg.address]
+        super().start()
+
+
+def listen_once(address, cfg, logger):
+    """Listen on `address` as gunicorn does, or raise RuntimeError saying why not."""
+    try:
+        return sock._sock_type(address)(address, cfg, logger)
+    except OSError as exc:
+        if not isinstance(address, tuple):
+            raise RuntimeError(f"cannot listen on {address}: {exc.strerror or exc}") from None
+        host, port = address[0], address[1]
+        if exc.errno == errno.EADDRINUSE:
+            raise RuntimeError(f"port {port} on {host} is already in use") from None
+        raise RuntimeError(f"cannot listen on port {port} on {host}: "
+                           f"{exc.strerror or exc}") from None
+
+
+def gunicorn_logger(fmt: str) -> type[Logger]:
+    """Return gunicorn's logger class with its lines formatted as ours (text or JSON)."""
+
+    class FormattedLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            for handler in self.error_log.handlers:
+                handler.setFormatter(logs.formatter(fmt))
+                logs.add_filter(handler)
+
+    return FormattedLogger
 
 
 class GunicornServer(BaseApplication):
@@ -68,8 +108,10 @@ class GunicornServer(BaseApplication):
             sys.exit(f"Error: {exc}")
 
 
-def serve(overrides: dict, host: str, port: int, workers: int, threads: int) -> None:
+def serve(overrides: dict, host: str, port: int, workers: int, threads: int,
+          log_format: str = "text") -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests in flight and exit."""
+    logs.configure(log_format)
     # Say in the server's log when a worker starts serving another build, whatever -v says.
     logging.getLogger("qa_service.http.live").setLevel(logging.INFO)
     options = {
@@ -77,9 +119,11 @@ def serve(overrides: dict, host: str, port: int, workers: int, threads: int) -> 
         "workers": workers,
         "worker_class": "gthread",
         "threads": threads,
-        "accesslog": "-",
+        # The app logs each request itself (qa_service.http.logs), with its request id.
+        "accesslog": None,
         "errorlog": "-",
-        "access_log_format": ACCESS_LOG_FORMAT,
+        "logger_class": gunicorn_logger(log_format),
+        "child_exit": worker_exited,  # a dead worker's live gauges leave /metrics
         "loglevel": "info",
         "graceful_timeout": 20,
         "timeout": 120,  # a worker loading the model is not a hung worker

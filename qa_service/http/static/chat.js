@@ -103,7 +103,8 @@
     if (summary) box.append(summary);
     box.append(el("ol", { class: "cards", "aria-label": "Passages" }, answer.passages.map(card)));
     const sources = new Set(answer.passages.map((p) => p.source)).size;
-    const found = `${answer.passages.length} passages from ${sources} source${sources > 1 ? "s" : ""}`;
+    const count = answer.passages.length;
+    const found = `${count} passage${count === 1 ? "" : "s"} from ${sources} source${sources === 1 ? "" : "s"}`;
     return answer.answerable
       ? `Answer: ${found}, ${matchWords(answer)}. Best: ${answer.passages[0].source}, paragraph ${answer.passages[0].paragraph}.`
       : `The documents do not answer this question. Showing the ${found} closest.`;

@@ -45,24 +45,94 @@ const QA = (() => {
     palette.clear();
   }
 
+  // The API key, when the server asks for one: kept for this tab only (sessionStorage),
+  // gone when the tab closes, never in a cookie or in localStorage.
+  const KEY_ITEM = "qa-api-key";
+  function storedKey() {
+    try {
+      return sessionStorage.getItem(KEY_ITEM) || "";
+    } catch {
+      return "";  // storage refused (a sandboxed frame): ask each time instead
+    }
+  }
+  function storeKey(key) {
+    try {
+      if (key) sessionStorage.setItem(KEY_ITEM, key);
+      else sessionStorage.removeItem(KEY_ITEM);
+    } catch {
+      // as above
+    }
+  }
+
+  // Ask for the key in a modal dialog; resolves with it, or with "" when cancelled.
+  function askForKey(message) {
+    return new Promise((resolve) => {
+      const input = el("input", { type: "password", id: "api-key", name: "key",
+        autocomplete: "off", spellcheck: "false", required: true });
+      const cancel = el("button", { type: "button", class: "secondary", text: "Cancel" });
+      const form = el("form", { method: "dialog", class: "key-form" },
+        el("p", { id: "api-key-message", text: message }),
+        el("label", { for: "api-key", text: "API key" }), input,
+        el("div", { class: "key-actions" },
+          el("button", { type: "submit", text: "Use key" }), cancel));
+      const dialog = el("dialog", { class: "key-dialog", "aria-labelledby": "api-key-message" },
+        form);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        dialog.close("ok");
+      });
+      cancel.addEventListener("click", () => dialog.close("cancel"));
+      dialog.addEventListener("close", () => {
+        const key = dialog.returnValue === "ok" ? input.value.trim() : "";
+        dialog.remove();
+        resolve(key);
+      });
+      document.body.append(dialog);
+      dialog.showModal();
+      input.focus();
+    });
+  }
+
+  // One dialog at a time: requests refused together wait for the same key.
+  let keyRequest = null;
+  function keyFromUser(message) {
+    if (!keyRequest) keyRequest = askForKey(message).finally(() => { keyRequest = null; });
+    return keyRequest;
+  }
+
   async function getJSON(url, options = {}) {
-    let response;
-    try {
-      response = await fetch(url, options);
-    } catch {
-      throw new Error("The service cannot be reached. Check that it is running.");
+    for (;;) {
+      const key = storedKey();
+      const headers = { ...(options.headers || {}) };
+      if (key) headers.Authorization = `Bearer ${key}`;
+      let response;
+      try {
+        response = await fetch(url, { ...options, headers });
+      } catch {
+        throw new Error("The service cannot be reached. Check that it is running.");
+      }
+      let body = null;
+      try {
+        body = await response.json();
+      } catch {
+        body = null;
+      }
+      if (response.status === 401) {
+        if (storedKey() !== key) continue;  // another request got a new key meanwhile
+        storeKey("");
+        const given = await keyFromUser(key
+          ? "That API key was not accepted. Enter another one."
+          : "This service needs an API key.");
+        if (!given) throw new Error("This service needs an API key to answer.");
+        storeKey(given);
+        continue;
+      }
+      if (!response.ok) {
+        const message = body && body.error && body.error.message;
+        throw new Error(message || `The service answered ${response.status}.`);
+      }
+      return body;
     }
-    let body = null;
-    try {
-      body = await response.json();
-    } catch {
-      body = null;
-    }
-    if (!response.ok) {
-      const message = body && body.error && body.error.message;
-      throw new Error(message || `The service answered ${response.status}.`);
-    }
-    return body;
   }
 
   return { el, documentHref, safeUrl, sourceClass, resetSources, getJSON };

@@ -1,0 +1,101 @@
+"""API keys: `Authorization: Bearer <key>` on /api/* (but /api/health) and /metrics."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+from pathlib import Path
+
+from flask import Flask, request
+
+from qa_service.config import Settings
+from qa_service.errors import InvalidInput, Unauthorized
+
+log = logging.getLogger(__name__)
+
+# Visible ASCII only: a key must survive an HTTP header and a shell unchanged.
+KEY_RE = re.compile(r"[\x21-\x7e]+")
+# Liveness probes and the pages (which ask for a key themselves) stay open.
+OPEN_PATHS = frozenset({"/api/health"})
+
+
+def load_keys(settings: Settings, environ=None) -> list[bytes]:
+    """Return the configured API keys (none: keys are off), or raise InvalidInput."""
+    environ = os.environ if environ is None else environ
+    serving = settings.serving
+    # Settings treat an empty variable as unset; a key variable set to nothing is more
+    # likely a secret that failed to arrive than a wish to serve without keys.
+    for name in ("QA_API_KEYS", "QA_API_KEYS_FILE"):
+        if name in environ and not environ[name].strip():
+            raise InvalidInput(f"{name} is set but empty: give at least one API key, "
+                               f"or unset it to serve without keys")
+    keys: list[str] = []
+    if serving.api_keys:
+        given = [k.strip() for k in serving.api_keys.split(",")]
+        if not any(given):
+            raise InvalidInput("setting api_keys holds no key: give keys separated by commas")
+        keys += _checked((k for k in given if k), "api_keys")
+    if serving.api_keys_file:
+        keys += _read_file(Path(serving.api_keys_file).expanduser())
+    return [k.encode("ascii") for k in dict.fromkeys(keys)]
+
+
+def _read_file(path: Path) -> list[str]:
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidInput(f"cannot read the API key file {path}: {reason}") from None
+    keys = [line.strip() for line in lines]
+    keys = [k for k in keys if k and not k.startswith("#")]
+    if not keys:
+        raise InvalidInput(f"the API key file {path} holds no key (one key a line)")
+    return _checked(keys, str(path))
+
+
+def _checked(keys, where: str) -> list[str]:
+    keys = list(keys)
+    for number, key in enumerate(keys, 1):
+        if not KEY_RE.fullmatch(key):
+            # Say which key, never what it is: the message lands in logs.
+            raise InvalidInput(f"API key {number} in {where} has spaces or characters "
+                               "other than visible ASCII")
+    return keys
+
+
+def is_valid(given: bytes, keys: list[bytes]) -> bool:
+    """Say whether `given` is one of `keys`, in time independent of which and how close."""
+    found = False
+    for key in keys:  # every key, no early exit: the time does not tell which one matched
+        found |= hmac.compare_digest(given, key)
+    return found
+
+
+def needs_key(path: str) -> bool:
+    """Say whether a request for `path` must carry a key, when keys are on."""
+    return path == "/metrics" or (path.startswith("/api/") and path not in OPEN_PATHS)
+
+
+def install(app: Flask, keys: list[bytes]) -> None:
+    """Refuse requests that need a key and lack a valid one, if there are keys."""
+    if not keys:
+        return
+    log.info("API keys on: %d key(s)", len(keys))
+
+    @app.before_request
+    def require_key():
+        # CORS preflights carry no credentials by design; the request that follows does.
+        if request.method == "OPTIONS" or not needs_key(request.path):
+            return None
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("an API key is required: send the header "
+                               "'Authorization: Bearer <key>'")
+        if not is_valid(token.strip().encode("utf-8", "surrogateescape"), keys):
+            error = Unauthorized("the API key is not valid")
+            error.headers = {"WWW-Authenticate":
+                             'Bearer realm="qa-service", error="invalid_token"'}
+            raise error
+        return None

@@ -1,0 +1,103 @@
+"""The pages against a server with API keys, in a real browser: they ask for the key on a
+401, keep it for the tab only and send it as a Bearer header."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_service.config import Settings
+from qa_service.encoders import get_encoder
+from qa_service.indexing import build_index
+from tests.conftest import FAKE_MODEL, FIXTURES, LiveServer
+
+pytestmark = pytest.mark.browser
+
+KEY = "browser-key-5150"
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser-keys")
+    settings = Settings(corpus=FIXTURES / "corpus", index_dir=folder / "index").with_(
+        model=FAKE_MODEL)
+    build_index(settings, get_encoder(FAKE_MODEL))
+    server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_API_KEYS": KEY})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context()
+    context.errors = []
+    yield context
+    context.close()
+
+
+def open_page(context, url: str):
+    page = context.new_page()
+    page.on("pageerror", lambda e: context.errors.append(str(e)))
+    # A refused request is a console error in chromium; anything else is a failure.
+    page.on("console", lambda m: m.type == "error" and "401" not in m.text
+            and context.errors.append(m.text))
+    page.goto(url)
+    return page
+
+
+def submit_key(page, key: str, expect: str):
+    dialog = page.locator("dialog.key-dialog", has_text=expect)
+    dialog.wait_for(timeout=10_000)
+    assert dialog.locator("input").get_attribute("type") == "password"
+    dialog.locator("input").fill(key)
+    dialog.locator("input").press("Enter")
+    dialog.wait_for(state="detached", timeout=10_000)
+
+
+def ask(page, question: str):
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+
+
+def test_the_chat_page_asks_for_the_key_and_keeps_it_for_the_tab(keyed_server, context):
+    page = open_page(context, keyed_server.url + "/")
+    ask(page, "Who directs the museum?")
+    submit_key(page, "a-wrong-key", "needs an API key")
+    submit_key(page, KEY, "was not accepted")
+    page.locator(".turn .answer:not(.pending)").wait_for(timeout=30_000)
+    assert page.locator(".turn .card").count() >= 1
+    assert page.evaluate("sessionStorage.getItem('qa-api-key')") == KEY
+    assert page.evaluate("localStorage.length") == 0 and context.cookies() == []
+    # The next question, and the page after a reload, send the key without asking.
+    with page.expect_request("**/api/ask") as request:
+        ask(page, "What about the bridge?")
+    assert request.value.headers["authorization"] == f"Bearer {KEY}"
+    page.reload()
+    with page.expect_request("**/api/ask") as request:
+        ask(page, "Who directs the museum?")
+    assert request.value.headers["authorization"] == f"Bearer {KEY}"
+    page.locator(".turn .answer:not(.pending)").wait_for(timeout=30_000)
+    assert page.locator("dialog").count() == 0
+    # Another tab has its own storage: it asks again.
+    other = open_page(context, keyed_server.url + "/")
+    ask(other, "Who directs the museum?")
+    other.locator("dialog.key-dialog").wait_for(timeout=10_000)
+    assert context.errors == []
+
+
+def test_cancelling_the_key_dialog_says_a_key_is_needed(keyed_server, context):
+    page = open_page(context, keyed_server.url + "/")
+    ask(page, "Who directs the museum?")
+    page.locator("dialog.key-dialog").wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    alert = page.locator(".turn .answer.error [role=alert]")
+    alert.wait_for(timeout=10_000)
+    assert "needs an API key" in alert.inner_text()
+    assert context.errors == []
+
+
+def test_the_document_page_asks_for_the_key_too(keyed_server, context):
+    page = open_page(context, keyed_server.url + "/documents/more/museum.html#p1")
+    submit_key(page, KEY, "needs an API key")
+    page.locator("#document h1").wait_for(timeout=10_000)
+    assert page.locator("#document li").count() >= 1
+    assert context.errors == []
