@@ -246,3 +246,15 @@ def test_documents_lists_documents_and_their_sources(runner, cli_built):
 def test_documents_without_an_index_is_a_one_line_error(runner, tmp_path):
     result = runner.invoke(cli, ["documents", "--index-dir", str(tmp_path / "none")])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_build_counts_read_in_the_singular(runner, tmp_path):
+    corpus = tmp_path / "one"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text("The ferry to the island leaves at six every morning in "
+                                     "winter, the harbour office said on Monday.")
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus), "--index-dir",
+                                 str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 1 document, 1 passage (1 sentence)" in result.stderr
+    assert "0 documents reused, 1 passage embedded" in result.stderr

@@ -8,6 +8,7 @@ import click
 
 from qa_service.cli.common import PATH, domain_errors, index_dir_option, settings
 from qa_service.config import BACKEND_CHOICES, ENGINES, Settings
+from qa_service.text import counted
 
 
 @click.command()
@@ -56,10 +57,11 @@ def run_build(settings: Settings, only_if_stale: bool, engine: str = "local",
     report = build_index(settings, encoder_for(settings.model),
                          progress=sys.stderr.isatty(), engine=engine, full=full)
     click.echo(
-        f"Indexed {report.documents} documents, {report.passages} passages "
-        f"({report.sentences} sentences) in {report.seconds:.1f} s "
-        f"[{report.vector_index} vectors; {report.reused_documents} documents reused, "
-        f"{report.embedded_passages} passages embedded] -> {report.path}",
+        f"Indexed {counted(report.documents, 'document')}, "
+        f"{counted(report.passages, 'passage')} ({counted(report.sentences, 'sentence')}) "
+        f"in {report.seconds:.1f} s [{report.vector_index} vectors; "
+        f"{counted(report.reused_documents, 'document')} reused, "
+        f"{counted(report.embedded_passages, 'passage')} embedded] -> {report.path}",
         err=True,
     )
     click.echo(report.skipped.summary(), err=True)

@@ -10,6 +10,7 @@ import click
 
 from qa_service.cli.common import domain_errors, index_dir_option, settings
 from qa_service.errors import QAError
+from qa_service.text import counted
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +64,15 @@ def serve(host, port, index_dir, workers, threads, reload_interval, log_format) 
     overrides = {"index_dir": config.index_dir} if index_dir else {}
     if reload_interval is not None:
         overrides["reload_interval"] = reload_interval
-    keyed = f", {plural(len(keys), 'API key')}" if keys else ""
-    _say(fmt, logging.INFO, f"Serving http://{host}:{port}/ ({plural(workers, 'worker')} "
-                            f"x {plural(threads, 'thread')}{keyed})")
+    keyed = f", {counted(len(keys), 'API key')}" if keys else ""
+    _say(fmt, logging.INFO, f"Serving http://{host}:{port}/ ({counted(workers, 'worker')} "
+                            f"x {counted(threads, 'thread')}{keyed})")
     from qa_service.http.multiproc import shared_metrics
 
     # Named before the workers fork and import prometheus_client, so that each writes its
     # samples where /metrics adds them up.
     with shared_metrics():
         run_server(overrides, host, port, workers, threads, fmt)
-
-
-def plural(count: int, noun: str) -> str:
-    """Return "1 worker" or "2 workers"."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _say(fmt: str, level: int, message: str) -> None:

@@ -35,4 +35,6 @@ def describe_changes(old: dict, new: dict) -> str | None:
     changed = sum(1 for k in a.keys() & b.keys() if a[k][2] != b[k][2])
     parts = [f"{n} {what}" for n, what in ((changed, "changed"), (added, "added"),
                                            (removed, "removed")) if n]
-    return "corpus files " + ", ".join(parts or ["changed"])
+    if not parts:
+        return "corpus files changed"
+    return f"corpus {'file' if changed + added + removed == 1 else 'files'} " + ", ".join(parts)

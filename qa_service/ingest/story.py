@@ -21,7 +21,7 @@ from qa_service.ingest.furniture import (
     is_sentence,
     is_widget,
 )
-from qa_service.text import Span, join_spans
+from qa_service.text import Span, counted, join_spans
 
 _SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’»)\]]*(\s|$)")
 _LEFTOVER_RE = re.compile(r"^[\W_]*$")  # what a cut can leave: stray punctuation
@@ -190,10 +190,7 @@ def summary(totals: dict) -> str:
     if not totals:
         # Documents reused from the live index were cleaned by the build that made them.
         return "Cleaning removed nothing from the documents cleaned in this build."
-    parts = [f"{rule} {_n(c, 'char')}/{_n(s, 'sentence')}/{_n(d, 'doc')}"
+    parts = [f"{rule} {counted(c, 'char')}/{counted(s, 'sentence')}/{counted(d, 'doc')}"
              for rule, (c, s, d) in sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))]
     return "Cleaning removed: " + "; ".join(parts)
 
-
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
