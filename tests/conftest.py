@@ -91,6 +91,14 @@ def client(app):
     return app.test_client()
 
 
+def fake_index(folder: Path) -> Settings:
+    """Build the test corpus with the fake model under `folder`; return its settings."""
+    settings = Settings(corpus=FIXTURES / "corpus", index_dir=folder / "index").with_(
+        model=FAKE_MODEL)
+    build_index(settings, get_encoder(FAKE_MODEL))
+    return settings
+
+
 def free_port() -> int:
     import socket
 

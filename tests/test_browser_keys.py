@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_service.config import Settings
-from qa_service.encoders import get_encoder
-from qa_service.indexing import build_index
-from tests.conftest import FAKE_MODEL, FIXTURES, LiveServer
+from tests.conftest import FAKE_MODEL, LiveServer, fake_index
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +14,7 @@ KEY = "browser-key-5150"
 
 @pytest.fixture(scope="module")
 def keyed_server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser-keys")
-    settings = Settings(corpus=FIXTURES / "corpus", index_dir=folder / "index").with_(
-        model=FAKE_MODEL)
-    build_index(settings, get_encoder(FAKE_MODEL))
+    settings = fake_index(tmp_path_factory.mktemp("browser-keys"))
     server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_API_KEYS": KEY})
     yield server
     server.stop()

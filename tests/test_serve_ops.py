@@ -36,15 +36,10 @@ def call(url: str, path: str, key: str | None = None, body: dict | None = None,
 @pytest.fixture(scope="module")
 def keyed_server(tmp_path_factory):
     """A server with an API key and two workers over the test corpus (fake model)."""
-    from qa_service.config import Settings
-    from qa_service.encoders import get_encoder
-    from qa_service.indexing import build_index
-    from tests.conftest import FIXTURES
+    from tests.conftest import fake_index
 
     folder = tmp_path_factory.mktemp("keyed")
-    settings = Settings(corpus=FIXTURES / "corpus", index_dir=folder / "index").with_(
-        model=FAKE_MODEL)
-    build_index(settings, get_encoder(FAKE_MODEL))
+    settings = fake_index(folder)
     metrics_parent = folder / "tmp"
     metrics_parent.mkdir()
     server = LiveServer(settings.index_dir, env={
