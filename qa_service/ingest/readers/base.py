@@ -56,7 +56,7 @@ class UnreadableError(Exception):
 
 
 # The reasons a file is left out, in the order the summary line lists them.
-REASONS = ("unsupported type", "empty", "binary", "too big", "duplicate", "unreadable",
+REASONS = ("unsupported type", "empty", "binary", "too big", "duplicate", "bad _id", "unreadable",
            "unreadable folder", "outside the corpus folder", "no text after cleaning")
 
 

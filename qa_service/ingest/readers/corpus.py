@@ -41,7 +41,7 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     skips = Skips() if skips is None else skips
     if corpus.is_file() and corpus.suffix.lower() == ".jsonl" or (
             (corpus / "corpus.jsonl").is_file() and not _has_documents(corpus)):
-        yield from read_beir(corpus if corpus.is_file() else corpus / "corpus.jsonl")
+        yield from read_beir(corpus if corpus.is_file() else corpus / "corpus.jsonl", skips)
         return
     if corpus.is_file() and reader_for(corpus) is None:
         raise CorpusError(f"unsupported corpus file {corpus}: expected a folder, a document "
