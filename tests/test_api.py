@@ -369,6 +369,31 @@ def test_lone_surrogates_in_the_json_get_an_answer(client, raw):
     assert "bridge" in response.get_json()["query"]
 
 
+@pytest.mark.parametrize("name, address", [
+    ("a\nb.txt", "a%0Ab.txt"),
+    ("more/x\r\ny.txt", "more/x%0D%0Ay.txt"),
+], ids=["newline", "CRLF in a folder"])
+def test_a_file_named_with_a_newline_is_cited_and_its_address_opens(corpus, encoder, name,
+                                                                     address):
+    from qa_service.config import Settings
+    from qa_service.indexing import build_index
+    from tests.conftest import FAKE_MODEL
+
+    (corpus / name).write_text("The lighthouse keeper counted forty seals on the rocks "
+                               "below the lamp on Sunday morning.", "utf-8")
+    settings = Settings.from_env(corpus=corpus)
+    build_index(settings, encoder)
+    client = create_app({"index_dir": settings.index_dir, "model": FAKE_MODEL,
+                         "TESTING": True}).test_client()
+    asked = client.post("/api/ask", json={"question": "lighthouse keeper seals"}).get_json()
+    assert name in [p["doc_id"] for p in asked["passages"]]
+    one = client.get(f"/api/documents/{address}")
+    assert one.status_code == 200, one.get_json()
+    assert one.get_json()["doc_id"] == name
+    page = client.get(f"/documents/{address}")
+    assert page.status_code == 200 and b"document.js" in page.data
+
+
 @pytest.mark.parametrize("question", ["\ufeff", "\u200b\u200b\u200b", "\ufeff \u00ad\u2060"],
                          ids=["a BOM", "zero-width spaces", "mixed"])
 def test_a_question_of_only_invisible_characters_is_a_clear_400(client, question):

@@ -10,11 +10,13 @@ from qa_service.errors import IndexCorrupt, InvalidInput, NotReady
 from qa_service.http.body import json_body
 from qa_service.http.metrics import question_answered
 from qa_service.http.openapi import DEFAULT_LIMIT, MAX_LIMIT, spec
+from qa_service.http.routing import use_doc_ids
 from qa_service.service import Service
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+use_doc_ids(bp)
 
 
 def _service() -> Service:
