@@ -57,7 +57,7 @@ class Service:
             raise InvalidInput("the request body must be a JSON object")
         unknown = set(body) - ASK_FIELDS
         if unknown:
-            raise InvalidInput(f"unknown field {sorted(unknown)[0]!r}: expected "
+            raise InvalidInput(f"unknown field {sorted(unknown)[0][:80]!r}: expected "
                                "question, history, top_k, filters or explain")
         if "question" not in body:
             raise InvalidInput("question is required")

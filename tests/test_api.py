@@ -341,7 +341,7 @@ HOSTILE = {
     "markup": "<script>alert(1)</script><img src=x onerror=alert(2)> bridge",
     "FTS5 syntax": 'bridge" OR NEAR( * ^ -flood : AND',
     "punctuation only": "?!.,;",
-    "zero-width spaces only": "\u200b\u200b\u200b",
+    "zero-width spaces in a word": "bri\u200bdge\u200b",
     "a 1000-character word": "b" * 1000,
     "combining marks": "e\u0301" * 300,
 }
@@ -367,6 +367,46 @@ def test_lone_surrogates_in_the_json_get_an_answer(client, raw):
     assert_matches(response, "/api/ask", "post")
     response.data.decode("utf-8")  # the body stays valid UTF-8
     assert "bridge" in response.get_json()["query"]
+
+
+@pytest.mark.parametrize("name, address", [
+    ("a\nb.txt", "a%0Ab.txt"),
+    ("more/x\r\ny.txt", "more/x%0D%0Ay.txt"),
+], ids=["newline", "CRLF in a folder"])
+def test_a_file_named_with_a_newline_is_cited_and_its_address_opens(corpus, encoder, name,
+                                                                     address):
+    from qa_service.config import Settings
+    from qa_service.indexing import build_index
+    from tests.conftest import FAKE_MODEL
+
+    (corpus / name).write_text("The lighthouse keeper counted forty seals on the rocks "
+                               "below the lamp on Sunday morning.", "utf-8")
+    settings = Settings.from_env(corpus=corpus)
+    build_index(settings, encoder)
+    client = create_app({"index_dir": settings.index_dir, "model": FAKE_MODEL,
+                         "TESTING": True}).test_client()
+    asked = client.post("/api/ask", json={"question": "lighthouse keeper seals"}).get_json()
+    assert name in [p["doc_id"] for p in asked["passages"]]
+    one = client.get(f"/api/documents/{address}")
+    assert one.status_code == 200, one.get_json()
+    assert one.get_json()["doc_id"] == name
+    page = client.get(f"/documents/{address}")
+    assert page.status_code == 200 and b"document.js" in page.data
+
+
+@pytest.mark.parametrize("question", ["\ufeff", "\u200b\u200b\u200b", "\ufeff \u00ad\u2060"],
+                         ids=["a BOM", "zero-width spaces", "mixed"])
+def test_a_question_of_only_invisible_characters_is_a_clear_400(client, question):
+    # Normalised, it is an empty query: it would return passages that answer nothing.
+    response = client.post("/api/ask", json={"question": question})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {"code": "invalid_input",
+                                            "message": "question has no visible characters"}
+
+
+def test_invisible_characters_only_in_history_are_no_error(client):
+    response = client.post("/api/ask", json={"question": "bridge", "history": ["\u200b\ufeff"]})
+    assert response.status_code == 200, response.get_json()
 
 
 @pytest.mark.parametrize("body, message", [

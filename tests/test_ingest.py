@@ -98,6 +98,38 @@ def test_beir_corpus_jsonl_is_read_with_ids_and_titles(tmp_path):
     assert docs["a#0"][0].title == "Alpha"
 
 
+@pytest.mark.parametrize("raw_id", [None, "", "  ", [1], {"a": 1}, True],
+                         ids=["null", "empty", "blank", "list", "object", "true"])
+def test_a_beir_line_without_a_usable_id_is_skipped_named_and_counted(tmp_path, caplog,
+                                                                       raw_id):
+    from qa_service.ingest.readers import Skips
+
+    path = tmp_path / "corpus.jsonl"
+    rows = [{"_id": "a", "title": "Alpha", "text": "Alpha comes first."},
+            {"_id": raw_id, "title": "Nameless", "text": "No id names this line."},
+            {"_id": 7, "title": "Seven", "text": "An integer id is an id."}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", "utf-8")
+    skips = Skips()
+    ids = [raw.doc_id for raw in read_corpus(path, skips=skips)]
+    assert ids == ["a", "7"]  # never "None", "", "[1]" or "True"
+    assert skips.summary() == "Skipped 1 file: 1 bad _id"
+    assert any("corpus.jsonl:2" in m and "_id must be a non-empty string or an integer" in m
+               for m in caplog.messages), caplog.messages
+
+
+def test_a_beir_list_title_is_its_items_joined_and_an_object_title_is_left_empty(tmp_path,
+                                                                                 caplog):
+    path = tmp_path / "corpus.jsonl"
+    rows = [{"_id": "a", "title": ["Flood", "Aktobe"], "text": ["First part.", "Second."]},
+            {"_id": "b", "title": {"en": "Museum"}, "text": "Museum text."}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", "utf-8")
+    raws = {raw.doc_id: raw for raw in read_corpus(path)}
+    assert raws["a"].metadata["title"] == "Flood; Aktobe"
+    assert raws["a"].raw == "First part.\n\nSecond."
+    assert raws["b"].metadata["title"] == ""
+    assert any("corpus.jsonl:2" in m and "title is not text" in m for m in caplog.messages)
+
+
 def test_a_broken_beir_line_is_a_clear_error(tmp_path):
     path = tmp_path / "corpus.jsonl"
     path.write_text('{"_id": "a", "text": "fine"}\nnot json\n', "utf-8")

@@ -284,3 +284,29 @@ def test_short_lines_that_end_a_scraped_page_are_still_chrome(tmp_path):
     whole = " ".join(p.text for p in passages)
     assert "evening crossing to the island" in whole
     assert "Tweet" not in whole and doc.source == tmp_path.name
+
+
+def test_a_folder_that_cannot_be_listed_is_named_and_counted(runner, tmp_path, caplog,
+                                                             monkeypatch):
+    import os
+
+    corpus = tmp_path / "locked"
+    (corpus / "private").mkdir(parents=True)
+    (corpus / "story.txt").write_text(STORY, "utf-8")
+    (corpus / "private" / "memo.txt").write_text(P1, "utf-8")
+    # Tests run as root, where chmod 000 blocks nothing: the folder refuses to be listed.
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if os.fspath(path).endswith("private"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    with caplog.at_level(logging.WARNING):
+        result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert any("private/" in m and "unreadable folder (Permission denied)" in m
+               for m in caplog.messages), caplog.messages
+    assert "Skipped 1 file: 1 unreadable folder" in result.stderr.splitlines()
+    assert [f.relpath for f in corpus_files(corpus)] == ["story.txt"]

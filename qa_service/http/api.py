@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from qa_service.errors import IndexCorrupt, InvalidInput, NotReady
+from qa_service.http.body import json_body
 from qa_service.http.metrics import question_answered
 from qa_service.http.openapi import DEFAULT_LIMIT, MAX_LIMIT, spec
+from qa_service.http.routing import use_doc_ids
 from qa_service.service import Service
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+use_doc_ids(bp)
 
 
 def _service() -> Service:
@@ -25,13 +27,7 @@ def _service() -> Service:
 @bp.post("/ask")
 def ask():
     """Answer a question with ranked, attributed passages."""
-    if not request.is_json:
-        raise UnsupportedMediaType("send the request as Content-Type: application/json")
-    try:
-        body = request.get_json()
-    except BadRequest:
-        raise BadRequest("the request body is not valid JSON") from None
-    answer = _service().ask(body)
+    answer = _service().ask(json_body(request))
     question_answered(answer.answerable)
     return jsonify(answer.to_dict())
 

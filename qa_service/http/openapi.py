@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qa_service import __version__
+from qa_service.http.body import MAX_DEPTH
 from qa_service.search import MAX_HISTORY, MAX_QUESTION_CHARS, MAX_SOURCES, MAX_TOP_K
 from qa_service.search.filters import FIELD_RE, MAX_FIELDS, MAX_VALUES
 from qa_service.search.signals import SIGNALS
@@ -291,7 +292,8 @@ def spec() -> dict:
                     "application/json": {"schema": _ref("AskRequest")}}},
                 "responses": {
                     "200": _json(_ref("Answer"), "The passages, best first."),
-                    "400": _error("Malformed JSON, or a field missing or out of range."),
+                    "400": _error(f"Malformed JSON, JSON nested deeper than {MAX_DEPTH} "
+                                  "levels, or a field missing or out of range."),
                     "413": _error("The request body is too large."),
                     "415": _error("The body is not sent as application/json."),
                     **_UNAUTHORIZED, **_LIMITED,

@@ -108,7 +108,7 @@ def check_values(filters: Filters, store: PassageStore) -> None:
             if not store.any_document(clause, params):
                 column = f"d.{name}" if name in COLUMNS else None
                 values, total = store.field_values(name, column, SHOWN_VALUES)
-                raise InvalidInput(f"no document has {name} {value!r}; its values are: "
+                raise InvalidInput(f"no document has {name} {value[:80]!r}; its values are: "
                                    f"{_listing(values, total)}")
 
 
@@ -120,7 +120,7 @@ def parse_filters(value) -> Filters:
         raise InvalidInput("filters must be an object")
     unknown = set(value) - {"sources", "date_from", "date_to", "where"}
     if unknown:
-        raise InvalidInput(f"unknown filter {sorted(unknown)[0]!r}: expected sources, "
+        raise InvalidInput(f"unknown filter {sorted(unknown)[0][:80]!r}: expected sources, "
                            "date_from, date_to or where")
     sources = value.get("sources")
     sources = [] if sources is None else sources

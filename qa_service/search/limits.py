@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qa_service.errors import InvalidInput
+from qa_service.text import normalize
 
 MAX_QUESTION_CHARS = 1000
 MAX_HISTORY = 10
@@ -13,6 +14,8 @@ def validate(question, history, top_k) -> None:
     """Reject a request the service cannot answer, with a message that says why."""
     if not isinstance(question, str) or not question.strip():
         raise InvalidInput("question must be a non-empty string")
+    if not normalize(question):  # e.g. only a BOM or zero-width spaces: an empty query
+        raise InvalidInput("question has no visible characters")
     if len(question.strip()) > MAX_QUESTION_CHARS:
         raise InvalidInput(f"question is longer than {MAX_QUESTION_CHARS} characters")
     if not isinstance(history, list | tuple) or not all(isinstance(h, str) for h in history):

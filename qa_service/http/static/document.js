@@ -5,8 +5,20 @@
 (() => {
   const { el, safeUrl, getJSON } = QA;
   const root = document.getElementById("document");
-  const docId = location.pathname.replace(/^\/documents\//, "")
-    .split("/").map(decodeURIComponent).join("/");
+  // null: the address is no document id (a malformed escape such as "%E0%A4%A").
+  const docId = (() => {
+    try {
+      return location.pathname.replace(/^\/documents\//, "")
+        .split("/").map(decodeURIComponent).join("/");
+    } catch {
+      return null;
+    }
+  })();
+
+  function fail(message) {
+    root.setAttribute("aria-busy", "false");
+    root.replaceChildren(el("p", { class: "notice error", role: "alert", text: message }));
+  }
 
   function render(doc) {
     document.title = `${doc.title} — ${doc.source}`;
@@ -27,10 +39,13 @@
     }
   }
 
-  getJSON(`/api/documents/${docId.split("/").map(encodeURIComponent).join("/")}`)
-    .then(render)
-    .catch((error) => {
-      root.setAttribute("aria-busy", "false");
-      root.replaceChildren(el("p", { class: "notice error", role: "alert", text: error.message }));
-    });
+  if (docId === null) {
+    document.title = "Bad address";
+    fail("Bad address: no such document. The link is malformed; open the document from " +
+      "its citation in the conversation.");
+  } else {
+    getJSON(`/api/documents/${docId.split("/").map(encodeURIComponent).join("/")}`)
+      .then(render)
+      .catch((error) => fail(error.message));
+  }
 })();

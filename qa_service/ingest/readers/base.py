@@ -56,8 +56,8 @@ class UnreadableError(Exception):
 
 
 # The reasons a file is left out, in the order the summary line lists them.
-REASONS = ("unsupported type", "empty", "binary", "too big", "duplicate", "unreadable",
-           "outside the corpus folder", "no text after cleaning")
+REASONS = ("unsupported type", "empty", "binary", "too big", "duplicate", "bad _id", "unreadable",
+           "unreadable folder", "outside the corpus folder", "no text after cleaning")
 
 
 class Skips(Counter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import tomllib
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ METADATA_FILE = "sources.toml"
 def corpus_files(corpus: Path) -> list[CorpusFile]:
     """List the files that make up `corpus` (documents and metadata), sorted by path."""
     corpus = Path(corpus)
-    paths, _ = _walk(corpus)
+    paths, _, _ = _walk(corpus)
     return [_corpus_file(corpus, path) for path in paths  # a corpus given as a file: itself
             if corpus.is_file() or reader_for(path) is not None or path.name == METADATA_FILE]
 
@@ -40,7 +41,7 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     skips = Skips() if skips is None else skips
     if corpus.is_file() and corpus.suffix.lower() == ".jsonl" or (
             (corpus / "corpus.jsonl").is_file() and not _has_documents(corpus)):
-        yield from read_beir(corpus if corpus.is_file() else corpus / "corpus.jsonl")
+        yield from read_beir(corpus if corpus.is_file() else corpus / "corpus.jsonl", skips)
         return
     if corpus.is_file() and reader_for(corpus) is None:
         raise CorpusError(f"unsupported corpus file {corpus}: expected a folder, a document "
@@ -48,7 +49,10 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     if not corpus.exists():
         raise CorpusError(f"corpus not found: {corpus}")
     root = corpus.parent if corpus.is_file() else corpus
-    paths, outside = _walk(corpus)
+    paths, outside, refused = _walk(corpus)
+    for folder, exc in refused:
+        _skip(skips, "unreadable folder", f"{folder.relative_to(root).as_posix()}/",
+              f"unreadable folder ({exc.strerror or exc}); none of its files are read")
     for path in outside:
         _skip(skips, "outside the corpus folder", path.relative_to(root).as_posix(),
               "it points outside the corpus folder")
@@ -111,25 +115,28 @@ def _skip(skips: Skips, reason: str, relpath: str, why: str) -> None:
     skips.add(reason)
 
 
-def _walk(corpus: Path) -> tuple[list[Path], list[Path]]:
-    """Return the corpus's files (hidden ones left out) and the links that leave it."""
+def _walk(corpus: Path) -> tuple[list[Path], list[Path], list[tuple[Path, OSError]]]:
+    """Return the corpus's files (not hidden ones), links leaving it, folders it cannot list."""
     if not corpus.exists():
         raise CorpusError(f"corpus not found: {corpus}")
     if corpus.is_file():
-        return [corpus], []
+        return [corpus], [], []
     root = corpus.resolve()
-    paths, outside = [], []
-    for path in sorted(corpus.rglob("*")):
-        if not path.is_file():
-            continue
-        if any(part.startswith(".") for part in path.relative_to(corpus).parts):
-            continue
-        # Symlinks that leave the corpus folder are not followed.
-        if not path.resolve().is_relative_to(root):
-            outside.append(path)
-            continue
-        paths.append(path)
-    return paths, outside
+    paths, outside, refused = [], [], []
+    # os.walk, not Path.rglob: rglob passes over a folder it may not list without a word.
+    for folder, dirs, names in os.walk(
+            corpus, onerror=lambda exc: refused.append((Path(exc.filename), exc))):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            path = Path(folder) / name
+            if name.startswith(".") or not path.is_file():
+                continue
+            # Symlinks that leave the corpus folder are not followed.
+            if not path.resolve().is_relative_to(root):
+                outside.append(path)
+                continue
+            paths.append(path)
+    return sorted(paths), sorted(outside), sorted(refused, key=lambda r: r[0])
 
 
 def _corpus_file(corpus: Path, path: Path) -> CorpusFile:

@@ -1,0 +1,78 @@
+"""Document addresses in a real browser: odd file names open, bad addresses say so."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_service.config import Settings
+from qa_service.encoders import get_encoder
+from qa_service.indexing import build_index
+from tests.conftest import FAKE_MODEL, LiveServer
+
+pytestmark = pytest.mark.browser
+
+NEWLINE_NAME = "ferry\nnotice.txt"
+TEXT = ("The harbour ferry timetable changes in the spring, the port authority said on "
+        "Monday, and the first boat will leave at six in the morning from the old pier.")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("addresses")
+    corpus = tmp_path / "odd"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / NEWLINE_NAME).write_text(TEXT, "utf-8")
+    (corpus / "sub" / "a\nb.txt").write_text(TEXT.replace("ferry", "tram"), "utf-8")
+    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "index", model=FAKE_MODEL)
+    build_index(settings, get_encoder(FAKE_MODEL))
+    server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def test_a_cited_file_named_with_a_newline_opens_from_its_card(page, server):
+    page.goto(server.url + "/")
+    page.fill("#question", "When does the first harbour ferry boat leave?")
+    page.press("#question", "Enter")
+    page.locator(".answer:not(.pending)").last.wait_for(timeout=30_000)
+    link = page.locator(".card-title a").filter(has_text="ferry").first
+    assert "ferry%0Anotice.txt" in link.get_attribute("href")
+    with page.context.expect_page() as opened:  # the card opens the document in a new tab
+        link.click()
+    document = opened.value
+    document.locator("#p1").wait_for(timeout=30_000)
+    assert "first boat will leave at six" in document.locator("#document").inner_text()
+    assert page.errors == []
+
+
+def test_a_newline_in_a_folder_path_opens_too(page, server):
+    page.goto(server.url + "/documents/sub/a%0Ab.txt#p1")
+    page.locator("#p1").wait_for(timeout=30_000)
+    assert "harbour tram timetable" in page.locator("#document").inner_text()
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("address, says", [
+    ("/documents/%E0%A4%A", "Bad address"),  # a malformed escape: no id at all
+    ("/documents/%E0%A4%A/x.txt", "Bad address"),
+    ("/documents/nowhere.txt", "no document 'nowhere.txt'"),
+])
+def test_a_bad_document_address_says_so_instead_of_loading_forever(page, server, address,
+                                                                    says):
+    page.goto(server.url + address)
+    alert = page.locator("#document [role=alert]")
+    alert.wait_for(timeout=10_000)
+    assert says in alert.inner_text()
+    assert "Loading" not in page.locator("#document").inner_text()
+    assert page.locator("#document").get_attribute("aria-busy") == "false"
+    assert page.errors == []
