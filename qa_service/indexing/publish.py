@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa_service.errors import QAError
-from qa_service.store.layout import CURRENT, VERSION_PREFIX
+from qa_service.store.layout import CURRENT
 from qa_service.store.manifest import MANIFEST
+from qa_service.store.names import VERSION_PREFIX
 
 LOCK = ".build.lock"
 _WORK_PREFIX = ".work-"
