@@ -268,13 +268,22 @@ def test_an_index_damaged_while_served_gives_503_json_not_answers(app, client, b
         assert error["code"] == "index_corrupt" and "passages.sqlite" in error["message"]
 
 
-def test_the_app_refuses_to_start_on_a_damaged_index(built):
+def test_the_app_starts_on_a_damaged_index_and_answers_503_naming_the_file(built):
     from qa_service.http import create_app
 
-    path = layout.resolve(built.index_dir) / "passages.faiss"
+    version = layout.resolve(built.index_dir)
+    path = version / "passages.faiss"
     path.write_bytes(b"\xff" * path.stat().st_size)
-    with pytest.raises(IndexCorrupt, match="passages.faiss"):
-        create_app({"index_dir": built.index_dir})
+    client = create_app({"index_dir": built.index_dir}).test_client()
+    response = client.post("/api/ask", json={"question": "bridge"})
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "index_corrupt"
+    assert error["message"].startswith(f"passages.faiss of version {version.name} is corrupt")
+    assert str(built.index_dir) not in error["message"]
+    health = client.get("/api/health")
+    assert health.status_code == 200 and health.get_json()["index"] == "unavailable"
+    assert client.get("/api/ready").status_code == 503
 
 
 @pytest.mark.parametrize("scan_limit", [0, 10_000])

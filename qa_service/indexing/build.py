@@ -34,7 +34,7 @@ from qa_service.indexing.publish import (
     publish,
     remove_leftovers,
 )
-from qa_service.indexing.snapshot import snapshot_corpus
+from qa_service.indexing.snapshot import as_indexed, snapshot_corpus
 from qa_service.indexing.vector_index import fill, new_index, write_faiss
 from qa_service.indexing.writes import writing
 from qa_service.ingest.readers import Skips
@@ -89,10 +89,12 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
                 previous.close()
             raise
         try:
-            skipped = Skips()
+            skipped, read = Skips(), {}
             with writing(PASSAGES_FILE, root):
                 counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings,
-                                              previous, skipped)
+                                              previous, skipped, read)
+            # The manifest records the bytes indexed, not those the snapshot hashed earlier.
+            snapshot = as_indexed(snapshot, read)
             info = _write_vectors(work, root, encoder, embedder, settings, counts["passages"],
                                   plan, previous)
             seconds = round(time.perf_counter() - started, 3)
