@@ -270,6 +270,7 @@ def test_an_index_damaged_while_served_gives_503_json_not_answers(app, client, b
 
 def test_the_app_starts_on_a_damaged_index_and_answers_503_naming_the_file(built):
     from qa_service.http import create_app
+    from tests.test_api import assert_matches
 
     version = layout.resolve(built.index_dir)
     path = version / "passages.faiss"
@@ -283,6 +284,7 @@ def test_the_app_starts_on_a_damaged_index_and_answers_503_naming_the_file(built
     assert str(built.index_dir) not in error["message"]
     health = client.get("/api/health")
     assert health.status_code == 200 and health.get_json()["index"] == "unavailable"
+    assert_matches(health, "/api/health")  # as the OpenAPI document describes it
     assert client.get("/api/ready").status_code == 503
 
 
