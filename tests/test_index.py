@@ -266,6 +266,10 @@ def test_an_index_damaged_while_served_gives_503_json_not_answers(app, client, b
         assert response.status_code == 503
         error = response.get_json()["error"]
         assert error["code"] == "index_corrupt" and "passages.sqlite" in error["message"]
+    # Same size, so only reading finds it: liveness stays 200 but does not call it fine.
+    health = client.get("/api/health").get_json()
+    assert health["status"] == "degraded" and health["index"] == "unavailable"
+    assert client.get("/api/ready").status_code == 503
 
 
 def test_the_app_starts_on_a_damaged_index_and_answers_503_naming_the_file(built):
