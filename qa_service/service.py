@@ -42,7 +42,7 @@ class Service:
             # Queries of another width than the vectors would fail, or, worse, match.
             index.close()
             raise IndexCorrupt(
-                f"{index.path}: the manifest names model {index.model!r}, which gives "
+                f"version {index.path.name}: the manifest names model {index.model!r}, which gives "
                 f"{encoder.dimension}-dimensional vectors, but the index holds {dimension}; "
                 "rebuild the index")
         return cls(settings, index, encoder, Searcher(index, encoder, settings))

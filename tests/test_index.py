@@ -113,7 +113,7 @@ def test_garbage_vectors_of_the_right_size_are_reported_by_name(built):
 def test_missing_file_and_broken_manifest_are_reported(built):
     folder = layout.resolve(built.index_dir)
     (folder / "sentences.npy").unlink()
-    with pytest.raises(IndexCorrupt, match="sentences.npy is missing"):
+    with pytest.raises(IndexCorrupt, match=r"sentences.npy of version v-\S+ is missing"):
         Index.load(built.index_dir)
     (folder / "manifest.json").write_text("{not json", "utf-8")
     with pytest.raises(IndexCorrupt, match="manifest.json"):
@@ -225,7 +225,7 @@ def test_a_truncated_vector_file_is_caught_by_faiss_itself(built):
     path = folder / "passages.faiss"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     _resize_in_manifest(folder, "passages.faiss")
-    with pytest.raises(IndexCorrupt, match="passages.faiss is corrupt"):
+    with pytest.raises(IndexCorrupt, match=r"passages.faiss of version v-\S+ is corrupt"):
         Index.load(built.index_dir)
 
 
@@ -266,15 +266,30 @@ def test_an_index_damaged_while_served_gives_503_json_not_answers(app, client, b
         assert response.status_code == 503
         error = response.get_json()["error"]
         assert error["code"] == "index_corrupt" and "passages.sqlite" in error["message"]
+    # Same size, so only reading finds it: liveness stays 200 but does not call it fine.
+    health = client.get("/api/health").get_json()
+    assert health["status"] == "degraded" and health["index"] == "unavailable"
+    assert client.get("/api/ready").status_code == 503
 
 
-def test_the_app_refuses_to_start_on_a_damaged_index(built):
+def test_the_app_starts_on_a_damaged_index_and_answers_503_naming_the_file(built):
     from qa_service.http import create_app
+    from tests.test_api import assert_matches
 
-    path = layout.resolve(built.index_dir) / "passages.faiss"
+    version = layout.resolve(built.index_dir)
+    path = version / "passages.faiss"
     path.write_bytes(b"\xff" * path.stat().st_size)
-    with pytest.raises(IndexCorrupt, match="passages.faiss"):
-        create_app({"index_dir": built.index_dir})
+    client = create_app({"index_dir": built.index_dir}).test_client()
+    response = client.post("/api/ask", json={"question": "bridge"})
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "index_corrupt"
+    assert error["message"].startswith(f"passages.faiss of version {version.name} is corrupt")
+    assert str(built.index_dir) not in error["message"]
+    health = client.get("/api/health")
+    assert health.status_code == 200 and health.get_json()["index"] == "unavailable"
+    assert_matches(health, "/api/health")  # as the OpenAPI document describes it
+    assert client.get("/api/ready").status_code == 503
 
 
 @pytest.mark.parametrize("scan_limit", [0, 10_000])

@@ -90,8 +90,8 @@ def test_a_build_that_cannot_be_loaded_leaves_the_old_index_serving(
         assert live.check() is False
         assert live.check() is False
     assert [r.getMessage() for r in caplog.records if "cannot load" in r.getMessage()] == [
-        f"still serving {old}: cannot load {broken} ({broken / 'passages.faiss'} has 10 "
-        f"bytes, the manifest says {size}; rebuild the index)"]
+        f"still serving {old}: cannot load {broken} (passages.faiss of version {broken.name} "
+        f"has 10 bytes, the manifest says {size}; rebuild the index)"]
     assert _version(client) == old and _ask(client)["index"] == old
     fixed = build_index(built, encoder).path
     assert live.check() is True and _version(client) == fixed.name

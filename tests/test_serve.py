@@ -74,12 +74,6 @@ def test_an_unreachable_server_is_a_one_line_error(runner):
     assert "cannot reach" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_serve_without_an_index_fails_at_once_in_one_line(runner, tmp_path):
-    result = runner.invoke(cli, ["serve", "--index-dir", str(tmp_path / "none")])
-    assert result.exit_code == 1
-    assert "no index" in result.stderr and "Traceback" not in result.output
-
-
 def test_serve_with_an_unknown_query_backend_fails_at_once_in_one_line(runner, built,
                                                                       monkeypatch):
     monkeypatch.setenv("QA_QUERY_BACKEND", "fp4")

@@ -9,7 +9,7 @@ import socket
 import click
 
 from qa_service.cli.common import domain_errors, index_dir_option, settings
-from qa_service.errors import QAError
+from qa_service.errors import IndexCorrupt, IndexMissing, QAError
 from qa_service.text import counted
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,20 @@ def serve(host, port, index_dir, workers, threads, reload_interval, log_format) 
         raise QAError(f"setting log_format must be text or json, got {fmt!r}")
     check_rate_limit(config.serving.rate_limit)  # here, not in every worker as it boots
     keys = load_keys(config)
-    index = Index.load(config.index_dir)  # a clear error now, not a worker failing to boot
-    reason = stale_reason(index.manifest, config)
-    index.close()
-    prepare(config.model, index.model)
+    try:
+        index = Index.load(config.index_dir)
+    except (IndexMissing, IndexCorrupt) as exc:
+        # Served anyway: requests get 503 saying why, until a build publishes an index.
+        index, missing = None, exc.message
+    if index is not None:
+        reason = stale_reason(index.manifest, config)
+        index.close()
+        prepare(config.model, index.model)
     configure(fmt)
-    if reason:
+    if index is None:
+        _say(fmt, logging.WARNING, f"warning: no index to serve ({missing}); answering 503 "
+                                   "until `qa-service build` publishes one")
+    elif reason:
         _say(fmt, logging.WARNING, f"warning: the index is stale ({reason}); run "
                                    "`qa-service build` to update it")
     overrides = {"index_dir": config.index_dir} if index_dir else {}

@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from qa_service.errors import IndexCorrupt, InvalidInput, NotReady
+from qa_service.errors import IndexCorrupt, IndexMissing, InvalidInput, NotReady, QAError
 from qa_service.http.body import json_body
 from qa_service.http.metrics import question_answered
 from qa_service.http.openapi import DEFAULT_LIMIT, MAX_LIMIT, spec
@@ -21,7 +21,7 @@ use_doc_ids(bp)
 
 def _service() -> Service:
     # Read once per request: the whole request then uses one index, even across a swap.
-    return current_app.extensions["qa"].current
+    return current_app.extensions["qa"].serving()
 
 
 @bp.post("/ask")
@@ -34,20 +34,26 @@ def ask():
 
 @bp.get("/health")
 def health():
-    """Say that the service is up and which index it serves."""
-    return jsonify(_service().health())
+    """Say that the service is up (always 200: a liveness check) and which index it serves."""
+    try:
+        service = _service()
+        service.index.passages.any_document("1", [])  # still readable (one page, not a count)
+    except QAError as exc:
+        # Up, but answering nothing: a restart would not help, a build will.
+        return jsonify({"status": "degraded", "index": "unavailable",
+                        "error": exc.to_dict()["error"]})
+    return jsonify(service.health())
 
 
 @bp.get("/ready")
 def ready():
     """Say whether this server can answer: a fresh, readable index is loaded."""
-    live = current_app.extensions.get("qa")
-    service = live.current if live is not None else None
-    if service is None:
-        raise NotReady("not ready: no index is loaded")
     try:
+        service = _service()
         service.index.passages.count("documents")  # the index is still readable
         reason = service.stale()
+    except IndexMissing as exc:
+        raise NotReady(f"not ready: {exc.message}") from None
     except IndexCorrupt as exc:
         raise NotReady(f"not ready: the index is corrupt ({exc.message})") from None
     if reason:

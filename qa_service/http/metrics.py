@@ -113,7 +113,8 @@ def install(app: Flask) -> None:
     """Count every request and its latency, and serve /metrics."""
     live = app.extensions["qa"]
     live.listeners.append(lambda service: index_loaded(service, id(live)))
-    index_loaded(live.current, id(live))
+    if live.current is not None:  # none yet: reported once the watcher loads one
+        index_loaded(live.current, id(live))
 
     @app.after_request
     def observe(response):

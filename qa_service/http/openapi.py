@@ -268,6 +268,19 @@ SCHEMAS = {
     },
 }
 
+# /api/health of a server with no readable index: up, but answering 503 until a build.
+SCHEMAS["Degraded"] = {
+    "type": "object",
+    "required": ["status", "index", "error"],
+    "properties": {
+        "status": {"type": "string", "enum": ["degraded"]},
+        "index": {"type": "string", "enum": ["unavailable"]},
+        "error": SCHEMAS["Error"]["properties"]["error"],
+    },
+}
+
+SCHEMAS["Liveness"] = {"oneOf": [_ref("Health"), _ref("Degraded")]}
+
 # /api/ready answers what /api/health does, once it has checked the index.
 SCHEMAS["Ready"] = {**SCHEMAS["Health"], "properties": {
     **SCHEMAS["Health"]["properties"], "status": {"type": "string", "enum": ["ready"]}}}
@@ -304,7 +317,10 @@ def spec() -> dict:
                 "summary": "Service status and the version of the index served",
                 "operationId": "health",
                 "security": [{}],  # open even with keys on: liveness probes
-                "responses": {"200": _json(_ref("Health"), "The service is up.")},
+                "responses": {"200": _json(
+                    _ref("Liveness"),
+                    "The service is up; `degraded` when it has no readable index (every "
+                    "question gets 503 until a build is published).")},
             }},
             "/api/ready": {"get": {
                 "summary": "Readiness: a fresh, readable index is loaded",

@@ -34,8 +34,9 @@ from qa_service.indexing.publish import (
     publish,
     remove_leftovers,
 )
-from qa_service.indexing.snapshot import snapshot_corpus
+from qa_service.indexing.snapshot import as_indexed, snapshot_corpus
 from qa_service.indexing.vector_index import fill, new_index, write_faiss
+from qa_service.indexing.writes import writing
 from qa_service.ingest.readers import Skips
 from qa_service.store import FORMAT, MANIFEST, Index, Manifest
 from qa_service.store.passages import FILE as PASSAGES_FILE
@@ -80,13 +81,22 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
     with build_lock(root):
         remove_leftovers(root)
         previous = None if full else _reusable(root, settings, encoder)
-        work = new_work_folder(root)
         try:
-            skipped = Skips()
-            counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings, previous,
-                                          skipped)
-            info = _write_vectors(work, encoder, embedder, settings, counts["passages"], plan,
-                                  previous)
+            with writing("a build folder", root):
+                work = new_work_folder(root)
+        except BaseException:
+            if previous is not None:
+                previous.close()
+            raise
+        try:
+            skipped, read = Skips(), {}
+            with writing(PASSAGES_FILE, root):
+                counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings,
+                                              previous, skipped, read)
+            # The manifest records the bytes indexed, not those the snapshot hashed earlier.
+            snapshot = as_indexed(snapshot, read)
+            info = _write_vectors(work, root, encoder, embedder, settings, counts["passages"],
+                                  plan, previous)
             seconds = round(time.perf_counter() - started, 3)
             manifest = Manifest(
                 format=FORMAT,
@@ -105,9 +115,12 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
                                  "embedded_passages": len(plan.new_passages),
                                  "embedded_sentences": len(plan.new_sentences)}},
             )
-            _write_manifest(manifest, work)
-            fsync_folder(work)
-            final = publish(root, work)
+            with writing(MANIFEST, root):
+                _write_manifest(manifest, work)
+            with writing("the files", root):
+                fsync_folder(work)
+            with writing("the `current` link", root):
+                final = publish(root, work)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -152,8 +165,9 @@ def _assemble(old_rows: list[int], new: np.ndarray, take_old, dimension: int) ->
     return out
 
 
-def _write_vectors(work: Path, encoder: Encoder, embedder: Engine, settings: Settings,
-                   expected: int, plan: Plan, previous: Index | None) -> dict:
+def _write_vectors(work: Path, root: Path, encoder: Encoder, embedder: Engine,
+                   settings: Settings, expected: int, plan: Plan, previous: Index | None
+                   ) -> dict:
     dim = encoder.dimension
     new = _check(embedder.embed(plan.new_passages, "passages"), len(plan.new_passages), dim)
     embedded = _assemble(plan.old_passage_rows, new,
@@ -161,13 +175,15 @@ def _write_vectors(work: Path, encoder: Encoder, embedder: Engine, settings: Set
     index, info = new_index(dim, expected, settings.build.exact_limit,
                             previous.vectors if previous is not None else None)
     fill(index, embedded, info)
-    write_faiss(index, work / VECTORS_FILE)
+    with writing(VECTORS_FILE, root, faiss=True):
+        write_faiss(index, work / VECTORS_FILE)
     del index, embedded
     new = _check(embedder.embed(plan.new_sentences, "sentences"), len(plan.new_sentences), dim)
     sentence_vectors = _assemble(
         plan.old_sentence_rows, new,
         lambda rows: np.asarray(previous.vectors.sentences[rows], dtype=np.float32), dim)
-    np.save(work / SENTENCES_FILE, sentence_vectors, allow_pickle=False)
+    with writing(SENTENCES_FILE, root):
+        np.save(work / SENTENCES_FILE, sentence_vectors, allow_pickle=False)
     return info
 
 

@@ -34,12 +34,14 @@ class Plan:
 
 
 def write_passages(path: Path, encoder: Encoder, settings: Settings,
-                   previous: Index | None, skips: Skips | None = None) -> tuple[dict, Plan]:
+                   previous: Index | None, skips: Skips | None = None,
+                   hashes: dict[str, list] | None = None) -> tuple[dict, Plan]:
     """Write the corpus's passages into the SQLite file `path`; return counts and the plan.
 
     Documents whose content hash equals the one `previous` recorded keep their stored
     passages (and, by the plan, their vectors and word counts). Files left out, and
-    documents with no text after cleaning, are counted in `skips`.
+    documents with no text after cleaning, are counted in `skips`; `hashes` gets each
+    file read's size, mtime and the hash of the bytes read (see ingest.read_corpus).
     """
     skips = Skips() if skips is None else skips
     writer = PassageWriter(path)
@@ -78,7 +80,8 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
         counter = getattr(encoder, "token_counter", None)
         with OrderedIngest(counter or encoder.count_tokens, max_tokens, settings.build.min_chars,
                            shareable=counter is not None, boilerplate=boilerplate) as ingest:
-            for raw in read_corpus(settings.corpus, settings.build.max_file_bytes, skips):
+            for raw in read_corpus(settings.corpus, settings.build.max_file_bytes, skips,
+                                   hashes=hashes):
                 digest = document_hash(content_hash(raw), raw, boilerplate)
                 new = known.get(raw.doc_id) != digest
                 for item, result in ingest.put((raw.doc_id, digest), raw if new else None):

@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa_service.errors import QAError
-from qa_service.store.layout import CURRENT, VERSION_PREFIX
+from qa_service.store.layout import CURRENT
 from qa_service.store.manifest import MANIFEST
+from qa_service.store.names import VERSION_PREFIX
 
 LOCK = ".build.lock"
 _WORK_PREFIX = ".work-"
@@ -61,8 +62,14 @@ def publish(root: Path, work: Path) -> Path:
     final = Path(root) / f"{VERSION_PREFIX}{stamp}-{secrets.token_hex(2)}"
     os.rename(work, final)
     tmp_link = Path(root) / f".{CURRENT}-{secrets.token_hex(4)}"
-    os.symlink(final.name, tmp_link)
-    os.replace(tmp_link, Path(root) / CURRENT)  # rename(2) is atomic: no moment without one
+    try:
+        os.symlink(final.name, tmp_link)  # fails when no inode is left
+        os.replace(tmp_link, Path(root) / CURRENT)  # rename(2) is atomic: never without one
+    except BaseException:
+        # Never made current, so no reader has it: no orphaned version is left behind.
+        tmp_link.unlink(missing_ok=True)
+        shutil.rmtree(final, ignore_errors=True)
+        raise
     _fsync_dir(root)
     return final
 

@@ -3,26 +3,59 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from pathlib import Path
 
 from qa_service.ingest import corpus_files, file_sha256
+
+log = logging.getLogger(__name__)
+
+# A recorded mtime this close to (or after) the moment its file was hashed cannot tell a
+# rewrite in the same clock tick apart (file systems stamp mtimes coarsely, FAT to 2 s):
+# such a file is hashed again at the next check ("racily clean", as git calls it).
+RACY_NS = 2_000_000_000
 
 
 def snapshot_corpus(corpus: Path, previous: dict | None = None) -> dict:
     """Describe the corpus files: size, mtime and content hash, reusing unchanged hashes."""
     known = (previous or {}).get("files", {})
+    hashed = (previous or {}).get("hashed_ns")  # absent in manifests written before it
     files = {}
     for f in corpus_files(corpus):
         old = known.get(f.relpath)
-        if old and old[0] == f.size and old[1] == f.mtime_ns:
+        if old and old[0] == f.size and old[1] == f.mtime_ns and (
+                hashed is None or old[1] < hashed - RACY_NS):
             digest = old[2]  # unchanged size and mtime: trust the recorded hash (as git does)
         else:
             digest = file_sha256(f.path)
         files[f.relpath] = [f.size, f.mtime_ns, digest]
+    return _described(corpus, files)
+
+
+def as_indexed(snapshot: dict, read: dict[str, list]) -> dict:
+    """Return `snapshot` with the size, mtime and hash of the bytes a build indexed.
+
+    `read` maps a file to [size, mtime_ns] from a stat made before reading it, and the
+    hash of the bytes read: a file rewritten between the snapshot and the read is then
+    recorded as indexed, and one rewritten after the read differs at the next check.
+    """
+    files = dict(snapshot["files"])
+    for rel, entry in read.items():
+        if rel in files and files[rel][2] != entry[2]:
+            log.warning("%s changed while the build read it; the index holds the text read",
+                        rel)
+        files[rel] = list(entry)
+    return _described(Path(snapshot["path"]), files)
+
+
+def _described(corpus: Path, files: dict) -> dict:
     fingerprint = hashlib.sha256(
         "\n".join(f"{rel}\t{v[2]}" for rel, v in sorted(files.items())).encode()
     ).hexdigest()
-    return {"path": str(Path(corpus).resolve()), "fingerprint": fingerprint, "files": files}
+    # Files whose mtime is not older than this by RACY_NS are hashed again next time.
+    return {"path": str(Path(corpus).resolve()), "fingerprint": fingerprint, "files": files,
+            "hashed_ns": time.time_ns()}
 
 
 def describe_changes(old: dict, new: dict) -> str | None:

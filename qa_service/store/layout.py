@@ -20,9 +20,9 @@ from pathlib import Path
 
 from qa_service.errors import IndexCorrupt, IndexMissing
 from qa_service.store.manifest import MANIFEST
+from qa_service.store.names import named
 
 CURRENT = "current"
-VERSION_PREFIX = "v-"
 
 
 def resolve(root: Path) -> Path:
@@ -42,9 +42,11 @@ def hold(folder: Path) -> Callable[[], None]:
     try:
         fd = os.open(manifest, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise IndexCorrupt(f"{manifest} is missing: the index is incomplete; rebuild it") from None
+        raise IndexCorrupt(f"{named(manifest)} is missing: the index is incomplete; "
+                           "rebuild it") from None
     fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a build is deleting this very folder
     if os.fstat(fd).st_nlink == 0:
         os.close(fd)
-        raise IndexCorrupt(f"{folder} was deleted by a newer build; load the current one")
+        raise IndexCorrupt(f"version {Path(folder).name} was deleted by a newer build; "
+                           "load the current one")
     return partial(os.close, fd)  # closing the descriptor drops the lock

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from qa_service.errors import IndexCorrupt
+from qa_service.store.names import named
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -33,19 +34,20 @@ class Manifest:
     @classmethod
     def read(cls, folder: Path) -> Manifest:
         path = Path(folder) / MANIFEST
+        name = named(path)
         try:
             data = json.loads(path.read_text("utf-8"))
             if data.get("format") != FORMAT:
                 raise IndexCorrupt(
-                    f"{path}: index format {data.get('format')!r} is not {FORMAT}; rebuild it"
+                    f"{name}: index format {data.get('format')!r} is not {FORMAT}; rebuild it"
                 )
             for key in _RETIRED:
                 data.pop(key, None)
             return cls(**data)
         except FileNotFoundError:
-            raise IndexCorrupt(f"{path} is missing: the index is incomplete; rebuild it") from None
+            raise IndexCorrupt(f"{name} is missing: the index is incomplete; rebuild it") from None
         except (ValueError, TypeError, UnicodeDecodeError, AttributeError) as exc:
-            raise IndexCorrupt(f"{path} is unreadable ({exc}); rebuild the index") from None
+            raise IndexCorrupt(f"{name} is unreadable ({exc}); rebuild the index") from None
 
     def to_json(self) -> str:
         """Return the manifest as the JSON text a build writes."""

@@ -14,6 +14,7 @@ import numpy as np
 
 from qa_service.errors import IndexCorrupt
 from qa_service.ingest import Document, Passage
+from qa_service.store.names import named
 from qa_service.text import KEY_SCHEME, content_keys
 
 FILE = "passages.sqlite"
@@ -126,7 +127,8 @@ class PassageStore:
         try:
             return self.db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise IndexCorrupt(f"{self.path} is unreadable ({exc}); rebuild the index") from None
+            raise IndexCorrupt(f"{named(self.path)} is unreadable ({exc}); "
+                               "rebuild the index") from None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

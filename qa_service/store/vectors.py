@@ -14,6 +14,7 @@ import faiss
 import numpy as np
 
 from qa_service.errors import IndexCorrupt
+from qa_service.store.names import named
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,12 @@ class VectorStore:
             self.index = read(path)
         except RuntimeError as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-            raise IndexCorrupt(f"{path} is corrupt ({reason}); rebuild the index") from None
+            reason = reason.replace(str(path), path.name)  # no absolute path reaches a client
+            raise IndexCorrupt(f"{named(path)} is corrupt ({reason}); rebuild the index") from None
         if self.index.d != dimension:
             raise IndexCorrupt(
-                f"{path} holds {self.index.d}-dimensional vectors, the manifest says {dimension}"
+                f"{named(path)} holds {self.index.d}-dimensional vectors, the manifest says "
+                f"{dimension}"
             )
         if info.get("type") == "hnsw":
             faiss.downcast_index(self.index).hnsw.efSearch = info.get("ef_search", HNSW_EF_SEARCH)
@@ -57,9 +60,10 @@ class VectorStore:
             # allow_pickle=False: loading an index never runs code from it.
             self.sentences = np.load(spath, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"{spath} is corrupt ({exc}); rebuild the index") from None
+            reason = str(exc).replace(str(spath), spath.name)
+            raise IndexCorrupt(f"{named(spath)} is corrupt ({reason}); rebuild the index") from None
         if self.sentences.ndim != 2 or self.sentences.shape[1] != dimension:
-            raise IndexCorrupt(f"{spath} has shape {self.sentences.shape}, expected (*, "
+            raise IndexCorrupt(f"{named(spath)} has shape {self.sentences.shape}, expected (*, "
                                f"{dimension})")
 
     @property

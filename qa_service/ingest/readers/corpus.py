@@ -29,10 +29,12 @@ def corpus_files(corpus: Path) -> list[CorpusFile]:
 
 def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                 skips: Skips | None = None,
-                kinds: Collection[str] | None = None) -> Iterator[RawDocument]:
+                kinds: Collection[str] | None = None,
+                hashes: dict[str, list] | None = None) -> Iterator[RawDocument]:
     """Yield the documents of a folder, one file or a corpus.jsonl; count left-out files.
 
     `kinds`: read only files of these kinds (the others are passed over, not counted).
+    `hashes`: filled with each file read's [size, mtime_ns, sha256 of the bytes read].
     """
     # Every file of a folder that gives no document is named in a warning with its reason
     # (unsupported type, empty, binary, over `max_file_bytes`, a copy of an earlier file,
@@ -80,13 +82,15 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
         except OSError as exc:
             _skip(skips, "unreadable", f.relpath, f"unreadable ({exc.strerror or exc})")
             continue
+        digest = hashlib.sha256(data).hexdigest()
+        if hashes is not None:  # the bytes indexed, hashed in the same read (the manifest's)
+            hashes[f.relpath] = [f.size, f.mtime_ns, digest]
         if not data.strip():
             _skip(skips, "empty", f.relpath, "the file is empty")
             continue
         if not reader.binary and _looks_binary(data):
             _skip(skips, "binary", f.relpath, "it is a binary file, not text")
             continue
-        digest = hashlib.sha256(data).hexdigest()
         if digest in first_with:
             _skip(skips, "duplicate", f.relpath, f"duplicate: same content as "
                   f"{first_with[digest]}, which is indexed once")
