@@ -31,7 +31,7 @@ RECV_BYTES = 64 * 1024
 # A refused client may still be sending: its connection stays open this long (seconds),
 # discarding what comes, so that closing it does not reset it and lose the answer.
 LINGER = 2.0
-# A stopping worker keeps idle connections open this long (as gthread does).
+# A stopping worker waits this long for requests still arriving (gthread: idle ones).
 STOP_LINGER = 2.0
 
 _STATUS = {  # what the client gets for what gunicorn's parser refused; others are 400
@@ -183,11 +183,11 @@ class BufferedWorker(ThreadWorker):
         super().murder_pending()
         now = time.monotonic()
         if not self.alive and not self.stopping_seen:
-            # Stopping: an idle connection gets a moment for a request already on its way.
+            # Stopping: a request on its way gets a moment to arrive, not the whole
+            # request_timeout (the stop would wait for the slowest client).
             self.stopping_seen = True
             for conn in self.reading:
-                if not conn.inbox:
-                    self.reading[conn] = min(self.reading[conn], now + STOP_LINGER)
+                self.reading[conn] = min(self.reading[conn], now + STOP_LINGER)
         for conn, deadline in list(self.reading.items()):
             if deadline > now:
                 continue
