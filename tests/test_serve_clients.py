@@ -10,7 +10,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests.conftest import FAKE_MODEL, LiveServer, fake_index
+from tests.conftest import FAKE_MODEL, LiveServer, fake_index, free_port
 
 ASK = b'{"question": "museum director", "top_k": 1}'
 TIMEOUT = 3  # QA_REQUEST_TIMEOUT of the module's server, seconds
@@ -202,3 +202,15 @@ def test_two_servers_stop_independently(index_dir, tmp_path):
     finally:
         first.stop()
         assert second.stop() == 0
+
+
+def test_a_request_timeout_of_zero_stops_the_start(index_dir):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "qa_service", "serve", "--port", str(free_port()),
+         "--index-dir", str(index_dir)], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "QA_MODEL": FAKE_MODEL, "QA_REQUEST_TIMEOUT": "0"})
+    assert result.returncode == 1
+    assert "request_timeout must be a number of seconds above 0" in result.stderr
