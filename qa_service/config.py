@@ -147,6 +147,12 @@ class ServingSettings:
     # Origins allowed to call the API from a browser (comma-separated; empty: none).
     cors_origins: str = ""
     max_request_bytes: int = 256 * 1024
+    # The request line and headers together; more is refused with 431.
+    max_header_bytes: int = 64 * 1024
+    # A client has this long (seconds) to send a whole request once it starts, and a new
+    # connection this long to start one; the server reads it without tying up a request
+    # thread, then answers 408 (or just closes a connection that sent nothing).
+    request_timeout: float = 30.0
     # A server checks this often (seconds) whether `current` names a new build, and then
     # serves it without a restart; 0 leaves the switch to SIGHUP alone.
     reload_interval: float = 1.0

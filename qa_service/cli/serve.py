@@ -51,6 +51,9 @@ def serve(host, port, index_dir, workers, threads, reload_interval, log_format) 
     fmt = config.serving.log_format
     if fmt not in ("text", "json"):
         raise QAError(f"setting log_format must be text or json, got {fmt!r}")
+    if config.serving.request_timeout <= 0:
+        raise QAError("setting request_timeout must be a number of seconds above 0, got "
+                      f"{config.serving.request_timeout:g}")
     check_rate_limit(config.serving.rate_limit)  # here, not in every worker as it boots
     keys = load_keys(config)
     try:

@@ -14,9 +14,12 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
+from qa_service.config import Settings
 from qa_service.http import logs
 from qa_service.http.app import create_app
+from qa_service.http.framing import Limits
 from qa_service.http.multiproc import worker_exited
+from qa_service.http.worker import buffered_worker
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +111,25 @@ class GunicornServer(BaseApplication):
             sys.exit(f"Error: {exc}")
 
 
+def request_limits(serving) -> Limits:
+    """Return what a request may be: sizes from the settings, the line as gunicorn's."""
+    return Limits(max_body=serving.max_request_bytes, max_head=serving.max_header_bytes,
+                  max_line=4094, timeout=serving.request_timeout)
+
+
 def serve(overrides: dict, host: str, port: int, workers: int, threads: int,
           log_format: str = "text") -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests in flight and exit."""
     logs.configure(log_format)
     # Say in the server's log when a worker starts serving another build, whatever -v says.
     logging.getLogger("qa_service.http.live").setLevel(logging.INFO)
+    serving = Settings.from_env(
+        **{k: v for k, v in overrides.items() if k in Settings.keys()}).serving
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        # gthread, except that each request is read whole before a thread takes it.
+        "worker_class": buffered_worker(request_limits(serving)),
         "threads": threads,
         # The app logs each request itself (qa_service.http.logs), with its request id.
         "accesslog": None,
@@ -129,5 +141,8 @@ def serve(overrides: dict, host: str, port: int, workers: int, threads: int,
         "timeout": 120,  # a worker loading the model is not a hung worker
         "preload_app": False,
         "proc_name": "qa-service",
+        # gunicorn's control socket is one path per user ($HOME/.gunicorn/gunicorn.ctl):
+        # every server would bind it and the first to stop would remove it for all.
+        "control_socket_disable": True,
     }
     GunicornServer(overrides, options).run()

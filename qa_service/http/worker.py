@@ -1,0 +1,249 @@
+"""gunicorn's threaded worker, except that a request is read whole before a thread takes it.
+
+gunicorn's gthread hands a connection to a request thread as soon as it has bytes, and
+the thread then blocks reading the rest: four clients that send half a request stop a
+worker of four threads. Here the worker's event loop reads each request, without
+blocking, until it is whole (framing.scan), within `request_timeout` seconds and the size
+limits, and only then does a thread parse it from memory and run the app. Errors the
+server answers itself are JSON with the app's security headers, never gunicorn's HTML.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import selectors
+import socket
+import time
+from functools import partial
+
+from gunicorn.http import errors as http_errors
+from gunicorn.http.body import Body, LengthReader
+from gunicorn.http.parser import RequestParser
+from gunicorn.http.unreader import IterUnreader
+from gunicorn.workers.gthread import TConn, ThreadWorker
+from werkzeug.http import HTTP_STATUS_CODES
+
+from qa_service.http.app import SECURITY_HEADERS
+from qa_service.http.framing import Limits, State, scan
+
+RECV_BYTES = 64 * 1024
+# A refused client may still be sending: its connection stays open this long (seconds),
+# discarding what comes, so that closing it does not reset it and lose the answer.
+LINGER = 2.0
+# A stopping worker waits this long for requests still arriving (gthread: idle ones).
+STOP_LINGER = 2.0
+
+_STATUS = {  # what the client gets for what gunicorn's parser refused; others are 400
+    http_errors.LimitRequestLine: 414,
+    http_errors.LimitRequestHeaders: 431,
+    http_errors.UnsupportedTransferCoding: 501,
+    http_errors.ExpectationFailed: 417,
+    http_errors.ForbiddenProxyRequest: 403,
+}
+
+
+def error_response(status: int, message: str) -> bytes:
+    """Return a whole HTTP response: the project's JSON error body, security headers, close."""
+    reason = HTTP_STATUS_CODES.get(status, "Error")
+    code = reason.lower().replace(" ", "_").replace("'", "")  # as the app names them
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(body)),
+               "Connection": "close", **SECURITY_HEADERS}
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return f"HTTP/1.1 {status} {reason}\r\n{head}\r\n".encode("latin-1") + body
+
+
+def buffered_worker(limits: Limits) -> type[ThreadWorker]:
+    """Return the worker class, with the request limits the server was started with."""
+
+    return type("BufferedWorker", (BufferedWorker,), {"limits": limits})
+
+
+class BufferedWorker(ThreadWorker):
+    """Read each request whole in the event loop; run the app on a thread once it is."""
+
+    limits: Limits
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reading: dict[TConn, float] = {}  # connection -> when it is given up
+        self.stopping_seen = False
+
+    # The event loop (main thread) ---------------------------------------------------
+
+    def accept(self, listener):
+        try:
+            client, address = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking
+        conn.inbox, conn.continued = bytearray(), False
+        self._read_next(conn, b"", self.limits.timeout)
+
+    def _read_next(self, conn: TConn, data: bytes, idle: float) -> None:
+        """Wait for the connection's next request; `data` is what already came of it."""
+        conn.inbox, conn.continued = bytearray(data), False
+        conn.initialized, conn.data_ready = True, True  # gthread's own reading is skipped
+        self.reading[conn] = time.monotonic() + (self.limits.timeout if data else idle)
+        self.poller.register(conn.sock, selectors.EVENT_READ,
+                             partial(self._on_readable, conn))
+        if data:
+            self._judge(conn)
+
+    def _on_readable(self, conn: TConn, _sock) -> None:
+        try:
+            chunk = conn.sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:  # the client left; a request it did not finish is not answered
+            self._stop_reading(conn)
+            self._close(conn)
+            return
+        if not conn.inbox:  # the request's clock starts with its first byte
+            self.reading[conn] = time.monotonic() + self.limits.timeout
+        conn.inbox += chunk
+        self._judge(conn)
+
+    def _judge(self, conn: TConn) -> None:
+        verdict = scan(bytes(conn.inbox), self.limits)
+        if verdict.state is State.MORE:
+            if verdict.expects_continue and not conn.continued:
+                conn.continued = True
+                self._send_now(conn, b"HTTP/1.1 100 Continue\r\n\r\n")
+            return
+        self._stop_reading(conn)
+        if verdict.state is State.READY:
+            conn.parser = RequestParser(self.cfg, iter([bytes(conn.inbox)]), conn.client)
+            conn.inbox = bytearray()
+            self.enqueue_req(conn)
+        elif verdict.state is State.BODY_TOO_LARGE:
+            self._refuse(conn, 413, f"the request body is larger than the limit of "
+                                    f"{self.limits.max_body} bytes")
+        else:
+            self._refuse(conn, 431, f"the request line and headers are larger than the "
+                                    f"limit of {self.limits.max_head} bytes")
+
+    def _refuse(self, conn: TConn, status: int, message: str) -> None:
+        """Answer an error without a thread, then close once the client stops sending."""
+        self.log.info("Refused a request from %s: %s %s", conn.client[0], status, message)
+        self._send_now(conn, error_response(status, message))
+        self._linger(conn)
+
+    def _linger(self, conn: TConn) -> None:
+        """Close after the answer: at once on our side, on theirs once they stop sending."""
+        # gunicorn's close_graceful does this with a blocking read, which would hold up the
+        # event loop (every connection of the worker) for a client that never closes.
+        try:
+            conn.sock.setblocking(False)
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(conn)
+            return
+        self.reading[conn] = time.monotonic() + LINGER
+        conn.inbox = None  # discarding from now on
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_drain, conn))
+
+    def _on_drain(self, conn: TConn, _sock) -> None:
+        try:
+            chunk = conn.sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._stop_reading(conn)
+            self._close(conn)
+
+    def _send_now(self, conn: TConn, data: bytes) -> None:
+        # Short answers fit in the socket's send buffer: this never waits on the client.
+        try:
+            conn.sock.send(data)
+        except OSError:
+            pass
+
+    def _stop_reading(self, conn: TConn) -> None:
+        self.reading.pop(conn, None)
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def _close(self, conn: TConn) -> None:
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self):
+        """Give up connections past their time: idle, too slow to send a request, refused."""
+        super().murder_pending()
+        now = time.monotonic()
+        if not self.alive and not self.stopping_seen:
+            # Stopping: a request on its way gets a moment to arrive, not the whole
+            # request_timeout (the stop would wait for the slowest client).
+            self.stopping_seen = True
+            for conn in self.reading:
+                self.reading[conn] = min(self.reading[conn], now + STOP_LINGER)
+        for conn, deadline in list(self.reading.items()):
+            if deadline > now:
+                continue
+            self._stop_reading(conn)
+            if conn.inbox:  # part of a request came, the rest too slowly
+                self._refuse(conn, 408, f"the request was not received whole within "
+                                        f"{self.limits.timeout:g} seconds")
+            else:
+                self._close(conn)
+
+    def finish_request(self, conn, fs):
+        """Take a connection back from its thread: read its next request, or close it."""
+        try:
+            keep = fs.result() if not fs.cancelled() else False
+        except Exception:
+            keep = False
+        if not keep:
+            self._linger(conn)
+            return
+        try:
+            # What the client sent after the request (pipelining) starts the next one.
+            unreader = conn.parser.unreader
+            rest = unreader.take_buffered() + b"".join(unreader.iter or ())
+            conn.sock.setblocking(False)
+            self._read_next(conn, rest, self.cfg.keepalive if self.alive else STOP_LINGER)
+        except Exception:
+            self._stop_reading(conn)
+            self._close(conn)
+
+    # A request thread ----------------------------------------------------------------
+
+    def handle_request(self, req, conn):
+        # The whole request is in memory: a thread never waits on the client to read it,
+        # and the body is checked here so that a malformed chunk is a 400, not the app's
+        # error.
+        req._expected_100_continue = False  # answered by the event loop, if at all
+        body = req.body.read() if req.body is not None else b""
+        req.body = Body(LengthReader(IterUnreader([body]), len(body)))
+        # Writing waits on the client too: bounded, for one that never reads its answer.
+        conn.sock.settimeout(self.limits.timeout)
+        return super().handle_request(req, conn)
+
+    def handle_error(self, req, client, addr, exc):
+        """Answer what the parser refused with the project's JSON error, not gunicorn's HTML."""
+        if isinstance(exc, http_errors.ParseException) and not isinstance(
+                exc, (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName,
+                      http_errors.ConfigurationProblem)):
+            status = next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
+            message = str(exc)
+            self.log.info("Refused a request from %s: %s %s", (addr or ("",))[0], status,
+                          message)
+        else:
+            status, message = 500, "internal error"
+            self.log.exception("Error handling request")
+        try:
+            client.settimeout(self.limits.timeout)
+            client.sendall(error_response(status, message))
+        except OSError:
+            self.log.debug("Failed to send the error answer")

@@ -1,0 +1,217 @@
+"""`qa-service serve` for real against slow, silent and malformed clients, over raw sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from contextlib import ExitStack
+
+import pytest
+
+from tests.conftest import FAKE_MODEL, LiveServer, fake_index, free_port
+
+ASK = b'{"question": "museum director", "top_k": 1}'
+TIMEOUT = 3  # QA_REQUEST_TIMEOUT of the module's server, seconds
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory):
+    return fake_index(tmp_path_factory.mktemp("clients")).index_dir
+
+
+@pytest.fixture(scope="module")
+def server(index_dir):
+    """One worker of four threads (the default), with a short request timeout."""
+    server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL,
+                                        "QA_REQUEST_TIMEOUT": str(TIMEOUT)})
+    yield server
+    server.stop()
+
+
+def connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def exchange(port: int, data: bytes, timeout: float = 10) -> bytes:
+    """Send `data` on a new connection; return all the server sends until it closes."""
+    with connect(port) as sock:
+        sock.settimeout(timeout)
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+def parse(response: bytes) -> tuple[int, dict, bytes]:
+    """Split an HTTP/1.1 response into status, headers (lower-case names) and body."""
+    head, _, body = response.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+def ask(port: int, body: bytes = ASK, path: str = "/api/ask") -> tuple[int, dict, float]:
+    """POST `body` as JSON (GET if empty); return status, JSON body and seconds taken."""
+    method = b"POST" if body else b"GET"
+    request = (method + b" " + path.encode() + b" HTTP/1.1\r\nHost: t\r\n"
+               b"Content-Type: application/json\r\nConnection: close\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    start = time.monotonic()
+    status, _, payload = parse(exchange(port, request))
+    return status, json.loads(payload), time.monotonic() - start
+
+
+def assert_json_error(response: bytes, status: int) -> dict:
+    got, headers, body = parse(response)
+    assert got == status, response[:300]
+    assert headers["content-type"] == "application/json"
+    assert headers["content-security-policy"].startswith("default-src 'none'")
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert b"<html" not in body.lower()
+    error = json.loads(body)["error"]
+    assert set(error) == {"code", "message"} and error["message"]
+    return error
+
+
+def test_half_sent_requests_hold_no_thread(server):
+    with ExitStack() as stack:
+        # Eight requests whose headers never end, and eight bodies that never arrive
+        # whole: twice the worker's threads each.
+        for _ in range(8):
+            sock = stack.enter_context(connect(server.port))
+            sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n")
+        for _ in range(8):
+            sock = stack.enter_context(connect(server.port))
+            sock.sendall(b"POST /api/ask HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                         b"application/json\r\nContent-Length: 1000\r\n\r\n" + ASK[:20])
+        time.sleep(0.3)
+        for _ in range(3):
+            status, body, took = ask(server.port, b"", "/api/health")
+            assert status == 200 and body["status"] == "ok" and took < 1
+            status, body, took = ask(server.port)
+            assert status == 200 and body["passages"] and took < 1
+
+
+def test_silent_connections_delay_nobody(server):
+    with ExitStack() as stack:
+        for _ in range(20):
+            stack.enter_context(connect(server.port))
+        time.sleep(0.3)
+        for _ in range(3):
+            status, _, took = ask(server.port)
+            assert status == 200 and took < 1
+
+
+def test_a_request_not_sent_whole_in_time_gets_408(server):
+    with connect(server.port) as sock:
+        sock.settimeout(TIMEOUT + 5)
+        start = time.monotonic()
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        assert TIMEOUT - 0.5 < time.monotonic() - start < TIMEOUT + 2.5
+    assert assert_json_error(received, 408)["code"] == "request_timeout"
+
+
+CHUNKED = (b"POST /api/ask HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\n")
+
+MALFORMED = {
+    "query string of 5,000 characters": (
+        b"GET /api/health?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: t\r\n\r\n", 414),
+    "one header line over 8 KiB": (
+        b"GET /api/health HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+    "headers over 64 KiB in all": (
+        b"GET /api/health HTTP/1.1\r\nHost: t\r\n"
+        + b"".join(b"X-%d: %s\r\n" % (i, b"a" * 8000) for i in range(10)) + b"\r\n", 431),
+    "Content-Length not a number": (
+        b"POST /api/ask HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n{}", 400),
+    "two Content-Lengths": (
+        b"POST /api/ask HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Length: 3\r\n"
+        b"\r\n{}", 400),
+    "HTTP version 9.9": (b"GET /api/health HTTP/9.9\r\nHost: t\r\n\r\n", 400),
+    "no HTTP version": (b"GET /api/health HTTX\r\nHost: t\r\n\r\n", 400),
+    "chunk size not hex": (CHUNKED + b"zz\r\n{}\r\n0\r\n\r\n", 400),
+    "chunk without its CRLF": (CHUNKED + b"2\r\n{}XX0\r\n\r\n", 400),
+    "chunked body over 256 KiB": (
+        CHUNKED + (b"10000\r\n" + b"a" * 0x10000 + b"\r\n") * 5 + b"0\r\n\r\n", 413),
+    "Content-Length over 256 KiB, body not sent": (
+        b"POST /api/ask HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n", 413),
+    "Content-Length over 256 KiB, body sent": (
+        b"POST /api/ask HTTP/1.1\r\nHost: t\r\nContent-Length: 300000\r\n\r\n"
+        + b"a" * 300000, 413),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_malformed_http_gets_a_json_4xx(server, case):
+    data, status = MALFORMED[case]
+    assert_json_error(exchange(server.port, data), status)
+    # And the server is none the worse for it.
+    assert ask(server.port)[0] == 200
+
+
+def test_a_whole_chunked_body_and_pipelined_requests_are_answered(server):
+    body = CHUNKED.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n") + (
+        b"%x\r\n%s\r\n0\r\n\r\n" % (len(ASK), ASK))
+    status, _, payload = parse(exchange(server.port, body))
+    assert status == 200 and json.loads(payload)["passages"]
+    both = exchange(server.port, b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n"
+                                 b"GET /api/health HTTP/1.1\r\nHost: t\r\n"
+                                 b"Connection: close\r\n\r\n")
+    assert both.count(b"HTTP/1.1 200 OK") == 2
+
+
+def test_expect_100_continue_is_answered_before_the_body(server):
+    with connect(server.port) as sock:
+        sock.sendall(b"POST /api/ask HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     b"Expect: 100-continue\r\nConnection: close\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(ASK))
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(ASK)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200 OK") and b"100 Continue" not in received
+
+
+def test_two_servers_stop_independently(index_dir, tmp_path):
+    # gunicorn's default control socket is one path per user ($HOME/.gunicorn): one server
+    # stopping took it away from the other.
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    env.update(HOME=str(tmp_path), QA_MODEL=FAKE_MODEL)
+    first = LiveServer(index_dir, env=env)
+    second = LiveServer(index_dir, env=env)
+    try:
+        with connect(first.port) as slow:  # stopping with a half-sent request open
+            slow.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n")
+            # Usually 5 s (2 s for the request to arrive, its 408, 2 s linger); about one
+            # stop in five right after a request waits out the 20 s graceful timeout
+            # (not understood yet), so the time is not asserted here.
+            assert first.stop() == 0, first.log()
+        for _ in range(3):
+            assert ask(second.port, b"", "/api/health")[0] == 200, second.log()
+            assert ask(second.port)[0] == 200, second.log()
+        assert not list(tmp_path.rglob("*.ctl"))
+    finally:
+        first.stop()
+        assert second.stop() == 0, second.log()
+
+
+def test_a_request_timeout_of_zero_stops_the_start(index_dir):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "qa_service", "serve", "--port", str(free_port()),
+         "--index-dir", str(index_dir)], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "QA_MODEL": FAKE_MODEL, "QA_REQUEST_TIMEOUT": "0"})
+    assert result.returncode == 1
+    assert "request_timeout must be a number of seconds above 0" in result.stderr
