@@ -99,6 +99,32 @@ def fake_index(folder: Path) -> Settings:
     return settings
 
 
+def post_json(url: str, body, timeout: float = 10) -> tuple[int, dict]:
+    """POST `body` as JSON to `url`; return the status and the JSON answer, errors too."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def serve_files(tmp_path: Path, name: str, files: dict[str, str]) -> LiveServer:
+    """Index `files` (relative path -> text) with the fake model and serve them."""
+    corpus = tmp_path / name
+    for relpath, text in files.items():
+        (corpus / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / relpath).write_text(text, "utf-8")
+    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "index", model=FAKE_MODEL)
+    build_index(settings, get_encoder(FAKE_MODEL))
+    return LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL})
+
+
 def free_port() -> int:
     import socket
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_service.config import Settings
-from qa_service.encoders import get_encoder
-from qa_service.indexing import build_index
-from tests.conftest import FAKE_MODEL, LiveServer
+from tests.conftest import serve_files
 
 pytestmark = pytest.mark.browser
 
@@ -18,14 +15,8 @@ TEXT = ("The harbour ferry timetable changes in the spring, the port authority s
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("addresses")
-    corpus = tmp_path / "odd"
-    (corpus / "sub").mkdir(parents=True)
-    (corpus / NEWLINE_NAME).write_text(TEXT, "utf-8")
-    (corpus / "sub" / "a\nb.txt").write_text(TEXT.replace("ferry", "tram"), "utf-8")
-    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "index", model=FAKE_MODEL)
-    build_index(settings, get_encoder(FAKE_MODEL))
-    server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL})
+    server = serve_files(tmp_path_factory.mktemp("addresses"), "odd", {
+        NEWLINE_NAME: TEXT, "sub/a\nb.txt": TEXT.replace("ferry", "tram")})
     yield server
     server.stop()
 

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_service.config import Settings
-from qa_service.encoders import get_encoder
-from qa_service.indexing import build_index
-from tests.conftest import FAKE_MODEL, LiveServer
+from tests.conftest import serve_files
 
 pytestmark = pytest.mark.browser
 
@@ -36,17 +33,10 @@ RUNNABLE = "script:not([src]), img, svg, iframe, [onerror], [onload], [onmouseov
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("hostile")
-    corpus = tmp_path / "hostile"
-    corpus.mkdir()
-    (corpus / "evil.txt").write_text(EVIL_TXT, "utf-8")
-    (corpus / "sources.toml").write_text(SOURCES_TOML, "utf-8")
-    (corpus / EVIL_NAME).write_text(
-        "Ferry tickets <b onmouseover=\"window.__pwned = 'b'\">cost more</b> this year, the "
-        "harbour office said in a statement on Tuesday morning.", "utf-8")
-    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "index", model=FAKE_MODEL)
-    build_index(settings, get_encoder(FAKE_MODEL))
-    server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL})
+    server = serve_files(tmp_path_factory.mktemp("hostile"), "hostile", {
+        "evil.txt": EVIL_TXT, "sources.toml": SOURCES_TOML,
+        EVIL_NAME: "Ferry tickets <b onmouseover=\"window.__pwned = 'b'\">cost more</b> this "
+                   "year, the harbour office said in a statement on Tuesday morning."})
     yield server
     server.stop()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from qa_service.store import layout
-from tests.conftest import FAKE_MODEL, FIXTURES, LiveServer, fake_index
+from tests.conftest import FAKE_MODEL, FIXTURES, LiveServer, fake_index, post_json
 
 ENV = {"QA_MODEL": FAKE_MODEL}
 
@@ -34,14 +34,7 @@ def _get(url: str) -> tuple[int, dict]:
 
 
 def _ask(server: LiveServer) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        server.url + "/api/ask", data=json.dumps({"question": "museum director"}).encode(),
-        headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
+    return post_json(server.url + "/api/ask", {"question": "museum director"})
 
 
 def _build(index_dir: Path) -> None:

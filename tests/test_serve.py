@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from qa_service.cli import cli
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, post_json
 
 
 @pytest.fixture
@@ -19,13 +19,7 @@ def server(built):
 
 
 def _post(url: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url + "/api/ask", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
+    return post_json(url + "/api/ask", body)
 
 
 def test_serves_the_api_under_gunicorn_and_logs_each_request(server):

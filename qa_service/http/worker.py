@@ -95,12 +95,9 @@ class BufferedWorker(ThreadWorker):
             self._judge(conn)
 
     def _on_readable(self, conn: TConn, _sock) -> None:
-        try:
-            chunk = conn.sock.recv(RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+        chunk = _receive(conn)
+        if chunk is None:
             return
-        except OSError:
-            chunk = b""
         if not chunk:  # the client left; a request it did not finish is not answered
             self._stop_reading(conn)
             self._close(conn)
@@ -150,12 +147,9 @@ class BufferedWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_drain, conn))
 
     def _on_drain(self, conn: TConn, _sock) -> None:
-        try:
-            chunk = conn.sock.recv(RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+        chunk = _receive(conn)
+        if chunk is None:
             return
-        except OSError:
-            chunk = b""
         if not chunk:
             self._stop_reading(conn)
             self._close(conn)
@@ -247,3 +241,13 @@ class BufferedWorker(ThreadWorker):
             client.sendall(error_response(status, message))
         except OSError:
             self.log.debug("Failed to send the error answer")
+
+
+def _receive(conn: TConn) -> bytes | None:
+    """Return what the client sent (b"": it left or the socket failed), or None to wait."""
+    try:
+        return conn.sock.recv(RECV_BYTES)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
