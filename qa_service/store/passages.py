@@ -112,6 +112,7 @@ class PassageStore:
         # and again to choose how to match them: counted once.
         self._counts: dict[str, int] = {}
         self._keys: dict[int, WordKeys] = {}
+        self._key_sets: dict[int, frozenset[str]] = {}
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -298,6 +299,15 @@ class PassageStore:
             cache.update(read)
         found.update(read)
         return found
+
+    def key_sets(self, rows: list[int]) -> dict[int, frozenset[str]]:
+        """Return the set of word keys of each given passage (cached like the keys)."""
+        cache = self._key_sets
+        missing = [row for row in rows if row not in cache]
+        made = {row: frozenset(keys) for row, (_, keys) in self.word_keys(missing).items()}
+        if len(cache) + len(made) <= KEYS_CACHE:
+            cache.update(made)
+        return {row: cache[row] if row in cache else made[row] for row in rows}
 
     def sentence_spans(self, rows: list[int]) -> list[tuple[int, int, int, int]]:
         """Return (sentence row, passage row, start, end) of the given passages' sentences."""
