@@ -30,7 +30,9 @@ def test_build_then_load(built):
     assert len(m.corpus["fingerprint"]) == 64
     assert {"faiss", "numpy", "python", "qa-service"} <= set(m.versions)
     assert m.built_at and m.build_seconds >= 0
-    assert set(m.files) == {"passages.sqlite", "passages.faiss", "sentences.npy"}
+    assert set(m.files) == {"passages.sqlite", "passages.faiss", "sentences.npy",
+                            "lexicon_ptr.npy", "lexicon_docs.npy", "lexicon_hits.npy",
+                            "lexicon_lengths.npy"}
 
 
 def test_above_the_exact_limit_an_approximate_index_is_chosen_and_recorded(settings, encoder):

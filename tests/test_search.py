@@ -313,3 +313,43 @@ def test_lexical_scores_are_the_same_read_whole_or_by_ranked_queries(
     rows, whole = retrieved(10_000)
     assert retrieved(0) == (rows, whole)
     assert len(whole["lexical"]) > 1  # rows found only by dense search were scored too
+
+
+QUESTIONS = ["When will the Riverside bridge reopen?", "museum director", "harvest orchard",
+             "Who inspected the bridge at 6.15am?", "flooded river council said metres",
+             "Northport Aqtöbe", "the and of"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_bm25_from_the_lexicon_equals_fts5_s_own(searcher, question):
+    store = searcher.index.passages
+    assert store.lexicon is not None
+    words = [w for group in searcher.lexical.expand(terms(question)).values() for w in group]
+    weights = searcher.lexical.column_weights
+    mine = store.lexicon_scores(words, weights)
+    theirs = store.bm25_all(match_expression(words), 10_000, weights=weights)
+    assert mine.keys() == theirs.keys()
+    assert all(mine[r] == pytest.approx(theirs[r], rel=1e-12, abs=1e-12) for r in theirs)
+
+
+def test_an_index_without_a_lexicon_ranks_with_fts5_alone(built, encoder):
+    def ranked(with_lexicon: bool):
+        index = Index.load(built.index_dir)
+        if not with_lexicon:
+            index.passages.lexicon = None  # as an index built before it
+        found = Searcher(index, encoder, built).candidates("When will the bridge reopen?")
+        return found.rows, found.retrieved
+
+    rows, retrieved = ranked(True)
+    assert ranked(False)[0] == rows
+    before = ranked(False)[1]["lexical"]
+    assert before.keys() == retrieved["lexical"].keys()
+    assert all(before[r] == pytest.approx(retrieved["lexical"][r], rel=1e-12)
+               for r in before)
+
+
+def test_a_word_of_several_fts5_tokens_is_left_to_fts5(searcher):
+    store = searcher.index.passages
+    assert store.lexicon.tokens(["Bridges", "Aqtöbe"]) == ["bridg", "aqtob"]  # FTS5's own
+    assert store.lexicon.tokens(["bridge", "river-side"]) is None  # two tokens: a phrase
+    assert store.lexicon_scores(["river-side"], (0.5, 1.0)) is None

@@ -25,6 +25,7 @@ from qa_service.encoders import Encoder
 from qa_service.errors import QAError
 from qa_service.indexing.engines import Engine, get_engine
 from qa_service.indexing.freshness import chunking_of, compatible
+from qa_service.indexing.lexicon import write_lexicon
 from qa_service.indexing.passages import Plan, write_passages
 from qa_service.indexing.publish import (
     build_lock,
@@ -93,6 +94,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
             with writing(PASSAGES_FILE, root):
                 counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings,
                                               previous, skipped, read)
+            with writing("the lexicon", root):
+                write_lexicon(work / PASSAGES_FILE)
             # The manifest records the bytes indexed, not those the snapshot hashed earlier.
             snapshot = as_indexed(snapshot, read)
             info = _write_vectors(work, root, encoder, embedder, settings, counts["passages"],

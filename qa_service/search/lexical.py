@@ -41,15 +41,20 @@ class LexicalSearch:
         """Return {row: bm25} for the best `limit` passages matching any of `words`, and
         {row: bm25} for those of the rows `also` that match them.
 
-        Each FTS5 query that ranks by BM25 first reads every match of every word (for the
-        words' frequencies): when there are few enough matches, one query reads them all
-        and both answers come from it, rather than a ranked query and a second one.
+        Unfiltered, the scores come from the index's postings in memory (store.lexicon),
+        equal to FTS5's. Else from FTS5, whose query that ranks by BM25 first reads every
+        match of every word (for the words' frequencies): when there are few enough
+        matches, one query reads them all and both answers come from it, rather than a
+        ranked query and a second one.
         """
         if not words or limit <= 0:
             return {}, {}
         match = match_expression(words)
-        every = self.store.bm25_all(match, WHOLE_LIMIT, where=where,
-                                    weights=self.column_weights)
+        every = self.store.lexicon_scores(words, self.column_weights) if where is None \
+            else None
+        if every is None:
+            every = self.store.bm25_all(match, WHOLE_LIMIT, where=where,
+                                        weights=self.column_weights)
         if every is not None:
             top = heapq.nlargest(limit, every.items(), key=lambda item: (item[1], -item[0]))
             return dict(top), {row: every[row] for row in also if row in every}
@@ -62,6 +67,9 @@ class LexicalSearch:
         """Return {row: bm25} of the given rows (rows that match nothing are left out)."""
         if not words or not rows:
             return {}
+        every = self.store.lexicon_scores(words, self.column_weights)
+        if every is not None:
+            return {row: every[row] for row in rows if row in every}
         return dict(self.store.bm25(match_expression(words), len(rows), rows,
                                     weights=self.column_weights))
 
