@@ -353,3 +353,14 @@ def test_a_word_of_several_fts5_tokens_is_left_to_fts5(searcher):
     assert store.lexicon.tokens(["Bridges", "Aqtöbe"]) == ["bridg", "aqtob"]  # FTS5's own
     assert store.lexicon.tokens(["bridge", "river-side"]) is None  # two tokens: a phrase
     assert store.lexicon_scores(["river-side"], (0.5, 1.0)) is None
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_matches_from_the_lexicon_equal_fts5_s(searcher, question):
+    lexical, store = searcher.lexical, searcher.index.passages
+    every = list(range(store.passage_count))
+    for word, group in lexical.expand(terms(question)).items():
+        expression = match_expression(group)
+        assert lexical.match_count(group) == store.match_count(expression), word
+        assert lexical.matching(group, every[::2]) == sorted(
+            store.matching(expression, every[::2])), word

@@ -6,6 +6,8 @@ from __future__ import annotations
 import heapq
 import math
 
+import numpy as np
+
 from qa_service.config import RankingSettings
 from qa_service.store import PassageStore
 from qa_service.text import are_variants, fold, may_have_variants, variant_key
@@ -73,6 +75,21 @@ class LexicalSearch:
         return dict(self.store.bm25(match_expression(words), len(rows), rows,
                                     weights=self.column_weights))
 
+    def match_count(self, words: list[str]) -> int:
+        """Return how many passages hold any of `words`."""
+        held = self.store.lexicon_rows(words)
+        if held is not None:
+            return len(held)
+        return self.store.match_count(match_expression(words))
+
+    def matching(self, words: list[str], rows: list[int]) -> list[int]:
+        """Return which of `rows` hold any of `words`."""
+        held = self.store.lexicon_rows(words)
+        if held is not None:
+            wanted = np.asarray(rows)
+            return wanted[np.isin(wanted, held)].tolist()
+        return self.store.matching(match_expression(words), rows)
+
     def expand(self, words: list[str] | tuple[str, ...]) -> Terms:
         """Map each word to its forms: itself and the corpus's other spellings of it.
 
@@ -100,7 +117,7 @@ class LexicalSearch:
         """Return each term's inverse document frequency (smoothed, always positive)."""
         total = self.store.passage_count
         return {
-            word: math.log((total + 1) / (self.store.match_count(match_expression(group)) + 0.5))
+            word: math.log((total + 1) / (self.match_count(group) + 0.5))
             for word, group in terms.items()
         }
 
@@ -119,7 +136,7 @@ class LexicalSearch:
         if not total or not rows:
             return found, matched
         for word, weight in weights.items():
-            for row in self.store.matching(match_expression(terms[word]), rows):
+            for row in self.matching(terms[word], rows):
                 found[row] += weight / total
                 matched[row].append(word)
         return found, matched

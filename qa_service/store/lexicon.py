@@ -72,6 +72,11 @@ class Lexicon:
         found = np.flatnonzero(held)
         return dict(zip(found.tolist(), total[found].tolist()))
 
+    def holding(self, ids: list[int]) -> np.ndarray:
+        """Return the sorted rows of the passages holding any of the terms `ids`."""
+        slices = [self.docs[int(self.ptr[i]):int(self.ptr[i + 1])] for i in ids]
+        return np.unique(np.concatenate(slices)) if slices else np.zeros(0, dtype=np.int32)
+
     def tokens(self, words: list[str]) -> list[str] | None:
         """Return the FTS5 token of each word, or None when one is not a single token."""
         cache = getattr(self._local, "cache", None)

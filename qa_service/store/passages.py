@@ -215,6 +215,19 @@ class PassageStore:
             wanted)}
         return lexicon.scores(tokens, ids, weights)
 
+    def lexicon_rows(self, words: list[str]) -> np.ndarray | None:
+        """Return the sorted rows of the passages holding any of `words`, from the lexicon
+        (as an FTS5 OR query matches them); None where `lexicon_scores` is None."""
+        lexicon = self.lexicon
+        tokens = lexicon.tokens(words) if lexicon is not None and words else None
+        if tokens is None:
+            return None
+        wanted = sorted(set(tokens))
+        ids = [r[0] for r in self._query(
+            f"SELECT id FROM {TERMS_TABLE} WHERE term IN ({','.join('?' * len(wanted))})",
+            wanted)]
+        return lexicon.holding(ids)
+
     def bm25_all(self, match: str, limit: int, where: tuple[str, list] | None = None,
                  weights: tuple[float, float] = (1.0, 1.0)) -> dict[int, float] | None:
         """Return {rowid: score} of every passage an FTS5 MATCH expression matches (as

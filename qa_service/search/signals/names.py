@@ -1,7 +1,6 @@
 """Names: the share of the question's names that the passage (or the one before it) holds."""
 
 from qa_service.search.candidates import Candidates, Scores
-from qa_service.search.lexical import match_expression
 from qa_service.search.signals.base import Signal
 from qa_service.text import fold
 
@@ -27,7 +26,7 @@ def _names(c: Candidates) -> Scores:
     named_before: dict[int, set[str]] = {prev: set() for prev in before.values()}
     if named_before:
         for name in named_terms:
-            for prev in store.matching(match_expression(c.terms[name]), list(named_before)):
+            for prev in c.lexical.matching(c.terms[name], list(named_before)):
                 named_before[prev].add(name)
     held = {}
     for row, found in c.matched.items():
