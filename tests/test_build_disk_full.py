@@ -17,6 +17,20 @@ def _no_space(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
+def _no_space_for(suffix: str):
+    """Return a numpy.save that runs out of space for files named ...`suffix` only."""
+    import numpy as np
+
+    save = np.save
+
+    def failing(file, *args, **kwargs):
+        if str(file).endswith(suffix):
+            _no_space()
+        return save(file, *args, **kwargs)
+
+    return failing
+
+
 def _sqlite_full(self, *args, **kwargs):
     raise sqlite3.OperationalError("database or disk is full")
 
@@ -36,7 +50,10 @@ FAULTS = {
                "passages.sqlite", "database or disk is full"),
     "faiss": ("qa_service.indexing.vector_index.faiss.write_index", _faiss_short_write,
               "passages.faiss", "52992 requested and 14304 written"),
-    "numpy": ("numpy.save", _no_space, "sentences.npy", "No space left on device"),
+    "numpy": ("numpy.save", _no_space_for("sentences.npy"), "sentences.npy",
+              "No space left on device"),
+    "lexicon": ("numpy.save", _no_space_for("lexicon_hits.npy"), "the lexicon",
+                "No space left on device"),
     "inodes": ("os.symlink", _no_space, "the `current` link", "No space left on device"),
 }
 

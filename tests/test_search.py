@@ -322,11 +322,11 @@ QUESTIONS = ["When will the Riverside bridge reopen?", "museum director", "harve
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_bm25_from_the_lexicon_equals_fts5_s_own(searcher, question):
-    store = searcher.index.passages
-    assert store.lexicon is not None
+    store, lexicon = searcher.index.passages, searcher.index.lexicon
+    assert lexicon is not None
     words = [w for group in searcher.lexical.expand(terms(question)).values() for w in group]
     weights = searcher.lexical.column_weights
-    mine = store.lexicon_scores(words, weights)
+    mine = lexicon.bm25(words, weights)
     theirs = store.bm25_all(match_expression(words), 10_000, weights=weights)
     assert mine.keys() == theirs.keys()
     assert all(mine[r] == pytest.approx(theirs[r], rel=1e-12, abs=1e-12) for r in theirs)
@@ -336,7 +336,7 @@ def test_an_index_without_a_lexicon_ranks_with_fts5_alone(built, encoder):
     def ranked(with_lexicon: bool):
         index = Index.load(built.index_dir)
         if not with_lexicon:
-            index.passages.lexicon = None  # as an index built before it
+            index.lexicon = None  # as an index built before it
         found = Searcher(index, encoder, built).candidates("When will the bridge reopen?")
         return found.rows, found.retrieved
 
@@ -349,10 +349,12 @@ def test_an_index_without_a_lexicon_ranks_with_fts5_alone(built, encoder):
 
 
 def test_a_word_of_several_fts5_tokens_is_left_to_fts5(searcher):
-    store = searcher.index.passages
-    assert store.lexicon.tokens(["Bridges", "Aqtöbe"]) == ["bridg", "aqtob"]  # FTS5's own
-    assert store.lexicon.tokens(["bridge", "river-side"]) is None  # two tokens: a phrase
-    assert store.lexicon_scores(["river-side"], (0.5, 1.0)) is None
+    lexicon = searcher.index.lexicon
+    assert lexicon.tokens(["Bridges", "Aqtöbe"]) == ["bridg", "aqtob"]  # FTS5's own
+    assert lexicon.tokens(["bridge", "river-side"]) is None  # two tokens: a phrase
+    assert lexicon.bm25(["river-side"], (0.5, 1.0)) is None
+    assert searcher.lexical.match_count(["river-side"]) == searcher.index.passages.match_count(
+        '"river-side"')  # FTS5 answers
 
 
 @pytest.mark.parametrize("question", QUESTIONS)

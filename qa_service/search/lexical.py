@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from qa_service.config import RankingSettings
-from qa_service.store import PassageStore
+from qa_service.store import Lexicon, PassageStore
 from qa_service.text import are_variants, fold, may_have_variants, variant_key
 
 # Up to this many matches, a question's lexical candidates and scores come from one read of
@@ -32,8 +32,10 @@ def forms(terms: Terms) -> list[str]:
 class LexicalSearch:
     """BM25 over the FTS5 table of a passage store."""
 
-    def __init__(self, store: PassageStore, ranking: RankingSettings):
+    def __init__(self, store: PassageStore, ranking: RankingSettings,
+                 lexicon: Lexicon | None = None):
         self.store = store
+        self.lexicon = lexicon  # BM25 from memory, equal to FTS5's (None: FTS5 alone)
         self.ranking = ranking
         self.column_weights = (ranking.bm25_title, ranking.bm25_text)
 
@@ -52,7 +54,7 @@ class LexicalSearch:
         if not words or limit <= 0:
             return {}, {}
         match = match_expression(words)
-        every = self.store.lexicon_scores(words, self.column_weights) if where is None \
+        every = self._from_memory(words) if where is None \
             else None
         if every is None:
             every = self.store.bm25_all(match, WHOLE_LIMIT, where=where,
@@ -69,22 +71,26 @@ class LexicalSearch:
         """Return {row: bm25} of the given rows (rows that match nothing are left out)."""
         if not words or not rows:
             return {}
-        every = self.store.lexicon_scores(words, self.column_weights)
+        every = self._from_memory(words)
         if every is not None:
             return {row: every[row] for row in rows if row in every}
         return dict(self.store.bm25(match_expression(words), len(rows), rows,
                                     weights=self.column_weights))
 
+    def _from_memory(self, words: list[str]) -> dict[int, float] | None:
+        return self.lexicon.bm25(words, self.column_weights) if self.lexicon is not None \
+            else None
+
     def match_count(self, words: list[str]) -> int:
         """Return how many passages hold any of `words`."""
-        held = self.store.lexicon_rows(words)
+        held = self.lexicon.rows(words) if self.lexicon is not None else None
         if held is not None:
             return len(held)
         return self.store.match_count(match_expression(words))
 
     def matching(self, words: list[str], rows: list[int]) -> list[int]:
         """Return which of `rows` hold any of `words`."""
-        held = self.store.lexicon_rows(words)
+        held = self.lexicon.rows(words) if self.lexicon is not None else None
         if held is not None:
             wanted = np.asarray(rows)
             return wanted[np.isin(wanted, held)].tolist()

@@ -40,7 +40,7 @@ class Searcher:
         self.encoder = encoder
         self.settings = settings
         self.ranking = settings.ranking
-        self.lexical = LexicalSearch(index.passages, settings.ranking)
+        self.lexical = LexicalSearch(index.passages, settings.ranking, index.lexicon)
         self.fusion = fusion or get_fusion(settings.ranking)
 
     @cached_property

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from qa_service.errors import IndexCorrupt
 from qa_service.store.layout import hold, resolve
+from qa_service.store.lexicon import Lexicon
 from qa_service.store.manifest import Manifest
 from qa_service.store.names import named
 from qa_service.store.passages import FILE as PASSAGES_FILE
@@ -27,6 +28,8 @@ class Index:
     manifest: Manifest
     passages: PassageStore
     vectors: VectorStore
+    # The postings for BM25 in memory (None: built before they were written).
+    lexicon: Lexicon | None = None
     # Releases the folder for deletion by a later build: on close(), or when this object
     # is garbage-collected (a server drops an index it replaced once no request uses it).
     release: weakref.finalize | None = field(default=None, repr=False, compare=False)
@@ -71,8 +74,9 @@ class Index:
                 f"version {path.name}: passage or sentence counts disagree with the "
                 "manifest; rebuild it"
             )
+        lexicon = Lexicon(path) if Lexicon.present(path, manifest.files) else None
         log.info("loaded index %s (%d passages)", path, counts["passages"])
-        return cls(path, manifest, passages, vectors)
+        return cls(path, manifest, passages, vectors, lexicon)
 
     def check(self) -> None:
         """Raise IndexCorrupt if a file of the index no longer has the size it was built with.

@@ -19,6 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from qa_service.errors import IndexCorrupt
+from qa_service.store.names import named
+from qa_service.store.passages import FILE as PASSAGES_FILE
+from qa_service.store.passages import TOKENIZER
+
 # The arrays a build writes beside passages.sqlite (indexing.lexicon): for term t, its
 # postings are DOCS[PTR[t]:PTR[t+1]], with HITS[...] = (hits in the title, in the text).
 PTR_FILE, DOCS_FILE, HITS_FILE, LENGTHS_FILE = (
@@ -35,25 +40,56 @@ class Lexicon:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self.database = self.folder / PASSAGES_FILE
         load = {name: np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
                 for name in FILES}
         self.ptr, self.docs = load[PTR_FILE], load[DOCS_FILE]
         self.hits, self.lengths = load[HITS_FILE], load[LENGTHS_FILE]
-        self.rows = len(self.lengths)
-        self.average = float(self.lengths.sum()) / self.rows if self.rows else 1.0
+        self.count = len(self.lengths)
+        self.average = float(self.lengths.sum()) / self.count if self.count else 1.0
         self._local = threading.local()
 
     @staticmethod
-    def present(folder: Path) -> bool:
-        """Say whether a build wrote the lexicon's arrays into `folder`."""
-        return all((Path(folder) / name).is_file() for name in FILES)
+    def present(folder: Path, manifest_files) -> bool:
+        """Say whether the build of `folder` wrote a lexicon (older builds did not)."""
+        return all(name in manifest_files for name in FILES)
+
+    def bm25(self, words: list[str], weights: tuple[float, float]) -> dict[int, float] | None:
+        """Return {row: bm25} of every passage matching any of `words`, as FTS5 scores
+        `"w1" OR "w2" ...`; None for a word FTS5 cuts into several tokens."""
+        tokens = self.tokens(words) if words else None
+        if tokens is None:
+            return None
+        return self.scores(tokens, self.term_ids(tokens), weights)
+
+    def rows(self, words: list[str]) -> np.ndarray | None:
+        """Return the sorted rows of the passages holding any of `words` (as an FTS5 OR
+        query matches them); None where `bm25` is None."""
+        tokens = self.tokens(words) if words else None
+        if tokens is None:
+            return None
+        return self.holding(list(self.term_ids(tokens).values()))
+
+    def term_ids(self, tokens: list[str]) -> dict[str, int]:
+        """Return the postings row of each token the index holds."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True,
+                                                  check_same_thread=False)
+        wanted = sorted(set(tokens))
+        try:
+            return dict(db.execute(f"SELECT term, id FROM {TERMS_TABLE} WHERE term IN "
+                                   f"({','.join('?' * len(wanted))})", wanted).fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"{named(self.database)} is unreadable ({exc}); rebuild the "
+                               "index") from None
 
     def scores(self, tokens: list[str], ids: dict[str, int], weights: tuple[float, float]
                ) -> dict[int, float]:
         """Return {row: bm25} of every passage holding any of `tokens` (FTS5 tokens, each
         a phrase of the query `"w1" OR "w2" ...`); `ids` maps tokens to their postings."""
-        total = np.zeros(self.rows)
-        held = np.zeros(self.rows, dtype=bool)
+        total = np.zeros(self.count)
+        held = np.zeros(self.count, dtype=bool)
         for token in tokens:  # each word is a phrase of its own, as in the OR query
             term = ids.get(token)
             if term is None:
@@ -63,7 +99,7 @@ class Lexicon:
             hits = self.hits[start:end]
             freq = hits[:, 0] * weights[0] + hits[:, 1] * weights[1]
             count = end - start
-            idf = math.log((self.rows - count + 0.5) / (count + 0.5))
+            idf = math.log((self.count - count + 0.5) / (count + 0.5))
             idf = idf if idf > 0 else MIN_IDF
             length = self.lengths[rows]
             total[rows] += idf * (freq * (K1 + 1)) / (
@@ -99,8 +135,6 @@ _tokenizer = threading.local()
 
 def fts5_tokens(words: list[str]) -> list[tuple[str, ...]]:
     """Return the tokens FTS5's tokenizer makes of each word (an in-memory FTS5 table)."""
-    from qa_service.store.passages import TOKENIZER
-
     db = getattr(_tokenizer, "db", None)
     if db is None:
         db = _tokenizer.db = sqlite3.connect(":memory:", check_same_thread=False)

@@ -8,14 +8,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from qa_service.errors import IndexCorrupt
 from qa_service.ingest import Document, Passage
-from qa_service.store.lexicon import TERMS_TABLE, Lexicon
 from qa_service.store.names import named
 from qa_service.text import KEY_SCHEME, content_keys
 
@@ -192,41 +190,6 @@ class PassageStore:
         sql, params = _bm25_select(match, rows, where, weights)
         found = self._query(f"{sql} ORDER BY score DESC LIMIT ?", (*params, limit))
         return [(r[0], r[1]) for r in found]
-
-    @cached_property
-    def lexicon(self) -> Lexicon | None:
-        """The postings for in-memory BM25, if the build wrote them (older ones did not)."""
-        has_terms = bool(self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                     "AND name = ?", (TERMS_TABLE,)))
-        return Lexicon(self.path.parent) if has_terms and Lexicon.present(
-            self.path.parent) else None
-
-    def lexicon_scores(self, words: list[str], weights: tuple[float, float]
-                       ) -> dict[int, float] | None:
-        """Return {row: bm25} of every passage matching any of `words`, from the lexicon,
-        as `bm25_all` would; None without a lexicon or for a word of several tokens."""
-        lexicon = self.lexicon
-        tokens = lexicon.tokens(words) if lexicon is not None and words else None
-        if tokens is None:
-            return None
-        wanted = sorted(set(tokens))
-        ids = {r[0]: r[1] for r in self._query(
-            f"SELECT term, id FROM {TERMS_TABLE} WHERE term IN ({','.join('?' * len(wanted))})",
-            wanted)}
-        return lexicon.scores(tokens, ids, weights)
-
-    def lexicon_rows(self, words: list[str]) -> np.ndarray | None:
-        """Return the sorted rows of the passages holding any of `words`, from the lexicon
-        (as an FTS5 OR query matches them); None where `lexicon_scores` is None."""
-        lexicon = self.lexicon
-        tokens = lexicon.tokens(words) if lexicon is not None and words else None
-        if tokens is None:
-            return None
-        wanted = sorted(set(tokens))
-        ids = [r[0] for r in self._query(
-            f"SELECT id FROM {TERMS_TABLE} WHERE term IN ({','.join('?' * len(wanted))})",
-            wanted)]
-        return lexicon.holding(ids)
 
     def bm25_all(self, match: str, limit: int, where: tuple[str, list] | None = None,
                  weights: tuple[float, float] = (1.0, 1.0)) -> dict[int, float] | None:
