@@ -125,6 +125,19 @@ def serve_files(tmp_path: Path, name: str, files: dict[str, str]) -> LiveServer:
     return LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL})
 
 
+def watched_page(context, console: bool = True):
+    """Open a page that records its dialogs (dismissed) and its script errors, and with
+    `console` its console errors (a blocked inline script shows up there as a CSP
+    violation; so does a resource answered 404)."""
+    page = context.new_page()
+    page.dialogs, page.errors = [], []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    if console:
+        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    return page
+
+
 def free_port() -> int:
     import socket
 

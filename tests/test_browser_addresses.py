@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import serve_files
+from tests.conftest import serve_files, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -24,10 +24,7 @@ def server(tmp_path_factory):
 @pytest.fixture
 def page(browser):
     context = browser.new_context()
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    yield page
+    yield watched_page(context, console=False)  # a missing document's 404 is expected
     context.close()
 
 

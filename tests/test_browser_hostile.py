@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import serve_files
+from tests.conftest import serve_files, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -44,13 +44,7 @@ def hostile_server(tmp_path_factory):
 @pytest.fixture
 def page(browser):
     context = browser.new_context()
-    page = context.new_page()
-    page.dialogs, page.errors = [], []
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    # A blocked inline script or handler shows up here as a CSP violation.
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    yield page
+    yield watched_page(context)
     context.close()
 
 
