@@ -42,12 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from qa_service.ingest import ingest_document, read_corpus
-    from qa_service.ingest.boilerplate import repeated_lines
+    from qa_service.ingest.boilerplate import corpus_repeated_lines
     from qa_service.ingest.story import add_up, summary
 
     logging.disable(logging.WARNING)  # every emptied document is listed below instead
     started = time.perf_counter()
-    boilerplate = repeated_lines(read_corpus(args.collection))
+    boilerplate = corpus_repeated_lines(args.collection)  # as the build counts them
     relevant = relevant_ids(args.collection) if (args.collection / "qrels").is_dir() else set()
     totals: dict = {}
     documents = chars = 0

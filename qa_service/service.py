@@ -87,8 +87,9 @@ class Service:
                       "built_at": m.built_at},
         }
 
-    def documents(self) -> list[dict]:
-        return document_summaries(self.index)
+    def documents(self, limit: int = -1, offset: int = 0) -> list[dict]:
+        """Return documents by doc_id, `limit` of them from `offset` (-1: all)."""
+        return document_summaries(self.index, limit, offset)
 
     def document(self, doc_id: str) -> dict:
         doc, paragraphs = self.index.passages.document(doc_id)
@@ -100,9 +101,9 @@ class Service:
         ]}
 
 
-def document_summaries(index: Index) -> list[dict]:
-    """Return every indexed document's metadata and paragraph count, by doc_id."""
-    return [_document(row) for row in index.passages.documents()]
+def document_summaries(index: Index, limit: int = -1, offset: int = 0) -> list[dict]:
+    """Return indexed documents' metadata and paragraph counts, by doc_id (-1: all)."""
+    return [_document(row) for row in index.passages.documents(limit, offset)]
 
 
 def _document(row) -> dict:

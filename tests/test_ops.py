@@ -188,9 +188,9 @@ def test_every_log_line_of_a_request_carries_its_id(app, records, monkeypatch):
     service = app.extensions["qa"].current
     documents = service.documents
 
-    def logging_documents():
+    def logging_documents(*args):
         logging.getLogger("qa_service.service").warning("listing the documents")
-        return documents()
+        return documents(*args)
 
     monkeypatch.setattr(service, "documents", logging_documents)
     app.test_client().get("/api/documents", headers={"X-Request-ID": "req-42"})

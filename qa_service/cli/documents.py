@@ -9,6 +9,7 @@ import click
 
 from qa_service.cli.common import domain_errors, index_dir_option, settings
 from qa_service.cli.render import printable
+from qa_service.text import counted
 
 TITLE_WIDTH = 60
 
@@ -43,8 +44,6 @@ def documents(index_dir, only_sources, as_json) -> None:
             click.echo("\t".join([printable(d["doc_id"]), printable(d["source"]),
                                   d["date"] or "-", str(d["paragraph_count"]), title]))
         click.echo()
-    noun = "document" if len(found) == 1 else "documents"
-    kinds = "source" if len(sources) == 1 else "sources"
-    click.echo(f"{len(found)} {noun} from {len(sources)} {kinds}:")
+    click.echo(f"{counted(len(found), 'document')} from {counted(len(sources), 'source')}:")
     for source, count in sorted(sources.items(), key=lambda item: (-item[1], item[0])):
         click.echo(f"  {printable(source)}\t{count}")

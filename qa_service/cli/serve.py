@@ -43,13 +43,13 @@ def serve(host, port, index_dir, workers, threads, reload_interval, log_format) 
     from qa_service.encoders import prepare
     from qa_service.http import check_rate_limit
     from qa_service.http.auth import load_keys
-    from qa_service.http.logs import configure
+    from qa_service.http.logs import LOG_FORMATS, configure
     from qa_service.http.serve import serve as run_server
     from qa_service.indexing import stale_reason
     from qa_service.store import Index
 
     fmt = config.serving.log_format
-    if fmt not in ("text", "json"):
+    if fmt not in LOG_FORMATS:
         raise QAError(f"setting log_format must be text or json, got {fmt!r}")
     if config.serving.request_timeout <= 0:
         raise QAError("setting request_timeout must be a number of seconds above 0, got "
@@ -83,7 +83,7 @@ def serve(host, port, index_dir, workers, threads, reload_interval, log_format) 
     # Named before the workers fork and import prometheus_client, so that each writes its
     # samples where /metrics adds them up.
     with shared_metrics():
-        run_server(overrides, host, port, workers, threads, fmt)
+        run_server(overrides, host, port, workers, threads, config.serving)
 
 
 def _say(fmt: str, level: int, message: str) -> None:

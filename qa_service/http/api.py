@@ -10,13 +10,11 @@ from qa_service.errors import IndexCorrupt, IndexMissing, InvalidInput, NotReady
 from qa_service.http.body import json_body
 from qa_service.http.metrics import question_answered
 from qa_service.http.openapi import DEFAULT_LIMIT, MAX_LIMIT, spec
-from qa_service.http.routing import use_doc_ids
 from qa_service.service import Service
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-use_doc_ids(bp)
 
 
 def _service() -> Service:
@@ -37,7 +35,7 @@ def health():
     """Say that the service is up (always 200: a liveness check) and which index it serves."""
     try:
         service = _service()
-        service.index.passages.any_document("1", [])  # still readable (one page, not a count)
+        service.index.passages.check_readable()
     except QAError as exc:
         # Up, but answering nothing: a restart would not help, a build will.
         return jsonify({"status": "degraded", "index": "unavailable",
@@ -50,7 +48,7 @@ def ready():
     """Say whether this server can answer: a fresh, readable index is loaded."""
     try:
         service = _service()
-        service.index.passages.count("documents")  # the index is still readable
+        service.index.passages.check_readable()
         reason = service.stale()
     except IndexMissing as exc:
         raise NotReady(f"not ready: {exc.message}") from None
@@ -66,8 +64,9 @@ def documents():
     """List the indexed documents with their metadata and paragraph counts, a page at a time."""
     limit = _count_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _count_arg("offset", 0, 0, None)
-    found = _service().documents()
-    return jsonify({"documents": found[offset:offset + limit], "total": len(found),
+    service = _service()
+    return jsonify({"documents": service.documents(limit, offset),
+                    "total": service.index.manifest.counts["documents"],
                     "limit": limit, "offset": offset})
 
 

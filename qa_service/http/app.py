@@ -17,6 +17,7 @@ from qa_service.http.live import LiveService
 from qa_service.http.logs import install as install_logs
 from qa_service.http.metrics import install as install_metrics
 from qa_service.http.pages import bp as pages_blueprint
+from qa_service.http.routing import DocIdConverter
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     install_logs(app)
     install_auth(app, keys)
     install_metrics(app)
+    # Before any rule is bound: <path:doc_id> must match a file named with a newline.
+    app.url_map.converters["path"] = DocIdConverter
     app.register_blueprint(api_blueprint)
     app.register_blueprint(pages_blueprint)
     _register_error_handlers(app)
@@ -117,8 +120,8 @@ def _register_rate_limit(app: Flask, settings: Settings) -> None:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        code = (exc.name or "error").lower().replace(" ", "_").replace("'", "")
-        body = {"error": {"code": code, "message": exc.description or exc.name}}
+        body = {"error": {"code": error_code(exc.name or "error"),
+                          "message": exc.description or exc.name}}
         response = jsonify(body)
         response.status_code = exc.code or 500
         if exc.code == 405 and exc.valid_methods:
@@ -133,6 +136,11 @@ def _register_error_handlers(app: Flask) -> None:
     def unexpected_error(exc: Exception):
         log.exception("unhandled error")  # the details go to the log, never to the client
         return jsonify(QAError("internal error").to_dict()), 500
+
+
+def error_code(name: str) -> str:
+    """Return the error body's code for an HTTP status name ("Not Found" -> not_found)."""
+    return name.lower().replace(" ", "_").replace("'", "")
 
 
 def _register_headers(app: Flask, settings: Settings) -> None:

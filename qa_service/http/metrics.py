@@ -85,7 +85,7 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def index_loaded(service, key: int = 0) -> None:
+def index_loaded(service, key: int) -> None:
     """Report the index a service serves (at start, and after each switch)."""
     m = metrics()
     manifest = service.index.manifest

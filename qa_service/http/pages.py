@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, send_from_directory
 
-from qa_service.http.routing import use_doc_ids
-
 bp = Blueprint("pages", __name__)
-use_doc_ids(bp)
 
 
 @bp.get("/")

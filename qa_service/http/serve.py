@@ -14,7 +14,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
-from qa_service.config import Settings
+from qa_service.config import ServingSettings
 from qa_service.http import logs
 from qa_service.http.app import create_app
 from qa_service.http.framing import Limits
@@ -118,13 +118,13 @@ def request_limits(serving) -> Limits:
 
 
 def serve(overrides: dict, host: str, port: int, workers: int, threads: int,
-          log_format: str = "text") -> None:
-    """Serve until SIGTERM or SIGINT, then finish the requests in flight and exit."""
-    logs.configure(log_format)
+          serving: ServingSettings) -> None:
+    """Serve until SIGTERM or SIGINT, then finish the requests in flight and exit.
+
+    `serving`: the caller's serving settings (logs are already configured by it).
+    """
     # Say in the server's log when a worker starts serving another build, whatever -v says.
     logging.getLogger("qa_service.http.live").setLevel(logging.INFO)
-    serving = Settings.from_env(
-        **{k: v for k, v in overrides.items() if k in Settings.keys()}).serving
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -134,7 +134,7 @@ def serve(overrides: dict, host: str, port: int, workers: int, threads: int,
         # The app logs each request itself (qa_service.http.logs), with its request id.
         "accesslog": None,
         "errorlog": "-",
-        "logger_class": gunicorn_logger(log_format),
+        "logger_class": gunicorn_logger(serving.log_format),
         "child_exit": worker_exited,  # a dead worker's live gauges leave /metrics
         "loglevel": "info",
         "graceful_timeout": 20,

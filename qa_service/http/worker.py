@@ -24,7 +24,7 @@ from gunicorn.http.unreader import IterUnreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 from werkzeug.http import HTTP_STATUS_CODES
 
-from qa_service.http.app import SECURITY_HEADERS
+from qa_service.http.app import SECURITY_HEADERS, error_code
 from qa_service.http.framing import Limits, State, scan
 
 RECV_BYTES = 64 * 1024
@@ -46,8 +46,7 @@ _STATUS = {  # what the client gets for what gunicorn's parser refused; others a
 def error_response(status: int, message: str) -> bytes:
     """Return a whole HTTP response: the project's JSON error body, security headers, close."""
     reason = HTTP_STATUS_CODES.get(status, "Error")
-    code = reason.lower().replace(" ", "_").replace("'", "")  # as the app names them
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    body = json.dumps({"error": {"code": error_code(reason), "message": message}}).encode()
     headers = {"Content-Type": "application/json", "Content-Length": str(len(body)),
                "Connection": "close", **SECURITY_HEADERS}
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
@@ -81,7 +80,6 @@ class BufferedWorker(ThreadWorker):
             return
         self.nr_conns += 1
         conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking
-        conn.inbox, conn.continued = bytearray(), False
         self._read_next(conn, b"", self.limits.timeout)
 
     def _read_next(self, conn: TConn, data: bytes, idle: float) -> None:

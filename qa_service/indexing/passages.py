@@ -3,7 +3,6 @@ plan which passages and sentences need embedding."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from qa_service.encoders import Encoder
 from qa_service.errors import CorpusError
 from qa_service.indexing.writer import PassageWriter
 from qa_service.ingest import content_hash, read_corpus
-from qa_service.ingest.boilerplate import document_hash, repeated_lines
+from qa_service.ingest.boilerplate import corpus_repeated_lines, document_hash
 from qa_service.ingest.parallel import OrderedIngest
 from qa_service.ingest.readers import Skips
 from qa_service.ingest.story import add_up
@@ -74,7 +73,7 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
                 plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
         writer.add(doc, passages, digest, counted=doc_id in reused)
 
-    boilerplate = _repeated_lines(settings)
+    boilerplate = corpus_repeated_lines(settings.corpus, settings.build.max_file_bytes)
     try:
         # An encoder's token_counter pickles, for worker processes; count_tokens may not.
         counter = getattr(encoder, "token_counter", None)
@@ -98,20 +97,3 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
                           "passage; the index was left as it was")
     return {"documents": writer.documents, "passages": writer.passages,
             "sentences": writer.sentences}, plan
-
-
-REPEAT_KINDS = ("text", "markdown", "beir")  # counted for lines a source repeats
-
-
-def _repeated_lines(settings: Settings) -> frozenset[str]:
-    """Count the lines each source repeats, in a first pass over the raw documents."""
-    readers = logging.getLogger("qa_service.ingest.readers")
-    level = readers.level
-    readers.setLevel(logging.ERROR)  # the second pass warns about skipped files, once
-    try:
-        # Text formats only: parsing PDF and Word files twice would double a build's reading,
-        # and their readers drop running headers and footers themselves.
-        return repeated_lines(read_corpus(settings.corpus, settings.build.max_file_bytes,
-                                          kinds=REPEAT_KINDS))
-    finally:
-        readers.setLevel(level)

@@ -11,11 +11,13 @@ every page twice.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
+from pathlib import Path
 
-from qa_service.ingest.readers import RawDocument
+from qa_service.ingest.readers import RawDocument, read_corpus
 from qa_service.text import normalize_span
 
 MIN_DOCUMENTS = 3
@@ -57,11 +59,29 @@ def repeated_lines(docs: Iterable[RawDocument]) -> frozenset[str]:
     return frozenset(found)
 
 
+# Formats counted: parsing PDF and Word files twice would double a build's reading (their
+# readers drop running headers and footers themselves), and HTML loses its site template
+# to the extractor.
+REPEAT_KINDS = ("text", "markdown", "beir")
+
+
+def corpus_repeated_lines(corpus: Path, max_file_bytes: int | None = None) -> frozenset[str]:
+    """Count the lines each source of `corpus` repeats, in a first pass over its raw
+    documents (quiet: the build's own pass warns about the files it leaves out, once)."""
+    readers = logging.getLogger("qa_service.ingest.readers")
+    level = readers.level
+    readers.setLevel(logging.ERROR)
+    try:
+        return repeated_lines(read_corpus(corpus, max_file_bytes, kinds=REPEAT_KINDS))
+    finally:
+        readers.setLevel(level)
+
+
 def present(raw: RawDocument, boilerplate: Collection[str]) -> list[str]:
     """Return the boilerplate keys that occur in `raw`, sorted."""
     if not boilerplate or raw.kind == "html":
         return []
-    return sorted(_lines(raw) & set(boilerplate))
+    return sorted(_lines(raw).intersection(boilerplate))
 
 
 def document_hash(digest: str, raw: RawDocument, boilerplate: Collection[str]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from array import array
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -12,7 +11,7 @@ from pathlib import PurePosixPath
 from qa_service.ingest.metadata import find_date, find_title, parse_date
 from qa_service.ingest.readers.base import RawDocument, json_safe
 from qa_service.ingest.story import Block, Tally, keep_story
-from qa_service.text import Span, normalize_span
+from qa_service.text import Span, normalize_span, slice_span
 
 log = logging.getLogger(__name__)
 
@@ -132,14 +131,5 @@ def _split_blocks(text: str, one_block_per_line: bool) -> list[list[Span]]:
 
 def _strip_markup(line: Span) -> Span:
     """Remove heading and quote markers."""
-    keep = [True] * len(line.text)
     m = _MD_HEADING_RE.match(line.text)
-    if m:
-        keep[: m.end()] = [False] * m.end()
-    if all(keep):
-        return line
-    chars = [c for c, k in zip(line.text, keep) if k]
-    offsets = [o for o, k in zip(line.offsets, keep) if k]
-    text = "".join(chars).strip()
-    lead = len("".join(chars)) - len("".join(chars).lstrip())
-    return Span(text, array("I", offsets[lead : lead + len(text)]))
+    return slice_span(line, m.end(), len(line.text)) if m else line

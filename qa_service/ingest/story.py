@@ -98,8 +98,10 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
             if rule:
                 tally.add(rule, line.text)
                 continue
-            line = _cut_inline(line, tally)
-            rule = line_rule(line) if line is not None else None
+            cut = _cut_inline(line, tally)
+            # Only a line that lost furniture may now read otherwise (a bare byline).
+            rule = line_rule(cut) if cut is not None and cut is not line else None
+            line = cut
             if rule:
                 tally.add(rule, line.text)
             elif line is not None:

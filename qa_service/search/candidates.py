@@ -64,7 +64,7 @@ class Candidates:
     @cached_property
     def matched(self) -> dict[int, list[str]]:
         """The terms each candidate passage holds (any of their forms, stemmed by FTS)."""
-        return self.lexical.coverage(self.weights, self.terms, self.rows)[1]
+        return self.lexical.matched_terms(self.weights, self.terms, self.rows)
 
     @cached_property
     def sentences(self) -> dict[int, Sentences]:

@@ -127,22 +127,14 @@ class LexicalSearch:
             for word, group in terms.items()
         }
 
-    def coverage(self, weights: dict[str, float], terms: Terms, rows: list[int]
-                 ) -> tuple[dict[int, float], dict[int, list[str]]]:
-        """Return per row the share of the query's term weight it contains, and which
-        of the terms it contains.
-
-        A passage that holds the rare words of a question ("zhuz") likely speaks of its
-        subject even when the embedding is unsure; one that lacks them ("France") likely
-        does not.
-        """
-        found = dict.fromkeys(rows, 0.0)
+    def matched_terms(self, weights: dict[str, float], terms: Terms, rows: list[int]
+                      ) -> dict[int, list[str]]:
+        """Return per row which of the weighted terms it holds (any of their forms); the
+        coverage signal weighs them."""
         matched: dict[int, list[str]] = {row: [] for row in rows}
-        total = sum(weights.values())
-        if not total or not rows:
-            return found, matched
-        for word, weight in weights.items():
+        if not sum(weights.values()):
+            return matched
+        for word in weights:
             for row in self.matching(terms[word], rows):
-                found[row] += weight / total
                 matched[row].append(word)
-        return found, matched
+        return matched

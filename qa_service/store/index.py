@@ -74,7 +74,7 @@ class Index:
                 f"version {path.name}: passage or sentence counts disagree with the "
                 "manifest; rebuild it"
             )
-        lexicon = Lexicon(path) if Lexicon.present(path, manifest.files) else None
+        lexicon = Lexicon(path, passages) if Lexicon.present(manifest.files) else None
         log.info("loaded index %s (%d passages)", path, counts["passages"])
         return cls(path, manifest, passages, vectors, lexicon)
 

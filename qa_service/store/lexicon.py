@@ -19,10 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_service.errors import IndexCorrupt
-from qa_service.store.names import named
-from qa_service.store.passages import FILE as PASSAGES_FILE
-from qa_service.store.passages import TOKENIZER
+from qa_service.store.passages import TOKENIZER, PassageStore
 
 # The arrays a build writes beside passages.sqlite (indexing.lexicon): for term t, its
 # postings are DOCS[PTR[t]:PTR[t+1]], with HITS[...] = (hits in the title, in the text).
@@ -38,9 +35,9 @@ TOKEN_CACHE = 4096  # words whose FTS5 tokens are remembered per thread
 class Lexicon:
     """The postings of one index, and BM25 over them."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, store: PassageStore):
         self.folder = Path(folder)
-        self.database = self.folder / PASSAGES_FILE
+        self.store = store  # its SQLite file holds the term -> postings table
         load = {name: np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
                 for name in FILES}
         self.ptr, self.docs = load[PTR_FILE], load[DOCS_FILE]
@@ -50,17 +47,23 @@ class Lexicon:
         self._local = threading.local()
 
     @staticmethod
-    def present(folder: Path, manifest_files) -> bool:
-        """Say whether the build of `folder` wrote a lexicon (older builds did not)."""
+    def present(manifest_files) -> bool:
+        """Say whether a build whose manifest lists `manifest_files` wrote a lexicon."""
         return all(name in manifest_files for name in FILES)
 
     def bm25(self, words: list[str], weights: tuple[float, float]) -> dict[int, float] | None:
         """Return {row: bm25} of every passage matching any of `words`, as FTS5 scores
         `"w1" OR "w2" ...`; None for a word FTS5 cuts into several tokens."""
+        # A question's words are scored for its candidates, then again for the rows its
+        # history brought: the last answer of each thread is kept.
+        key = (tuple(words), weights)
+        last = getattr(self._local, "last", None)
+        if last is not None and last[0] == key:
+            return last[1]
         tokens = self.tokens(words) if words else None
-        if tokens is None:
-            return None
-        return self.scores(tokens, self.term_ids(tokens), weights)
+        found = None if tokens is None else self.scores(tokens, self.term_ids(tokens), weights)
+        self._local.last = (key, found)
+        return found
 
     def rows(self, words: list[str]) -> np.ndarray | None:
         """Return the sorted rows of the passages holding any of `words` (as an FTS5 OR
@@ -71,18 +74,18 @@ class Lexicon:
         return self.holding(list(self.term_ids(tokens).values()))
 
     def term_ids(self, tokens: list[str]) -> dict[str, int]:
-        """Return the postings row of each token the index holds."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True,
-                                                  check_same_thread=False)
-        wanted = sorted(set(tokens))
-        try:
-            return dict(db.execute(f"SELECT term, id FROM {TERMS_TABLE} WHERE term IN "
-                                   f"({','.join('?' * len(wanted))})", wanted).fetchall())
-        except sqlite3.DatabaseError as exc:
-            raise IndexCorrupt(f"{named(self.database)} is unreadable ({exc}); rebuild the "
-                               "index") from None
+        """Return the postings row of each token the index holds (remembered: the table
+        never changes, and a question asks for its words several times)."""
+        known = getattr(self._local, "ids", None)
+        if known is None or len(known) > TOKEN_CACHE:
+            known = self._local.ids = {}
+        wanted = sorted({t for t in tokens if t not in known})
+        if wanted:
+            found = dict(self.store._query(
+                f"SELECT term, id FROM {TERMS_TABLE} WHERE term IN "
+                f"({','.join('?' * len(wanted))})", wanted))
+            known.update({t: found.get(t) for t in wanted})
+        return {t: known[t] for t in tokens if known[t] is not None}
 
     def scores(self, tokens: list[str], ids: dict[str, int], weights: tuple[float, float]
                ) -> dict[int, float]:

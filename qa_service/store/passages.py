@@ -319,6 +319,10 @@ class PassageStore:
         )
         return [(r[0], r[1], r[2], r[3]) for r in found]
 
+    def check_readable(self) -> None:
+        """Raise IndexCorrupt unless the file still reads (one page, not a count)."""
+        self._query("SELECT 1 FROM documents LIMIT 1")
+
     def any_document(self, where: str, params: list) -> bool:
         """Say whether any document meets a condition on `documents d`."""
         return bool(self._query(f"SELECT 1 FROM documents d WHERE {where} LIMIT 1", params))
@@ -356,8 +360,10 @@ class PassageStore:
         total = self._query(f"SELECT count(*) FROM ({source}) WHERE v IS NOT NULL", params)
         return values, total[0][0]
 
-    def documents(self) -> list[sqlite3.Row]:
-        return self._query("SELECT * FROM documents ORDER BY doc_id")
+    def documents(self, limit: int = -1, offset: int = 0) -> list[sqlite3.Row]:
+        """Return the documents by doc_id, `limit` of them from `offset` (-1: all)."""
+        return self._query("SELECT * FROM documents ORDER BY doc_id LIMIT ? OFFSET ?",
+                           (limit, offset))
 
     def document(self, doc_id: str) -> tuple[sqlite3.Row | None, list[sqlite3.Row]]:
         doc = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))

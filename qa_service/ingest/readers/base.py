@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa_service.text import counted
+
 
 @dataclass
 class RawDocument:
@@ -75,7 +77,7 @@ class Skips(Counter):
         order = {reason: i for i, reason in enumerate(REASONS)}
         parts = ", ".join(f"{self[reason]} {reason}" for reason in sorted(
             (r for r in self if self[r]), key=lambda r: (order.get(r, len(order)), r)))
-        return f"Skipped {total} file{'s' if total != 1 else ''}: {parts}"
+        return f"Skipped {counted(total, 'file')}: {parts}"
 
 
 def file_sha256(path: Path) -> str:

@@ -25,10 +25,11 @@ class MarkdownReader(Reader):
         """Return the rendered text blocks and the front matter's fields."""
         text = decode(data, name, log)
         meta, body = front_matter(text, name)
+        tokens = _parser().parse(body)
         if not str(meta.get("title") or "").strip():
-            heading = first_heading(body)
+            heading = first_heading(tokens)
             meta = {**meta, "title": heading} if heading else meta
-        return Extracted(render_markdown(body), meta)
+        return Extracted(render_markdown(body, tokens), meta)
 
 
 def front_matter(text: str, name: str) -> tuple[dict, str]:
@@ -63,20 +64,22 @@ def _parser():
     return parser
 
 
-def first_heading(source: str) -> str | None:
-    """Return the text of the document's first heading of the highest level, if any."""
-    tokens = _parser().parse(source)
+def first_heading(tokens: list) -> str | None:
+    """Return the text of the first heading of the highest level among parsed tokens."""
     headings = [(int(token.tag[1]), tokens[i + 1].content.strip())
                 for i, token in enumerate(tokens[:-1]) if token.type == "heading_open"]
     headings = [(level, text) for level, text in headings if text]
     return min(headings, key=lambda h: h[0])[1] if headings else None
 
 
-def render_markdown(source: str) -> str:
-    """Render Markdown to plain text, one block (heading, paragraph, item, row) a paragraph."""
+def render_markdown(source: str, tokens: list | None = None) -> str:
+    """Render Markdown to plain text, one block (heading, paragraph, item, row) a paragraph.
+
+    `tokens`: the source already parsed, if it is.
+    """
     blocks: list[str] = []
     row: list[str] | None = None
-    for token in _parser().parse(source):
+    for token in _parser().parse(source) if tokens is None else tokens:
         if token.type == "tr_open":
             row = []
         elif token.type == "tr_close":
@@ -100,8 +103,6 @@ def _inline_text(token) -> str:
     for child in token.children or []:
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
-        elif child.type == "softbreak":
-            parts.append("\n")
-        elif child.type == "hardbreak":
+        elif child.type in ("softbreak", "hardbreak"):
             parts.append("\n")
     return "".join(parts)
