@@ -13,6 +13,7 @@ would make gunicorn stop the whole server.)
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from pathlib import Path
@@ -96,6 +97,7 @@ class LiveService:
                 return False
             self.current, self.error = service, None
             self._stamp, self._failed = _stamp(service.index.path), None
+            _settle()
             log.info("now serving index %s (was %s)", service.index.path.name,
                      old.index.path.name if old else "none")
             for listener in self.listeners:
@@ -125,6 +127,19 @@ class LiveService:
         if key != self._failed or force:
             log.error(message)
         self._failed = key
+
+
+def _settle() -> None:
+    """Keep what is loaded out of the garbage collector's generations from now on.
+
+    The model and index are some 140,000 objects that live as long as the worker; a
+    collection walked them all each time a question's garbage set one off (1.2 ms a
+    question on 10k passages, 0.5 ms frozen). The build served before is collected first:
+    frozen, it would never be.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _stamp(folder: Path) -> tuple[str, int, int]:
