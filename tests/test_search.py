@@ -326,7 +326,7 @@ def test_bm25_from_the_lexicon_equals_fts5_s_own(searcher, question):
     assert lexicon is not None
     words = [w for group in searcher.lexical.expand(terms(question)).values() for w in group]
     weights = searcher.lexical.column_weights
-    mine = lexicon.bm25(words, weights)
+    mine = lexicon.bm25(words, weights).as_dict()
     theirs = store.bm25_all(match_expression(words), 10_000, weights=weights)
     assert mine.keys() == theirs.keys()
     assert all(mine[r] == pytest.approx(theirs[r], rel=1e-12, abs=1e-12) for r in theirs)

@@ -82,10 +82,22 @@ class Candidates:
         return self.store.word_keys(self.rows)
 
     @cached_property
+    def positions(self) -> dict[int, list[int]]:
+        """Where among each candidate's content words the question's words are."""
+        matcher = self.matcher
+        return {row: matcher.positions(words) for row, (_, words) in self.word_keys.items()}
+
+    @cached_property
+    def held(self) -> dict[int, frozenset[int]]:
+        """The question's terms (numbered as the matcher numbers them) each candidate holds."""
+        matcher, keys = self.matcher, self.word_keys
+        return {row: matcher.held(keys[row][1], found) for row, found in self.positions.items()}
+
+    @cached_property
     def evidence(self) -> dict[int, Evidence]:
         """Each candidate's answering sentence and how well it matches the question."""
         return {row: self.matcher.evidence(rec["text"], self.sentences[row],
-                                           self.word_keys[row])
+                                           self.word_keys[row], self.positions[row])
                 for row, rec in self.records.items()}
 
     @cached_property

@@ -24,8 +24,9 @@ def collapse_duplicates(ranked: list[int], words_of: dict[int, Collection[str]],
             small, large = sorted((len(words), len(first_words)))
             if small < overlap * large:
                 continue  # the overlap is at most the smaller set: too different in size
-            union = len(words | first_words)
-            if union and len(words & first_words) / union >= overlap:
+            shared = len(words & first_words)
+            union = len(words) + len(first_words) - shared
+            if union and shared / union >= overlap:
                 duplicates.setdefault(first, []).append(row)
                 break
         else:

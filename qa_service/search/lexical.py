@@ -6,10 +6,8 @@ from __future__ import annotations
 import heapq
 import math
 
-import numpy as np
-
 from qa_service.config import RankingSettings
-from qa_service.store import Lexicon, PassageStore
+from qa_service.store import Lexicon, Matches, PassageStore
 from qa_service.text import are_variants, fold, may_have_variants, variant_key
 
 # Up to this many matches, a question's lexical candidates and scores come from one read of
@@ -53,12 +51,12 @@ class LexicalSearch:
         """
         if not words or limit <= 0:
             return {}, {}
+        matches = self._from_memory(words) if where is None else None
+        if matches is not None:
+            return matches.top(limit), matches.of(also)
         match = match_expression(words)
-        every = self._from_memory(words) if where is None \
-            else None
-        if every is None:
-            every = self.store.bm25_all(match, WHOLE_LIMIT, where=where,
-                                        weights=self.column_weights)
+        every = self.store.bm25_all(match, WHOLE_LIMIT, where=where,
+                                    weights=self.column_weights)
         if every is not None:
             top = heapq.nlargest(limit, every.items(), key=lambda item: (item[1], -item[0]))
             return dict(top), {row: every[row] for row in also if row in every}
@@ -71,29 +69,28 @@ class LexicalSearch:
         """Return {row: bm25} of the given rows (rows that match nothing are left out)."""
         if not words or not rows:
             return {}
-        every = self._from_memory(words)
-        if every is not None:
-            return {row: every[row] for row in rows if row in every}
+        matches = self._from_memory(words)
+        if matches is not None:
+            return matches.of(rows)
         return dict(self.store.bm25(match_expression(words), len(rows), rows,
                                     weights=self.column_weights))
 
-    def _from_memory(self, words: list[str]) -> dict[int, float] | None:
+    def _from_memory(self, words: list[str]) -> Matches | None:
         return self.lexicon.bm25(words, self.column_weights) if self.lexicon is not None \
             else None
 
     def match_count(self, words: list[str]) -> int:
         """Return how many passages hold any of `words`."""
-        held = self.lexicon.rows(words) if self.lexicon is not None else None
-        if held is not None:
-            return len(held)
+        count = self.lexicon.document_count(words) if self.lexicon is not None else None
+        if count is not None:
+            return count
         return self.store.match_count(match_expression(words))
 
     def matching(self, words: list[str], rows: list[int]) -> list[int]:
         """Return which of `rows` hold any of `words`."""
-        held = self.lexicon.rows(words) if self.lexicon is not None else None
+        held = self.lexicon.holds(words, rows) if self.lexicon is not None else None
         if held is not None:
-            wanted = np.asarray(rows)
-            return wanted[np.isin(wanted, held)].tolist()
+            return held
         return self.store.matching(match_expression(words), rows)
 
     def expand(self, words: list[str] | tuple[str, ...]) -> Terms:

@@ -50,39 +50,82 @@ class Evidence:
 
 
 class SentenceMatcher:
-    """Match one question's terms against the sentences of candidate passages."""
+    """Match one question's terms against the sentences of candidate passages.
+
+    A passage is read once for the positions of the words that matter (the keys of the
+    question's terms and of its word pairs); every sentence, and the passage as a whole,
+    is then scored from those few positions rather than from all its words.
+    """
 
     def __init__(self, query: Query, weights: dict[str, float], terms: dict[str, list[str]],
                  highlight_terms: float):
         self.total = sum(weights.values())
         self.weights = weights
         self.wanted = {t: {key(f) for f in terms[t]} for t in weights}
+        # Terms by number, in the order of `weights`: shares are summed in that order.
+        self.term_weights = list(weights.values())
+        found: dict[str, set[int]] = {}
+        for number, keys in enumerate(self.wanted.values()):
+            for k in keys:
+                found.setdefault(k, set()).add(number)
+        self.terms_of = {k: frozenset(v) for k, v in found.items()}
         self.pairs = query.pairs
+        self.tracked = frozenset(self.terms_of).union(*self.pairs)
         self.kind = query.answer_kind
         self.highlight_terms = highlight_terms
 
-    def share(self, present: set[str]) -> float:
-        """Share of the question's term weight among `present` word keys."""
-        if not self.total:
-            return 0.0
-        return sum(self.weights[t] for t, keys in self.wanted.items()
-                   if keys & present) / self.total
+    def terms_in(self, present: set[str] | frozenset[str]) -> frozenset[int]:
+        """The numbers of the terms one of whose keys is among `present`."""
+        terms_of = self.terms_of
+        return frozenset().union(*(terms_of[k] for k in present & terms_of.keys()))
 
-    def evidence(self, text: str, sentences: Sentences, word_keys: WordKeys | None = None
-                 ) -> Evidence:
+    def share_of(self, terms: frozenset[int] | set[int]) -> float:
+        """Share of the question's term weight held by the terms numbered `terms`."""
+        if not self.total or not terms:
+            return 0.0
+        weights = self.term_weights
+        return sum(weights[t] for t in sorted(terms)) / self.total
+
+    def share(self, present: set[str] | frozenset[str]) -> float:
+        """Share of the question's term weight among `present` word keys."""
+        return self.share_of(self.terms_in(present))
+
+    def positions(self, words: list[str] | tuple[str, ...]) -> list[int]:
+        """Where in `words` (a passage's content-word keys) the words that matter are."""
+        tracked = self.tracked
+        return [i for i, w in enumerate(words) if w in tracked]
+
+    def held(self, words: list[str] | tuple[str, ...], positions: list[int]) -> frozenset[int]:
+        """The numbers of the question's terms that a passage's words hold."""
+        terms_of = self.terms_of
+        return frozenset().union(*(terms_of.get(words[p], ()) for p in positions))
+
+    def evidence(self, text: str, sentences: Sentences, word_keys: WordKeys | None = None,
+                 positions: list[int] | None = None) -> Evidence:
         """Score each (span, cosine) sentence of `text` and return the best one's evidence.
 
-        `word_keys` are the offsets and keys of the text's content words, if known.
+        `word_keys` are the offsets and keys of the text's content words, if known, and
+        `positions` where among them the words that matter are.
         """
         offsets, words = word_keys or passage_keys(text)
+        if positions is None:
+            positions = self.positions(words)
+        terms_of, pairs = self.terms_of, self.pairs
         best, best_score = None, float("-inf")
         top_share = top_phrases = 0.0
         for span, cosine in sentences:
-            keys = words[bisect_left(offsets, span[0]):bisect_left(offsets, span[1])]
-            share = self.share(set(keys))
-            if self.pairs:
-                found = len(self.pairs & set(zip(keys, keys[1:]))) / len(self.pairs)
-                top_phrases = max(top_phrases, found)
+            share = 0.0
+            if positions:
+                end = bisect_left(offsets, span[1])
+                held = positions[bisect_left(positions, bisect_left(offsets, span[0])):
+                                 bisect_left(positions, end)]
+                if held:
+                    share = self.share_of(frozenset().union(
+                        *(terms_of.get(words[p], ()) for p in held)))
+                    if pairs:
+                        # A pair is two words that matter, side by side in the sentence.
+                        found = {(words[p], words[p + 1]) for p in held if p + 1 < end}
+                        top_phrases = max(top_phrases, len(pairs & found) / len(pairs))
             top_share = max(top_share, share)
             score = cosine + self.highlight_terms * share
             if score > best_score:

@@ -2,10 +2,11 @@
 
 from qa_service.store.index import Index
 from qa_service.store.layout import CURRENT, hold, resolve
-from qa_service.store.lexicon import Lexicon
+from qa_service.store.lexicon import Lexicon, Matches
 from qa_service.store.manifest import FORMAT, MANIFEST, Manifest
 from qa_service.store.passages import PassageStore, WordKeys, document_fields, page_of
 from qa_service.store.vectors import VectorStore
 
-__all__ = ["CURRENT", "FORMAT", "MANIFEST", "Index", "Lexicon", "Manifest", "PassageStore",
-           "VectorStore", "WordKeys", "document_fields", "hold", "page_of", "resolve"]
+__all__ = ["CURRENT", "FORMAT", "MANIFEST", "Index", "Lexicon", "Manifest", "Matches",
+           "PassageStore", "VectorStore", "WordKeys", "document_fields", "hold", "page_of",
+           "resolve"]

@@ -32,6 +32,43 @@ MIN_IDF = 1e-6  # FTS5's floor for words in more than half the passages
 TOKEN_CACHE = 4096  # words whose FTS5 tokens are remembered per thread
 
 
+def _among(postings: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Say which of `rows` are among a term's postings (sorted): a binary search each,
+    rather than reading postings that can run to most of the corpus."""
+    if not len(postings):
+        return np.zeros(len(rows), dtype=bool)
+    at = np.searchsorted(postings, rows).clip(max=len(postings) - 1)
+    return postings[at] == rows
+
+
+class Matches:
+    """The passages matching a question's words, sorted by row, and their BM25."""
+
+    def __init__(self, rows: np.ndarray, scores: np.ndarray):
+        self.rows, self.scores = rows, scores
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def as_dict(self) -> dict[int, float]:
+        """Return {row: bm25} of every match."""
+        return dict(zip(self.rows.tolist(), self.scores.tolist()))
+
+    def top(self, limit: int) -> dict[int, float]:
+        """Return {row: bm25} of the best `limit` matches, best first (ties: lower row)."""
+        order = np.lexsort((self.rows, -self.scores))[:limit]
+        return dict(zip(self.rows[order].tolist(), self.scores[order].tolist()))
+
+    def of(self, rows: list[int] | tuple[int, ...]) -> dict[int, float]:
+        """Return {row: bm25} of those of `rows` that match, in their order."""
+        if not len(rows) or not len(self.rows):
+            return {}
+        wanted = np.asarray(rows, dtype=np.int64)
+        at = np.searchsorted(self.rows, wanted).clip(max=len(self.rows) - 1)
+        hit = self.rows[at] == wanted
+        return dict(zip(wanted[hit].tolist(), self.scores[at[hit]].tolist()))
+
+
 class Lexicon:
     """The postings of one index, and BM25 over them."""
 
@@ -51,8 +88,8 @@ class Lexicon:
         """Say whether a build whose manifest lists `manifest_files` wrote a lexicon."""
         return all(name in manifest_files for name in FILES)
 
-    def bm25(self, words: list[str], weights: tuple[float, float]) -> dict[int, float] | None:
-        """Return {row: bm25} of every passage matching any of `words`, as FTS5 scores
+    def bm25(self, words: list[str], weights: tuple[float, float]) -> Matches | None:
+        """Return the BM25 of every passage matching any of `words`, as FTS5 scores
         `"w1" OR "w2" ...`; None for a word FTS5 cuts into several tokens."""
         # A question's words are scored for its candidates, then again for the rows its
         # history brought: the last answer of each thread is kept.
@@ -65,13 +102,28 @@ class Lexicon:
         self._local.last = (key, found)
         return found
 
-    def rows(self, words: list[str]) -> np.ndarray | None:
-        """Return the sorted rows of the passages holding any of `words` (as an FTS5 OR
-        query matches them); None where `bm25` is None."""
+    def document_count(self, words: list[str]) -> int | None:
+        """Return how many passages hold any of `words` (None where `bm25` is None)."""
         tokens = self.tokens(words) if words else None
         if tokens is None:
             return None
-        return self.holding(list(self.term_ids(tokens).values()))
+        ids = set(self.term_ids(tokens).values())
+        if len(ids) == 1:  # one term: its postings are its passages, once each
+            term = ids.pop()
+            return int(self.ptr[term + 1]) - int(self.ptr[term])
+        return len(self.holding(sorted(ids)))
+
+    def holds(self, words: list[str], rows: list[int]) -> list[int] | None:
+        """Return which of `rows` (in their order) hold any of `words` (None where `bm25`
+        is None)."""
+        tokens = self.tokens(words) if words else None
+        if tokens is None:
+            return None
+        wanted = np.asarray(rows, dtype=np.int64)
+        found = np.zeros(len(wanted), dtype=bool)
+        for term in set(self.term_ids(tokens).values()):
+            found |= _among(self.docs[int(self.ptr[term]):int(self.ptr[term + 1])], wanted)
+        return wanted[found].tolist()
 
     def term_ids(self, tokens: list[str]) -> dict[str, int]:
         """Return the postings row of each token the index holds (remembered: the table
@@ -88,7 +140,7 @@ class Lexicon:
         return {t: known[t] for t in tokens if known[t] is not None}
 
     def scores(self, tokens: list[str], ids: dict[str, int], weights: tuple[float, float]
-               ) -> dict[int, float]:
+               ) -> Matches:
         """Return {row: bm25} of every passage holding any of `tokens` (FTS5 tokens, each
         a phrase of the query `"w1" OR "w2" ...`); `ids` maps tokens to their postings."""
         total = np.zeros(self.count)
@@ -109,7 +161,7 @@ class Lexicon:
                 freq + K1 * (1 - B + B * length / self.average))
             held[rows] = True
         found = np.flatnonzero(held)
-        return dict(zip(found.tolist(), total[found].tolist()))
+        return Matches(found, total[found])
 
     def holding(self, ids: list[int]) -> np.ndarray:
         """Return the sorted rows of the passages holding any of the terms `ids`."""

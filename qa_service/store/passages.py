@@ -28,6 +28,11 @@ COUNT_CACHE = 4096  # match counts remembered per open file
 # Passages whose word keys are remembered per open file (about 20 KB each for a 200-word
 # passage): a small corpus's all, a large one's first asked.
 KEYS_CACHE = 2048
+# Read the file through a memory map of up to this many bytes rather than a read call per
+# page: a question reads its candidates' rows scattered over the file (on 10k passages,
+# 2 ms of reads for 84 rows against 0.5 ms once mapped). Address space, not memory: the
+# pages are the OS's file cache, shared by every worker.
+MMAP_BYTES = 1 << 32
 
 # Stored word keys: the content words' character offsets, and their keys space-separated.
 OFFSET_TYPE = "<u4"
@@ -121,6 +126,7 @@ class PassageStore:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                    check_same_thread=False)
             conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             self._local.conn = conn
         return conn
 

@@ -10,14 +10,14 @@ from qa_service.search.signals.base import Signal
 
 
 def _context(c: Candidates) -> Scores:
-    leads, words = c.lead_keys, c.word_keys
-    documents: dict[str, set[str]] = {}
+    leads, held, matcher = c.lead_keys, c.held, c.matcher
+    documents: dict[str, frozenset[int]] = {}
     found = {}
     for row, rec in c.records.items():
         doc = rec["doc_id"]
         if doc not in documents:
-            documents[doc] = c.keys(rec["title"] or "") | leads.get(doc, set())
-        found[row] = c.share(documents[doc].union(words[row][1]))
+            documents[doc] = matcher.terms_in(c.keys(rec["title"] or "") | leads.get(doc, set()))
+        found[row] = matcher.share_of(documents[doc] | held[row])
     return found
 
 
