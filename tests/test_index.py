@@ -342,13 +342,34 @@ def test_keys_made_another_way_are_not_read_but_made_again_from_the_text(built, 
                                        for r, v in live.word_keys([0, 1]).items()}
 
 
-def test_an_index_without_stored_keys_ranks_exactly_as_one_with_them(built, encoder):
+@pytest.mark.parametrize("missing", ["keys", "spans", "document_keys"])
+def test_an_index_without_stored_keys_ranks_exactly_as_one_with_them(built, encoder, missing):
     from qa_service.search import Searcher
 
     def ranked(stored: bool):
         index = Index.load(built.index_dir)
-        index.passages.has_keys = stored
+        assert index.passages.has_keys and index.passages.has_spans
+        assert index.passages.has_document_keys
+        setattr(index.passages, f"has_{missing}", stored)  # as a build before they were kept
         ranking = Searcher(index, encoder, built).rank("When did the bridge open?", (), 5)
         return ranking.rows, ranking.signals, ranking.highlights
 
     assert ranked(True) == ranked(False)
+
+
+def test_a_build_stores_sentence_spans_and_documents_title_and_lead_keys(built):
+    from qa_service.text import content_keys
+
+    store = Index.load(built.index_dir).passages
+    rows = list(range(store.passage_count))
+    records = store.passages(rows)
+    firsts = {row: rec["sent_first"] for row, rec in records.items()}
+    assert store.sentence_spans(rows, firsts) == store.sentence_spans(rows)  # the table's
+    docs = sorted({rec["doc_id"] for rec in records.values()})
+    stored = store.document_keys(docs)
+    leads = store.leads(docs)
+    assert stored.keys() == set(docs)
+    for doc in docs:
+        title, lead = stored[doc]
+        assert title == list(content_keys(records[leads[doc]]["title"])[1])
+        assert set(lead) == set(content_keys(records[leads[doc]]["text"])[1])

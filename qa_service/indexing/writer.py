@@ -6,10 +6,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-import numpy as np
-
 from qa_service.ingest import Document, Passage
-from qa_service.store.passages import OFFSET_TYPE, SCHEMA
+from qa_service.store.keys import document_row, pack_offsets
+from qa_service.store.passages import SCHEMA
 from qa_service.text import KEY_SCHEME, content_keys, name_tokens, variant_key
 
 
@@ -46,6 +45,8 @@ class PassageWriter:
             # What the next build compares to reuse this document's passages and vectors.
             self.db.execute("INSERT INTO doc_hashes VALUES (?,?)", (doc.doc_id, content_hash))
         self.documents += 1
+        self.db.execute("INSERT INTO document_keys VALUES (?,?,?)",
+                        document_row(doc.doc_id, doc.title, passages[0].text if passages else None))
         for p in passages:
             row = self.passages
             self.db.execute(
@@ -62,9 +63,9 @@ class PassageWriter:
                 (row, doc.title, p.text),
             )
             offsets, keys = content_keys(p.text)
-            self.db.execute("INSERT INTO passage_keys VALUES (?,?,?)",
-                            (row, np.asarray(offsets, dtype=OFFSET_TYPE).tobytes(),
-                             " ".join(keys)))
+            self.db.execute("INSERT INTO passage_keys VALUES (?,?,?,?)",
+                            (row, pack_offsets(offsets), " ".join(keys),
+                             pack_offsets([at for span in p.sentences for at in span])))
             self.passages += 1
             self.sentences += len(p.sentences)
             if not counted:

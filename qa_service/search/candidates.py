@@ -101,17 +101,28 @@ class Candidates:
                 for row, rec in self.records.items()}
 
     @cached_property
-    def leads(self) -> dict[str, int]:
-        """The row of the first passage of each candidate's document."""
-        return self.store.leads(sorted({rec["doc_id"] for rec in self.records.values()}))
+    def stored_documents(self) -> dict[str, tuple[list[str], list[str]]]:
+        """Each candidate document's title keys and first passage's keys, as the build
+        stored them (empty for an index built before it did)."""
+        return self.store.document_keys(sorted({rec["doc_id"] for rec in self.records.values()}))
+
+    @cached_property
+    def title_keys(self) -> dict[str, set[str]]:
+        """The word keys of each candidate document's title."""
+        if self.stored_documents:
+            return {doc: set(title) for doc, (title, _) in self.stored_documents.items()}
+        return {rec["doc_id"]: self.keys(rec["title"] or "") for rec in self.records.values()}
 
     @cached_property
     def lead_keys(self) -> dict[str, set[str]]:
         """The word keys of the first passage of each candidate's document."""
+        if self.stored_documents:
+            return {doc: set(lead) for doc, (_, lead) in self.stored_documents.items()}
+        leads = self.store.leads(sorted({rec["doc_id"] for rec in self.records.values()}))
         known = self.word_keys
-        missing = [row for row in self.leads.values() if row not in known]
+        missing = [row for row in leads.values() if row not in known]
         found = {**known, **self.store.word_keys(missing)}
-        return {doc: set(found[row][1]) for doc, row in self.leads.items()}
+        return {doc: set(found[row][1]) for doc, row in leads.items()}
 
     def keys(self, text: str) -> set[str]:
         """The word keys of the content words of `text` (cached: texts recur)."""

@@ -27,7 +27,8 @@ passage_keys = lru_cache(maxsize=2048)(content_keys)
 
 def sentence_scores(index: Index, records: dict, qvec: np.ndarray) -> dict[int, Sentences]:
     """Return, per passage row, its sentences' spans and cosines with the query."""
-    spans = index.passages.sentence_spans(list(records))
+    spans = index.passages.sentence_spans(
+        list(records), {row: rec["sent_first"] for row, rec in records.items()})
     found: dict[int, Sentences] = {row: [] for row in records}
     if spans:
         scores = index.vectors.sentence_scores_at(qvec, [s[0] for s in spans])

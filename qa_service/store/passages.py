@@ -10,12 +10,10 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import numpy as np
-
 from qa_service.errors import IndexCorrupt
 from qa_service.ingest import Document, Passage
+from qa_service.store.keys import StoredKeys
 from qa_service.store.names import named
-from qa_service.text import KEY_SCHEME, content_keys
 
 FILE = "passages.sqlite"
 # Porter stemming over unicode61 with diacritics removed (Aqtöbe matches Aqtobe).
@@ -25,18 +23,11 @@ TOKENIZER = "porter unicode61 remove_diacritics 2"
 # reading all its matches (see PassageStore.matching).
 SCAN_LIMIT = 2000
 COUNT_CACHE = 4096  # match counts remembered per open file
-# Passages whose word keys are remembered per open file (about 20 KB each for a 200-word
-# passage): a small corpus's all, a large one's first asked.
-KEYS_CACHE = 2048
 # Read the file through a memory map of up to this many bytes rather than a read call per
 # page: a question reads its candidates' rows scattered over the file (on 10k passages,
 # 2 ms of reads for 84 rows against 0.5 ms once mapped). Address space, not memory: the
 # pages are the OS's file cache, shared by every worker.
 MMAP_BYTES = 1 << 32
-
-# Stored word keys: the content words' character offsets, and their keys space-separated.
-OFFSET_TYPE = "<u4"
-WordKeys = tuple[list[int] | tuple[int, ...], list[str] | tuple[str, ...]]
 
 SCHEMA = f"""
 CREATE TABLE documents (
@@ -59,7 +50,12 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='', tokenize='
 CREATE TABLE vocab (
     term TEXT PRIMARY KEY, key TEXT NOT NULL, df INTEGER NOT NULL, capitalized REAL
 ) WITHOUT ROWID;
-CREATE TABLE passage_keys (rowid INTEGER PRIMARY KEY, offsets BLOB NOT NULL, keys TEXT NOT NULL);
+CREATE TABLE passage_keys (
+    rowid INTEGER PRIMARY KEY, offsets BLOB NOT NULL, keys TEXT NOT NULL, spans BLOB NOT NULL
+);
+CREATE TABLE document_keys (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, lead TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE doc_hashes (doc_id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE vocab_counts (
@@ -93,7 +89,7 @@ def _bm25_select(match: str, rows: list[int] | None, where: tuple[str, list] | N
             f"AS score FROM passages_fts WHERE {sql}"), params
 
 
-class PassageStore:
+class PassageStore(StoredKeys):
     """Read-only access to a built SQLite file, one connection per thread."""
 
     def __init__(self, path: Path):
@@ -108,16 +104,10 @@ class PassageStore:
         # Documents' other metadata fields and passages' pages (older builds: none).
         self.has_fields = any(r[1] == "meta" for r in self._query(
             "PRAGMA table_info(documents)"))
-        # Keys stored by a build that made them as this version does (older builds: none).
-        self.has_keys = bool(self._query(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")) and bool(
-            self._query("SELECT 1 FROM meta WHERE name = 'key_scheme' AND value = ?",
-                        (KEY_SCHEME,)))
+        self._detect_keys()
         # A built file never changes, and a question's terms are counted for their weights
         # and again to choose how to match them: counted once.
         self._counts: dict[str, int] = {}
-        self._keys: dict[int, WordKeys] = {}
-        self._key_sets: dict[int, frozenset[str]] = {}
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -281,49 +271,6 @@ class PassageStore:
             list(rowids),
         )
         return {r["rowid"]: r for r in rows}
-
-    def word_keys(self, rows: list[int]) -> dict[int, WordKeys]:
-        """Return the offsets and word keys of the content words of each given passage.
-
-        A build stores them (stemming at question time cost more than the rest of the
-        ranking on 10k passages); an index without them has them made from the text.
-        """
-        cache = self._keys
-        found = {row: cache[row] for row in rows if row in cache}
-        missing = [row for row in rows if row not in found]
-        if not missing:
-            return found
-        marks = ",".join("?" * len(missing))
-        if self.has_keys:
-            read = {r[0]: (np.frombuffer(r[1], dtype=OFFSET_TYPE).tolist(), r[2].split())
-                    for r in self._query("SELECT rowid, offsets, keys FROM passage_keys "
-                                         f"WHERE rowid IN ({marks})", missing)}
-        else:
-            read = {r[0]: content_keys(r[1]) for r in self._query(
-                f"SELECT rowid, text FROM passages WHERE rowid IN ({marks})", missing)}
-        if len(cache) + len(read) <= KEYS_CACHE:
-            cache.update(read)
-        found.update(read)
-        return found
-
-    def key_sets(self, rows: list[int]) -> dict[int, frozenset[str]]:
-        """Return the set of word keys of each given passage (cached like the keys)."""
-        cache = self._key_sets
-        missing = [row for row in rows if row not in cache]
-        made = {row: frozenset(keys) for row, (_, keys) in self.word_keys(missing).items()}
-        if len(cache) + len(made) <= KEYS_CACHE:
-            cache.update(made)
-        return {row: cache[row] if row in cache else made[row] for row in rows}
-
-    def sentence_spans(self, rows: list[int]) -> list[tuple[int, int, int, int]]:
-        """Return (sentence row, passage row, start, end) of the given passages' sentences."""
-        if not rows:
-            return []
-        found = self._query(
-            "SELECT rowid, passage, start, end FROM sentences "
-            f"WHERE passage IN ({','.join('?' * len(rows))}) ORDER BY rowid", list(rows),
-        )
-        return [(r[0], r[1], r[2], r[3]) for r in found]
 
     def check_readable(self) -> None:
         """Raise IndexCorrupt unless the file still reads (one page, not a count)."""

@@ -10,15 +10,11 @@ from qa_service.search.signals.base import Signal
 
 
 def _context(c: Candidates) -> Scores:
-    leads, held, matcher = c.lead_keys, c.held, c.matcher
-    documents: dict[str, frozenset[int]] = {}
-    found = {}
-    for row, rec in c.records.items():
-        doc = rec["doc_id"]
-        if doc not in documents:
-            documents[doc] = matcher.terms_in(c.keys(rec["title"] or "") | leads.get(doc, set()))
-        found[row] = matcher.share_of(documents[doc] | held[row])
-    return found
+    titles, leads, held, matcher = c.title_keys, c.lead_keys, c.held, c.matcher
+    documents = {doc: matcher.terms_in(keys | leads.get(doc, set()))
+                 for doc, keys in titles.items()}
+    return {row: matcher.share_of(documents[rec["doc_id"]] | held[row])
+            for row, rec in c.records.items()}
 
 
 CONTEXT = Signal("context", "Share of the question's term weight held by the passage, its "

@@ -5,14 +5,9 @@ from qa_service.search.signals.base import Signal
 
 
 def _title(c: Candidates) -> Scores:
-    shares: dict[str, float] = {}
-    found = {}
-    for row, rec in c.records.items():
-        title = rec["title"] or ""
-        if title not in shares:
-            shares[title] = c.share(c.keys(title))
-        found[row] = shares[title]
-    return found
+    titles, matcher = c.title_keys, c.matcher
+    shares = {doc: matcher.share(keys) for doc, keys in titles.items()}
+    return {row: shares[rec["doc_id"]] for row, rec in c.records.items()}
 
 
 TITLE = Signal("title", "Share of the question's term weight held by the title of the "
