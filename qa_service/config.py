@@ -156,6 +156,10 @@ class ServingSettings:
     # A server checks this often (seconds) whether `current` names a new build, and then
     # serves it without a restart; 0 leaves the switch to SIGHUP alone.
     reload_interval: float = 1.0
+    # /api/ready walks the corpus for changes since the build at most this often
+    # (seconds), and repeats its last answer in between: a probe every second then does
+    # not stat every file of a large corpus each time. 0: every probe walks it.
+    stale_check_interval: float = 5.0
     # Requests allowed per client address, in Flask-Limiter's notation ("60/minute",
     # "10/second;300/hour"); empty: no limit. Counted in each worker's memory, so with
     # several workers a client gets up to that many times the limit.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 
 from qa_service.config import Settings
 from qa_service.encoders import Encoder, encoder_for
@@ -26,6 +28,10 @@ class Service:
     index: Index
     encoder: Encoder
     searcher: Searcher
+    # The last staleness answer and when it was asked (time.monotonic), for stale().
+    _stale: tuple[float, str | None] | None = field(default=None, init=False, repr=False)
+    _stale_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                        repr=False, compare=False)
 
     @classmethod
     def load(cls, settings: Settings, encoder: Encoder | None = None) -> Service:
@@ -48,8 +54,14 @@ class Service:
         return cls(settings, index, encoder, Searcher(index, encoder, settings))
 
     def stale(self) -> str | None:
-        """Say why the index is out of date, or None."""
-        return stale_reason(self.index.manifest, self.settings)
+        """Say why the index is out of date, or None, as of at most `stale_check_interval` ago."""
+        interval = self.settings.serving.stale_check_interval
+        # One walk at a time: probes arriving during a walk take its answer.
+        with self._stale_lock:
+            now = time.monotonic()
+            if self._stale is None or now - self._stale[0] >= interval:
+                self._stale = (now, stale_reason(self.index.manifest, self.settings))
+            return self._stale[1]
 
     def ask(self, body) -> Answer:
         """Answer a request body: {"question", "history"?, "top_k"?, "filters"?}."""

@@ -99,3 +99,27 @@ def test_a_file_hashed_empty_mid_rewrite_is_recorded_by_the_bytes_indexed(
     index.close()
     assert recorded == hash_of(corpus / "flood.txt") != empty
     assert check(settings.index_dir, settings) is None
+
+
+def test_a_build_hashes_the_files_it_reads_as_it_reads_them_only(
+        settings, encoder, corpus, monkeypatch):
+    from qa_service.indexing import snapshot
+    from qa_service.ingest import corpus_files, file_sha256
+
+    (corpus / "big.txt").write_text("A report far too long to index. " * 40, "utf-8")
+    settings = settings.with_(max_file_bytes=1024)  # over it: big.txt only, never read
+    hashed: list[str] = []
+    monkeypatch.setattr(snapshot, "file_sha256",
+                        lambda path: hashed.append(path.name) or file_sha256(path))
+    build_index(settings, encoder)
+    monkeypatch.undo()
+    # What the build does not hash as it reads (metadata, a file too big) the snapshot does.
+    assert sorted(hashed) == ["big.txt", "sources.toml"]
+    index = Index.load(settings.index_dir)
+    recorded = index.manifest.corpus["files"]
+    index.close()
+    assert recorded == {f.relpath: [f.size, f.mtime_ns, file_sha256(f.path)]
+                        for f in corpus_files(corpus)}
+    assert check(settings.index_dir, settings) is None
+    (corpus / "big.txt").write_text("A report still far too long. " * 40, "utf-8")
+    assert check(settings.index_dir, settings) == "corpus file 1 changed since it was built"

@@ -295,6 +295,33 @@ def test_not_ready_when_the_corpus_changed_since_the_build(client, corpus):
     assert client.get("/api/health").status_code == 200  # alive, just not ready
 
 
+def test_readiness_walks_the_corpus_once_an_interval_and_then_sees_the_change(
+        built, corpus, monkeypatch):
+    from types import SimpleNamespace
+
+    from qa_service import service
+    from qa_service.indexing import freshness
+
+    now = [1000.0]  # the clock the staleness answer is kept by, moved by hand
+    monkeypatch.setattr(service, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    walks = []
+    snapshot = freshness.snapshot_corpus
+    monkeypatch.setattr(freshness, "snapshot_corpus",
+                        lambda *args: walks.append(now[0]) or snapshot(*args))
+    client = create_app({"index_dir": built.index_dir, "model": FAKE_MODEL, "TESTING": True,
+                         "stale_check_interval": 5}).test_client()
+    for _ in range(4):  # a probe a second
+        assert client.get("/api/ready").status_code == 200
+        now[0] += 1
+    assert walks == [1000.0]
+    (corpus / "flood.txt").write_text("Something else entirely.\n")
+    assert client.get("/api/ready").status_code == 200  # the answer of 1000.0 still
+    now[0] += 1
+    answer = client.get("/api/ready")
+    assert answer.status_code == 503 and "1 changed" in answer.get_json()["error"]["message"]
+    assert walks == [1000.0, 1005.0]
+
+
 def test_not_ready_when_the_index_is_corrupt(client, app):
     service = app.extensions["qa"].current
     path = service.index.path / "passages.sqlite"

@@ -107,6 +107,20 @@ def test_pdf_paragraphs_are_rebuilt_without_running_heads_with_pages(tmp_path):
         "Harbour annual report", "2023-04-17", "Mara Lindqvist")
 
 
+def test_a_pdf_is_parsed_once_for_its_pages_and_its_document_info(tmp_path, monkeypatch):
+    from pdfminer import pdfdocument
+
+    write_pdf(tmp_path / "report.pdf")
+    parsed = []
+    init = pdfdocument.PDFDocument.__init__
+    monkeypatch.setattr(pdfdocument.PDFDocument, "__init__",
+                        lambda self, *args, **kw: parsed.append(1) or init(self, *args, **kw))
+    found = reader_for(tmp_path / "report.pdf").read((tmp_path / "report.pdf").read_bytes(),
+                                                     "report.pdf")
+    assert len(parsed) == 1
+    assert P2 in found.raw and found.metadata["title"] == "Harbour annual report"
+
+
 def test_docx_keeps_document_order_tables_as_rows_and_core_properties(tmp_path):
     write_docx(tmp_path / "timetable.docx")
     [(raw, doc, passages)] = _ingested(tmp_path).values()

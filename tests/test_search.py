@@ -155,6 +155,30 @@ def test_a_filter_value_that_matches_nothing_names_the_values_that_exist(
     assert str(error.value) == message
 
 
+@pytest.mark.parametrize("filters, missing", [
+    ({"sources": ["NORTHPORT GAZETTE", "Nobody", "city arts weekly", "Nor"]}, "Nobody"),
+    ({"where": {"tags": ["Transport", "sport", "flood", "spor"]}}, "sport"),
+    ({"where": {"source": ["City Arts Weekly", "Northport Gazette"]}}, None),
+    ({"where": {"tags": ["flood", "transport"]}}, None),
+])
+def test_the_values_of_one_field_are_checked_in_one_query(searcher, filters, missing):
+    from qa_service.search.filters import check_values
+
+    store = searcher.index.passages
+    queries: list[str] = []
+    store.db.set_trace_callback(queries.append)
+    try:
+        if missing is None:
+            check_values(parse_filters(filters), store)
+        else:
+            with pytest.raises(InvalidInput, match=f"has [a-z]+ '{missing}';"):
+                check_values(parse_filters(filters), store)
+    finally:
+        store.db.set_trace_callback(None)
+    checks = [q for q in queries if "IN (" in q]
+    assert len(checks) == 1, queries
+
+
 @pytest.mark.parametrize("filters", [
     {"sources": ""}, {"sources": 0}, {"sources": False}, {"sources": {}},
     {"date_from": "2016-W23-1"}, {"where": []}, {"where": {"a\"b": "x"}},

@@ -3,7 +3,7 @@
 gunicorn's gthread hands a connection to a request thread as soon as it has bytes, and
 the thread then blocks reading the rest: four clients that send half a request stop a
 worker of four threads. Here the worker's event loop reads each request, without
-blocking, until it is whole (framing.scan), within `request_timeout` seconds and the size
+blocking, until it is whole (framing.Scanner), within `request_timeout` seconds and the size
 limits, and only then does a thread parse it from memory and run the app. Errors the
 server answers itself are JSON with the app's security headers, never gunicorn's HTML.
 """
@@ -25,7 +25,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 from werkzeug.http import HTTP_STATUS_CODES
 
 from qa_service.http.app import SECURITY_HEADERS, error_code
-from qa_service.http.framing import Limits, State, scan
+from qa_service.http.framing import Limits, Scanner, State
 
 RECV_BYTES = 64 * 1024
 # A refused client may still be sending: its connection stays open this long (seconds),
@@ -85,6 +85,7 @@ class BufferedWorker(ThreadWorker):
     def _read_next(self, conn: TConn, data: bytes, idle: float) -> None:
         """Wait for the connection's next request; `data` is what already came of it."""
         conn.inbox, conn.continued = bytearray(data), False
+        conn.scanner = Scanner(self.limits)  # remembers how far it judged conn.inbox
         conn.initialized, conn.data_ready = True, True  # gthread's own reading is skipped
         self.reading[conn] = time.monotonic() + (self.limits.timeout if data else idle)
         self.poller.register(conn.sock, selectors.EVENT_READ,
@@ -106,7 +107,7 @@ class BufferedWorker(ThreadWorker):
         self._judge(conn)
 
     def _judge(self, conn: TConn) -> None:
-        verdict = scan(bytes(conn.inbox), self.limits)
+        verdict = conn.scanner.scan(conn.inbox)  # no copy: the inbox only grows
         if verdict.state is State.MORE:
             if verdict.expects_continue and not conn.continued:
                 conn.continued = True

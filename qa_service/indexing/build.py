@@ -38,7 +38,7 @@ from qa_service.indexing.publish import (
 from qa_service.indexing.snapshot import as_indexed, snapshot_corpus
 from qa_service.indexing.vector_index import fill, new_index, write_faiss
 from qa_service.indexing.writes import writing
-from qa_service.ingest.readers import Skips
+from qa_service.ingest.readers import Skips, hashed_as_read
 from qa_service.store import FORMAT, MANIFEST, Index, Manifest
 from qa_service.store.passages import FILE as PASSAGES_FILE
 from qa_service.store.vectors import FILE as VECTORS_FILE
@@ -76,7 +76,10 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
     """
     started = time.perf_counter()
     root = Path(settings.index_dir)
-    snapshot = snapshot_corpus(settings.corpus)  # fails early, naming a missing corpus
+    # Fails early, naming a missing corpus. The files the build reads are hashed as they
+    # are read (as_indexed below records those hashes), not here as well.
+    snapshot = snapshot_corpus(settings.corpus, hashed_later=hashed_as_read(
+        settings.corpus, settings.build.max_file_bytes))
     embedder = get_engine(engine, encoder, settings, progress)
     root.mkdir(parents=True, exist_ok=True)
     with build_lock(root):
@@ -96,7 +99,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
                                               previous, skipped, read)
             with writing("the lexicon", root):
                 write_lexicon(work / PASSAGES_FILE)
-            # The manifest records the bytes indexed, not those the snapshot hashed earlier.
+            # The manifest records the hashes of the bytes indexed, taken as they were read.
             snapshot = as_indexed(snapshot, read)
             info = _write_vectors(work, root, encoder, embedder, settings, counts["passages"],
                                   plan, previous)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from qa_service.ingest import corpus_files, file_sha256
+from qa_service.ingest import CorpusFile, corpus_files, file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +18,13 @@ log = logging.getLogger(__name__)
 RACY_NS = 2_000_000_000
 
 
-def snapshot_corpus(corpus: Path, previous: dict | None = None) -> dict:
-    """Describe the corpus files: size, mtime and content hash, reusing unchanged hashes."""
+def snapshot_corpus(corpus: Path, previous: dict | None = None,
+                    hashed_later: Callable[[CorpusFile], bool] | None = None) -> dict:
+    """Describe the corpus files: size, mtime and content hash, reusing unchanged hashes.
+
+    `hashed_later`: files a build hashes as it reads them; their hash is left None here,
+    for as_indexed to fill in (a build would otherwise read each of them twice).
+    """
     known = (previous or {}).get("files", {})
     hashed = (previous or {}).get("hashed_ns")  # absent in manifests written before it
     files = {}
@@ -27,6 +33,8 @@ def snapshot_corpus(corpus: Path, previous: dict | None = None) -> dict:
         if old and old[0] == f.size and old[1] == f.mtime_ns and (
                 hashed is None or old[1] < hashed - RACY_NS):
             digest = old[2]  # unchanged size and mtime: trust the recorded hash (as git does)
+        elif hashed_later is not None and hashed_later(f):
+            digest = None
         else:
             digest = file_sha256(f.path)
         files[f.relpath] = [f.size, f.mtime_ns, digest]
@@ -42,10 +50,16 @@ def as_indexed(snapshot: dict, read: dict[str, list]) -> dict:
     """
     files = dict(snapshot["files"])
     for rel, entry in read.items():
-        if rel in files and files[rel][2] != entry[2]:
+        old = files.get(rel)
+        # A file left to be hashed as read has only its stat to compare.
+        if old and (old[:2] != entry[:2] if old[2] is None else old[2] != entry[2]):
             log.warning("%s changed while the build read it; the index holds the text read",
                         rel)
         files[rel] = list(entry)
+    # A file left to be hashed as read that was not read (gone, unreadable, grown past the
+    # size limit since) is not in the index: left out here too, the next check sees it as
+    # added and a build takes it then.
+    files = {rel: entry for rel, entry in files.items() if entry[2] is not None}
     return _described(Path(snapshot["path"]), files)
 
 

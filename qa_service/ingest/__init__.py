@@ -13,10 +13,12 @@ from qa_service.ingest.readers import (
     RawDocument,
     corpus_files,
     file_sha256,
+    hashed_as_read,
     read_corpus,
 )
 
 __all__ = [
     "INGEST_VERSION", "METADATA_FILE", "CorpusFile", "Document", "Passage", "RawDocument",
-    "content_hash", "corpus_files", "file_sha256", "ingest_document", "read_corpus",
+    "content_hash", "corpus_files", "file_sha256", "hashed_as_read", "ingest_document",
+    "read_corpus",
 ]

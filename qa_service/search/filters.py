@@ -103,13 +103,16 @@ def check_values(filters: Filters, store: PassageStore) -> None:
             names = list(COLUMNS) + fields
             raise InvalidInput(f"no document has a field {name!r}; the fields are: "
                                f"{_listing(names, len(names))}")
-        for value in condition.values:
-            clause, params = Condition(name, (value,)).sql()
-            if not store.any_document(clause, params):
-                column = f"d.{name}" if name in COLUMNS else None
-                values, total = store.field_values(name, column, SHOWN_VALUES)
-                raise InvalidInput(f"no document has {name} {value[:80]!r}; its values are: "
-                                   f"{_listing(values, total)}")
+        if not condition.values:
+            continue
+        column = f"d.{name}" if name in COLUMNS else None
+        # All the field's values in one query; compared as Condition.sql compares them.
+        present = store.values_present(name, column, [v.casefold() for v in condition.values])
+        missing = next((v for v in condition.values if v.casefold() not in present), None)
+        if missing is not None:
+            values, total = store.field_values(name, column, SHOWN_VALUES)
+            raise InvalidInput(f"no document has {name} {missing[:80]!r}; its values are: "
+                               f"{_listing(values, total)}")
 
 
 def parse_filters(value) -> Filters:

@@ -276,9 +276,16 @@ class PassageStore(StoredKeys):
         """Raise IndexCorrupt unless the file still reads (one page, not a count)."""
         self._query("SELECT 1 FROM documents LIMIT 1")
 
-    def any_document(self, where: str, params: list) -> bool:
-        """Say whether any document meets a condition on `documents d`."""
-        return bool(self._query(f"SELECT 1 FROM documents d WHERE {where} LIMIT 1", params))
+    def values_present(self, name: str, column: str | None, wanted: list[str]) -> set[str]:
+        """Return those of `wanted` (lower case) that some document's field has, by lower()."""
+        source = self._field_source(name, column)
+        if source is None or not wanted:
+            return set()
+        value, tables, params = source
+        marks = ",".join("?" * len(wanted))
+        return {r[0] for r in self._query(
+            f"SELECT DISTINCT lower({value}) FROM {tables} WHERE lower({value}) IN ({marks})",
+            (*params, *wanted))}
 
     def field_exists(self, name: str) -> bool:
         """Say whether any document's metadata has the field `name`."""
@@ -299,19 +306,25 @@ class PassageStore(StoredKeys):
         `column` names it when it is a column of `documents d`; else it is looked up in the
         metadata (each item of a list).
         """
-        if column is not None:
-            source, params = f"SELECT DISTINCT {column} AS v FROM documents d", []
-        elif self.has_fields:
-            source = ("SELECT DISTINCT CAST(j.value AS TEXT) AS v FROM documents d, "
-                      "json_each(d.meta, ?) j")
-            params = [f'$."{name}"']
-        else:
+        found = self._field_source(name, column)
+        if found is None:
             return [], 0
+        value, tables, params = found
+        source = f"SELECT DISTINCT {value} AS v FROM {tables}"
         values = [r[0] for r in self._query(
             f"SELECT v FROM ({source}) WHERE v IS NOT NULL ORDER BY v LIMIT ?",
             (*params, limit))]
         total = self._query(f"SELECT count(*) FROM ({source}) WHERE v IS NOT NULL", params)
         return values, total[0][0]
+
+    def _field_source(self, name: str, column: str | None) -> tuple[str, str, list] | None:
+        """Return a field's value expression, the tables it comes from and their parameters."""
+        if column is not None:
+            return column, "documents d", []
+        if self.has_fields:  # each item of a list is a value
+            return "CAST(j.value AS TEXT)", "documents d, json_each(d.meta, ?) j", [
+                f'$."{name}"']
+        return None
 
     def documents(self, limit: int = -1, offset: int = 0) -> list[sqlite3.Row]:
         """Return the documents by doc_id, `limit` of them from `offset` (-1: all)."""

@@ -9,11 +9,16 @@ from qa_service.ingest.readers.base import (
     UnreadableError,
     file_sha256,
 )
-from qa_service.ingest.readers.corpus import METADATA_FILE, corpus_files, read_corpus
+from qa_service.ingest.readers.corpus import (
+    METADATA_FILE,
+    corpus_files,
+    hashed_as_read,
+    read_corpus,
+)
 from qa_service.ingest.readers.registry import READERS, SUFFIXES, reader_for
 
 __all__ = [
     "METADATA_FILE", "READERS", "SUFFIXES", "CorpusFile", "Extracted", "RawDocument",
-    "Reader", "Skips", "UnreadableError", "corpus_files", "file_sha256", "read_corpus",
-    "reader_for",
+    "Reader", "Skips", "UnreadableError", "corpus_files", "file_sha256", "hashed_as_read",
+    "read_corpus", "reader_for",
 ]

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 import tomllib
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 from qa_service.errors import CorpusError
@@ -27,6 +27,16 @@ def corpus_files(corpus: Path) -> list[CorpusFile]:
             if corpus.is_file() or reader_for(path) is not None or path.name == METADATA_FILE]
 
 
+def hashed_as_read(corpus: Path, max_file_bytes: int | None = None
+                   ) -> Callable[[CorpusFile], bool]:
+    """Return a test of which files read_corpus (with these arguments) hashes as it reads."""
+    corpus = Path(corpus)
+    if _is_beir(corpus):
+        return lambda f: False
+    return lambda f: (f.relpath != METADATA_FILE and reader_for(f.path) is not None
+                      and (max_file_bytes is None or f.size <= max_file_bytes))
+
+
 def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                 skips: Skips | None = None,
                 kinds: Collection[str] | None = None,
@@ -41,8 +51,7 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     # unreadable, outside the folder) and counted in `skips`.
     corpus = Path(corpus)
     skips = Skips() if skips is None else skips
-    if corpus.is_file() and corpus.suffix.lower() == ".jsonl" or (
-            (corpus / "corpus.jsonl").is_file() and not _has_documents(corpus)):
+    if _is_beir(corpus):
         yield from read_beir(corpus if corpus.is_file() else corpus / "corpus.jsonl", skips)
         return
     if corpus.is_file() and reader_for(corpus) is None:
@@ -147,6 +156,12 @@ def _corpus_file(corpus: Path, path: Path) -> CorpusFile:
     st = path.stat()
     rel = path.name if corpus.is_file() else path.relative_to(corpus).as_posix()
     return CorpusFile(rel, path, st.st_size, st.st_mtime_ns)
+
+
+def _is_beir(corpus: Path) -> bool:
+    """Tell whether `corpus` is read as a BEIR corpus.jsonl (no file of it is hashed)."""
+    return corpus.is_file() and corpus.suffix.lower() == ".jsonl" or (
+        (corpus / "corpus.jsonl").is_file() and not _has_documents(corpus))
 
 
 def _has_documents(folder: Path) -> bool:

@@ -51,11 +51,14 @@ class PdfReader(Reader):
     def read(self, data: bytes, name: str) -> Extracted:
         """Return paragraphs separated by blank lines, page starts and the PDF's metadata."""
         from pdfminer.layout import LAParams
-        from pdfminer.pdfparser import PDFSyntaxError
+        from pdfminer.pdfdocument import PDFDocument
+        from pdfminer.pdfparser import PDFParser, PDFSyntaxError
 
         try:
-            pages = _page_lines(data, LAParams())
-            meta = _info(data)
+            # Parsed once, for both the pages and the document info.
+            document = PDFDocument(PDFParser(io.BytesIO(data)))
+            pages = _page_lines(document, LAParams())
+            meta = _info(document)
         except PDFSyntaxError as exc:
             raise UnreadableError(f"not a valid PDF: {exc}") from None
         except Exception as exc:  # pdfminer raises many kinds on damaged or encrypted files
@@ -72,13 +75,21 @@ class PdfReader(Reader):
         return Extracted("\n\n".join(paragraphs), meta, starts or None)
 
 
-def _page_lines(data: bytes, laparams) -> list[list[_Line]]:
+def _page_lines(document, laparams) -> list[list[_Line]]:
     """Return each page's text lines in pdfminer's reading order."""
-    from pdfminer.high_level import extract_pages
+    from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LTTextContainer, LTTextLine
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
 
+    # pdfminer.high_level.extract_pages, over a document already parsed.
+    resources = PDFResourceManager()
+    device = PDFPageAggregator(resources, laparams=laparams)
+    interpreter = PDFPageInterpreter(resources, device)
     pages = []
-    for page in extract_pages(io.BytesIO(data), laparams=laparams):
+    for pdf_page in PDFPage.create_pages(document):
+        interpreter.process_page(pdf_page)
+        page = device.get_result()
         lines: list[_Line] = []
         for element in page:
             if not isinstance(element, LTTextContainer):
@@ -170,13 +181,10 @@ def _join(lines: list[_Line]) -> str:
     return text
 
 
-def _info(data: bytes) -> dict:
+def _info(document) -> dict:
     """Return the PDF's Title, Author and CreationDate as title, author and date."""
-    from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfparser import PDFParser
     from pdfminer.pdftypes import resolve1
 
-    document = PDFDocument(PDFParser(io.BytesIO(data)))
     meta: dict = {}
     for info in document.info:
         info = resolve1(info)
