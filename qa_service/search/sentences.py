@@ -6,7 +6,7 @@ share of the question's term weight it holds (RankingSettings).
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -111,25 +111,28 @@ class SentenceMatcher:
         offsets, words = word_keys or passage_keys(text)
         if positions is None:
             positions = self.positions(words)
-        terms_of, pairs = self.terms_of, self.pairs
-        best, best_score = None, float("-inf")
+        # Only sentences holding words that matter have a share: find them from those
+        # words (a handful) rather than reading every sentence's words.
+        starts = [span[0] for span, _ in sentences]
+        held: dict[int, list[int]] = {}
+        for p in positions:
+            at = offsets[p]
+            i = bisect_right(starts, at) - 1
+            if i >= 0 and at < sentences[i][0][1]:
+                held.setdefault(i, []).append(p)
+        scores = [cosine for _, cosine in sentences]
         top_share = top_phrases = 0.0
-        for span, cosine in sentences:
-            share = 0.0
-            if positions:
-                end = bisect_left(offsets, span[1])
-                held = positions[bisect_left(positions, bisect_left(offsets, span[0])):
-                                 bisect_left(positions, end)]
-                if held:
-                    share = self.share_of(frozenset().union(
-                        *(terms_of.get(words[p], ()) for p in held)))
-                    if pairs:
-                        # A pair is two words that matter, side by side in the sentence.
-                        found = {(words[p], words[p + 1]) for p in held if p + 1 < end}
-                        top_phrases = max(top_phrases, len(pairs & found) / len(pairs))
+        terms_of, pairs = self.terms_of, self.pairs
+        for i, found in held.items():
+            share = self.share_of(frozenset().union(*(terms_of.get(words[p], ()) for p in found)))
             top_share = max(top_share, share)
-            score = cosine + self.highlight_terms * share
-            if score > best_score:
-                best, best_score = span, score
+            scores[i] += self.highlight_terms * share
+            if pairs:
+                # A pair is two words that matter, side by side in the sentence.
+                end = sentences[i][0][1]
+                adjacent = {(words[p], words[p + 1]) for p in found
+                            if p + 1 < len(words) and offsets[p + 1] < end}
+                top_phrases = max(top_phrases, len(pairs & adjacent) / len(pairs))
+        best = sentences[max(range(len(scores)), key=scores.__getitem__)][0]
         typed = holds(self.kind, text[best[0]:best[1]])
         return Evidence(best, top_share, top_phrases, typed)
