@@ -372,6 +372,17 @@ def test_an_index_without_a_lexicon_ranks_with_fts5_alone(built, encoder):
                for r in before)
 
 
+def test_a_full_token_cache_still_answers_for_every_word_asked(searcher, monkeypatch):
+    from qa_service.store import lexicon as lexicon_module
+
+    monkeypatch.setattr(lexicon_module, "TOKEN_CACHE", 3)
+    lexicon = Index.load(searcher.index.path.parent).lexicon
+    assert lexicon.tokens(["bridge", "museum"]) == ["bridg", "museum"]
+    # "bridge" is cached; making room for the new words drops it mid-question.
+    assert lexicon.tokens(["bridge", "orchard", "harvest", "council"]) == [
+        "bridg", "orchard", "harvest", "council"]
+
+
 def test_a_word_of_several_fts5_tokens_is_left_to_fts5(searcher):
     lexicon = searcher.index.lexicon
     assert lexicon.tokens(["Bridges", "Aqtöbe"]) == ["bridg", "aqtob"]  # FTS5's own

@@ -173,13 +173,16 @@ class Lexicon:
         cache = getattr(self._local, "cache", None)
         if cache is None:
             cache = self._local.cache = OrderedDict()
-        missing = [w for w in dict.fromkeys(words) if w not in cache]
+        known = {w: cache[w] for w in dict.fromkeys(words) if w in cache}
+        missing = [w for w in dict.fromkeys(words) if w not in known]
         if missing:
-            for word, found in zip(missing, fts5_tokens(missing)):
-                cache[word] = found
+            # Read from `known`, not the cache: making room may drop this question's words.
+            known.update(zip(missing, fts5_tokens(missing)))
+            for word in missing:
+                cache[word] = known[word]
                 if len(cache) > TOKEN_CACHE:
                     cache.popitem(last=False)
-        found = [cache[w] for w in words]
+        found = [known[w] for w in words]
         if any(len(t) != 1 for t in found):
             return None
         return [t[0] for t in found]
