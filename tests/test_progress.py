@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
+from qa_service import progress as progress_module
+from qa_service.cli import cli
+from qa_service.indexing import build_index
 from qa_service.progress import Progress, duration, tracked
 
 
@@ -97,3 +101,41 @@ def test_tracked_counts_each_item_and_ends_with_a_line():
     (3900, "1 h 5 min")])
 def test_durations_read_as_people_write_them(seconds, text):
     assert duration(seconds) == text
+
+
+FINAL = re.compile(r"Embedding: (\d+)/\1 (passages|sentences) \(100%\), done in \d+ s")
+EVERY = re.compile(r"Embedding: \d+/\d+ (passages|sentences) \(\d+%\), \d+ s elapsed, "
+                   r"about \d+ s left")
+
+
+def test_a_build_to_a_log_prints_progress_lines_with_counts_and_a_last_line(
+        runner, corpus, monkeypatch):
+    monkeypatch.setattr(progress_module, "INTERVAL_S", 0)  # a line at every count
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    steps = [line for line in lines if EVERY.fullmatch(line)]
+    assert "Embedding: 1/8 passages (12%)" in steps[0]
+    assert {EVERY.fullmatch(line).group(1) for line in steps} == {"passages", "sentences"}
+    ends = [FINAL.fullmatch(line) for line in lines if FINAL.fullmatch(line)]
+    assert [(m.group(1), m.group(2)) for m in ends][0] == ("8", "passages")
+    assert [m.group(2) for m in ends] == ["passages", "sentences"]
+    assert "\r" not in result.stderr  # no bar redrawn into the log
+    # The lines come before the summary, each step's last line after its counts.
+    assert lines.index(ends[0].group(0)) > lines.index(steps[0])
+    assert lines.index(ends[1].group(0)) < next(
+        i for i, line in enumerate(lines) if line.startswith("Indexed"))
+
+
+def test_a_quick_build_to_a_log_prints_only_each_steps_last_line(runner, corpus):
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    progress = [line for line in result.stderr.splitlines() if line.startswith("Embedding")]
+    assert len(progress) == 2 and all(FINAL.fullmatch(line) for line in progress)
+
+
+def test_building_from_code_shows_no_progress_unless_asked(settings, encoder, capsys):
+    build_index(settings, encoder)
+    assert "Embedding" not in capsys.readouterr().err
+    build_index(settings, encoder, full=True, progress=True)
+    assert FINAL.fullmatch(capsys.readouterr().err.splitlines()[0])
