@@ -20,7 +20,10 @@ class Encoder(Protocol):
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: Progress | None = None
                ) -> np.ndarray:
-        """Return the texts' vectors, counting each text done in `progress` if given."""
+        """Return the texts' vectors, counting each text done in `progress` if given.
+
+        A false `progress` (None, or False from older callers) counts nothing.
+        """
         ...
 
     def count_tokens(self, text: str) -> int: ...

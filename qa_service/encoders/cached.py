@@ -31,7 +31,7 @@ class CachedEncoder:
                 if v is not None:
                     self._vectors.move_to_end(t)
         missing = [t for t, v in found.items() if v is None]
-        if progress is not None:  # remembered texts, and repeats of ones to encode
+        if progress:  # remembered texts, and repeats of ones to encode
             progress.update(len(texts) - len(missing))
         if missing:
             new = self.encoder.encode(missing, batch_size, progress)

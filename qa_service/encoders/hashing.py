@@ -38,7 +38,7 @@ class HashEncoder:
         vectors = []
         for text in texts:
             vectors.append(self._vector(text))
-            if progress is not None:  # text by text, as a model's batches would count
+            if progress:  # text by text, as a model's batches would count
                 progress.update()
         return np.stack(vectors).astype(np.float32)
 

@@ -54,7 +54,7 @@ class OnnxEncoder:
         for start in range(0, len(texts), batch_size):
             rows = order[start:start + batch_size]
             out[rows] = self._encode_batch([texts[i] for i in rows])
-            if progress is not None:
+            if progress:
                 progress.update(len(rows))
         return out
 

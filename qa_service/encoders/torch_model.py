@@ -67,9 +67,9 @@ class SentenceTransformerEncoder:
     def _encode_pipeline(self, texts: list[str], batch_size: int, progress: Progress | None
                          ) -> np.ndarray:
         """Run sentence-transformers' own encode: at once, or in slices that count done."""
-        # Its own bar cannot print a line to a log file; slices of many batches can, and
-        # still sort their texts by length as one call would.
-        step = len(texts) if progress is None else batch_size * self.PIPELINE_SLICE
+        # Its own bar cannot print a line to a log file; slices of many batches can (each
+        # slice sorts its texts by length, as the whole call would).
+        step = batch_size * self.PIPELINE_SLICE if progress else len(texts)
         parts = []
         with self._autocast():
             for start in range(0, len(texts), step):
@@ -77,7 +77,7 @@ class SentenceTransformerEncoder:
                 parts.append(self.model.encode(
                     part, batch_size=batch_size, show_progress_bar=False,
                     convert_to_numpy=True, normalize_embeddings=True))
-                if progress is not None:
+                if progress:
                     progress.update(len(part))
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
@@ -120,7 +120,7 @@ class SentenceTransformerEncoder:
                 vectors = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
                 # Kept on the device until the end: a copy per batch would stall a GPU.
                 pooled.append(torch.nn.functional.normalize(vectors, dim=1))
-                if progress is not None:
+                if progress:
                     progress.update(len(rows))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         out[np.concatenate(batches)] = torch.cat(pooled).cpu().numpy()
