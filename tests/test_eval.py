@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from qa_service import progress
 from qa_service.cli import cli
 from qa_service.evaluate.questions import evidence_form, is_furniture
 from tests.conftest import FIXTURES
@@ -83,6 +85,24 @@ def test_beir_sample_runs_that_many_queries(runner, tmp_path):
     result = runner.invoke(cli, ["eval", "--json", "--beir", str(FIXTURES / "beir"),
                                  "--index-dir", str(tmp_path / "i"), "--sample", "2"])
     assert json.loads(result.stdout)["rankings"]["lexical"]["queries"] == 2
+    assert re.search(r"^Evaluating lexical: 2/2 queries \(100%\), done in \d+ s$",
+                     result.stderr, re.M)
+
+
+def test_eval_to_a_log_prints_counted_lines_for_each_ranking(runner, questions_file,
+                                                              monkeypatch):
+    monkeypatch.setattr(progress, "INTERVAL_S", 0)  # a line at every question
+    result = runner.invoke(cli, ["eval", "--json", str(questions_file)])
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # the report alone: progress goes to stderr
+    lines = result.stderr.splitlines()
+    for name in ("dense", "lexical", "weighted", "learned"):
+        shown = [line for line in lines if line.startswith(f"Evaluating {name}: ")]
+        assert re.fullmatch(rf"Evaluating {name}: 1/5 questions \(20%\), \d+ s elapsed, "
+                            r"about \d+ s left", shown[0])
+        assert re.fullmatch(rf"Evaluating {name}: 5/5 questions \(100%\), done in \d+ s",
+                            shown[-1])
+        assert len(shown) == 5  # four on the way, one at the end
 
 
 @pytest.mark.parametrize("args, message", [

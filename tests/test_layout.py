@@ -12,8 +12,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qa_service"
 # The stages, in data-flow order: a module imports from its own stage or earlier ones.
-STAGES = ["qa_service", "errors", "config", "response", "text", "ingest", "encoders", "store",
-          "indexing", "search", "service", "evaluate", "learn", "http", "cli", "__main__"]
+STAGES = ["qa_service", "errors", "progress", "config", "response", "text", "ingest",
+          "encoders", "store", "indexing", "search", "service", "evaluate", "learn", "http",
+          "cli", "__main__"]
 MAX_LINES = 400
 
 

@@ -30,10 +30,10 @@ def _read(settings):
         index.close()
 
 
-def test_a_ray_build_equals_a_local_build(settings, tmp_path, one_node_ray):
+def test_a_ray_build_equals_a_local_build(settings, tmp_path, one_node_ray, capsys):
     local = settings.with_(index_dir=tmp_path / "local")
     build_index(local, HashEncoder(256))
-    report = build_index(settings, HashEncoder(256), engine="ray")
+    report = build_index(settings, HashEncoder(256), engine="ray", progress=True)
     passages, vecs, sents, manifest = _read(settings)
     local_passages, local_vecs, local_sents, local_manifest = _read(local)
     assert report.embedded_passages == len(passages) > 0
@@ -42,3 +42,8 @@ def test_a_ray_build_equals_a_local_build(settings, tmp_path, one_node_ray):
     np.testing.assert_allclose(sents, local_sents, atol=1e-6)
     assert manifest.vectors == local_manifest.vectors
     assert manifest.extra["build"]["engine"] == "ray"
+    # Counted as the job's batches come back (stderr is no terminal here: lines).
+    shown = [line for line in capsys.readouterr().err.splitlines()
+             if line.startswith("Embedding")]
+    assert shown[0].startswith(f"Embedding: {len(passages)}/{len(passages)} passages (100%)")
+    assert shown[-1].startswith(f"Embedding: {len(sents)}/{len(sents)} sentences (100%)")

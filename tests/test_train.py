@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
 
+from qa_service import progress
 from qa_service.cli import cli
 from qa_service.config import Settings
 from qa_service.errors import InvalidInput
@@ -36,18 +38,43 @@ def _collection(folder, name_prefix):
     return folder
 
 
-@pytest.fixture
-def trained(runner, tmp_path):
+def _train(runner, tmp_path):
+    """Train on two small collections; return the command's result."""
     first = tmp_path / "news-a"
     shutil.copytree(FIXTURES / "beir", first)
     second = _collection(tmp_path / "topics-b", "d")
-    out = tmp_path / "ranker.json"
     result = runner.invoke(cli, [
-        "train-ranker", str(first), str(second), "--out", str(out), "--folds", "2",
-        "--foreign", "3", "--seed", "7", "--index-root", str(tmp_path / "indexes"),
-        "--report", str(tmp_path / "report.json")])
+        "train-ranker", str(first), str(second), "--out", str(tmp_path / "ranker.json"),
+        "--folds", "2", "--foreign", "3", "--seed", "7", "--index-root",
+        str(tmp_path / "indexes"), "--report", str(tmp_path / "report.json")])
     assert result.exit_code == 0, result.output
-    return out, json.loads((tmp_path / "report.json").read_text())
+    return result
+
+
+@pytest.fixture
+def trained(runner, tmp_path):
+    _train(runner, tmp_path)
+    return tmp_path / "ranker.json", json.loads((tmp_path / "report.json").read_text())
+
+
+def test_training_to_a_log_prints_counted_lines_as_it_gathers_and_fits(runner, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setattr(progress, "INTERVAL_S", 0)  # a line at every question and fold
+    lines = _train(runner, tmp_path).stderr.splitlines()
+    assert "\r" not in "".join(lines)  # lines, not a bar redrawn into the log
+    # Each corpus is asked its own questions (4 and 12), then 3 of the other's.
+    for origin, corpus, count in (("news-a", "news-a", 4), ("topics-b", "news-a", 3),
+                                  ("topics-b", "topics-b", 12), ("news-a", "topics-b", 3)):
+        shown = [line for line in lines if line.startswith(f"Gathering {origin} on {corpus}:")]
+        assert re.fullmatch(rf"Gathering {origin} on {corpus}: 1/{count} questions "
+                            rf"\({100 // count}%\), \d+ s elapsed, about \d+ s left", shown[0])
+        assert re.fullmatch(rf"Gathering {origin} on {corpus}: {count}/{count} questions "
+                            r"\(100%\), done in \d+ s", shown[-1])
+        assert len(shown) == count
+    assert re.search(r"^Fitting the ranker: 1/2 folds \(50%\), .* left$", "\n".join(lines),
+                     re.M)
+    assert re.search(r"^Fitting the ranker: 2/2 folds \(100%\), done in \d+ s$",
+                     "\n".join(lines), re.M)
 
 
 def test_the_ranker_file_records_its_data_seed_and_command(trained):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from qa_service.cli.common import PATH, domain_errors, index_dir_option, settings
@@ -54,8 +52,9 @@ def run_build(settings: Settings, only_if_stale: bool, engine: str = "local",
             click.echo(f"Index in {settings.index_dir} is up to date.", err=True)
             return
         click.echo(f"Building the index in {settings.index_dir}: {reason}", err=True)
-    report = build_index(settings, encoder_for(settings.model),
-                         progress=sys.stderr.isatty(), engine=engine, full=full)
+    # Progress always: a bar on a terminal, else a line now and then for a log file.
+    report = build_index(settings, encoder_for(settings.model), progress=True,
+                         engine=engine, full=full)
     click.echo(
         f"Indexed {counted(report.documents, 'document')}, "
         f"{counted(report.passages, 'passage')} ({counted(report.sentences, 'sentence')}) "

@@ -10,6 +10,7 @@ import click
 from qa_service.cli.build import run_build
 from qa_service.cli.common import PATH, domain_errors, settings
 from qa_service.cli.render import printable, render_report
+from qa_service.progress import Progress
 
 
 @click.command("eval")
@@ -65,9 +66,11 @@ def evaluate(questions, beir_dir, split, sample, index_dir, as_json, verbose) ->
     for name, variant in ranking_settings(config).items():
         searcher = Searcher(service.index, service.encoder, variant)
         if beir_dir:
-            report["rankings"][name] = evaluate_beir(searcher, collection, ids)
+            with Progress(len(ids), f"Evaluating {name}", "queries") as progress:
+                report["rankings"][name] = evaluate_beir(searcher, collection, ids, progress)
         else:
-            scores, outcomes = evaluate_questions(searcher, items)
+            with Progress(len(items), f"Evaluating {name}", "questions") as progress:
+                scores, outcomes = evaluate_questions(searcher, items, progress=progress)
             report["rankings"][name] = scores
             if name == config.ranking.fusion:
                 missed = misses(outcomes)

@@ -7,6 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
+from qa_service.progress import Progress
+
 
 class Encoder(Protocol):
     """Turns texts into unit-length float32 vectors."""
@@ -16,8 +18,13 @@ class Encoder(Protocol):
     max_tokens: int
     backend: str | None  # what computes the vectors (None: no model)
 
-    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False
-               ) -> np.ndarray: ...
+    def encode(self, texts: list[str], batch_size: int = 64, progress: Progress | None = None
+               ) -> np.ndarray:
+        """Return the texts' vectors, counting each text done in `progress` if given.
+
+        A false `progress` (None, or False from older callers) counts nothing.
+        """
+        ...
 
     def count_tokens(self, text: str) -> int: ...
 

@@ -23,7 +23,7 @@ class CachedEncoder:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
+    def encode(self, texts, batch_size=64, progress=None) -> np.ndarray:
         texts = list(texts)
         with self._lock:
             found = {t: self._vectors.get(t) for t in texts}
@@ -31,6 +31,8 @@ class CachedEncoder:
                 if v is not None:
                     self._vectors.move_to_end(t)
         missing = [t for t, v in found.items() if v is None]
+        if progress:  # remembered texts, and repeats of ones to encode
+            progress.update(len(texts) - len(missing))
         if missing:
             new = self.encoder.encode(missing, batch_size, progress)
             with self._lock:

@@ -32,10 +32,15 @@ class HashEncoder:
         norm = np.linalg.norm(vec)
         return vec / norm if norm else vec
 
-    def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
+    def encode(self, texts, batch_size=64, progress=None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([self._vector(t) for t in texts]).astype(np.float32)
+        vectors = []
+        for text in texts:
+            vectors.append(self._vector(text))
+            if progress:  # text by text, as a model's batches would count
+                progress.update()
+        return np.stack(vectors).astype(np.float32)
 
     def count_tokens(self, text: str) -> int:
         return approx_tokens(text)

@@ -45,20 +45,17 @@ class OnnxEncoder:
         # paragraphs 1.7 times as fast as fp32 in batches; docs/performance.md).
         self.max_batch = 1 if quantized else MAX_BATCH
 
-    def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
+    def encode(self, texts, batch_size=64, progress=None) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Longest first, as sentence-transformers does: batches of like lengths pad little.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         batch_size = min(batch_size, self.max_batch)
-        starts = range(0, len(texts), batch_size)
-        if progress:
-            from tqdm import tqdm
-
-            starts = tqdm(starts, desc="Batches", unit="batch")
-        for start in starts:
+        for start in range(0, len(texts), batch_size):
             rows = order[start:start + batch_size]
             out[rows] = self._encode_batch([texts[i] for i in rows])
+            if progress:
+                progress.update(len(rows))
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:

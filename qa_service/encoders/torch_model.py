@@ -12,6 +12,7 @@ import numpy as np
 from qa_service.encoders.base import TokenCount
 from qa_service.encoders.models import pipeline_of, resolve_model_path
 from qa_service.errors import ModelError
+from qa_service.progress import Progress
 
 
 class SentenceTransformerEncoder:
@@ -22,6 +23,7 @@ class SentenceTransformerEncoder:
     # large batch keeps it busy (pre-tokenised, length-sorted batches of 1,024).
     TOKEN_BUDGET = 2048
     MAX_ROWS = {"cpu": 64, "cuda": 1024}
+    PIPELINE_SLICE = 16  # batches a slice of another pipeline's encode, when counting
 
     def __init__(self, name: str, device: str = "cpu", threads: int = 0, bf16: bool = False):
         self.name = name
@@ -54,19 +56,32 @@ class SentenceTransformerEncoder:
             return nullcontext()
         return self._torch.autocast(self.device.type, dtype=self._torch.bfloat16)
 
-    def encode(self, texts, batch_size=64, progress=False) -> np.ndarray:
+    def encode(self, texts, batch_size=64, progress=None) -> np.ndarray:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._direct is None:  # another pipeline than transformer + mean pooling
-            with self._autocast():
-                vectors = self.model.encode(
-                    texts, batch_size=batch_size, show_progress_bar=progress,
-                    convert_to_numpy=True, normalize_embeddings=True)
-            return np.ascontiguousarray(vectors, dtype=np.float32)
+            return self._encode_pipeline(texts, batch_size, progress)
         return self._encode_direct(texts, progress)
 
-    def _encode_direct(self, texts: list[str], progress: bool) -> np.ndarray:
+    def _encode_pipeline(self, texts: list[str], batch_size: int, progress: Progress | None
+                         ) -> np.ndarray:
+        """Run sentence-transformers' own encode: at once, or in slices that count done."""
+        # Its own bar cannot print a line to a log file; slices of many batches can (each
+        # slice sorts its texts by length, as the whole call would).
+        step = batch_size * self.PIPELINE_SLICE if progress else len(texts)
+        parts = []
+        with self._autocast():
+            for start in range(0, len(texts), step):
+                part = texts[start:start + step]
+                parts.append(self.model.encode(
+                    part, batch_size=batch_size, show_progress_bar=False,
+                    convert_to_numpy=True, normalize_embeddings=True))
+                if progress:
+                    progress.update(len(part))
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+    def _encode_direct(self, texts: list[str], progress: Progress | None) -> np.ndarray:
         """Tokenise every text in one call, then run length-sorted batches through the model.
 
         The same vectors as sentence-transformers' encode (mean pooling, unit length) with
@@ -85,16 +100,11 @@ class SentenceTransformerEncoder:
                 lengths[order[start]])))
             batches.append(order[start:start + rows])
             start += rows
-        steps = batches
-        if progress:
-            from tqdm import tqdm
-
-            steps = tqdm(batches, desc="Batches", unit="batch")
         transformer = self.model[0].auto_model
         typed = "token_type_ids" in inspect.signature(transformer.forward).parameters
         pooled = []
         with torch.inference_mode(), self._autocast():
-            for rows in steps:
+            for rows in batches:
                 width = int(lengths[rows[0]])  # longest first: the batch's width
                 ids = np.zeros((len(rows), width), dtype=np.int64)
                 for i, row in enumerate(rows):
@@ -110,6 +120,8 @@ class SentenceTransformerEncoder:
                 vectors = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
                 # Kept on the device until the end: a copy per batch would stall a GPU.
                 pooled.append(torch.nn.functional.normalize(vectors, dim=1))
+                if progress:
+                    progress.update(len(rows))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         out[np.concatenate(batches)] = torch.cat(pooled).cpu().numpy()
         return out

@@ -12,6 +12,7 @@ import ir_measures
 from ir_measures import RR, R, Success, nDCG
 
 from qa_service.errors import CorpusError
+from qa_service.progress import Progress
 from qa_service.search import Searcher
 
 MEASURES = {"ndcg@10": nDCG @ 10, "recall@10": R @ 10, "recall@100": R @ 100,
@@ -72,8 +73,10 @@ def sample_ids(collection: Collection, sample: int | None, seed: int = 0) -> lis
     return ids
 
 
-def evaluate_beir(searcher: Searcher, collection: Collection, ids: list[str]) -> dict:
-    """Rank documents for each query (a document's best passage) and score the run."""
+def evaluate_beir(searcher: Searcher, collection: Collection, ids: list[str],
+                  progress: Progress | None = None) -> dict:
+    """Rank documents for each query (a document's best passage) and score the run;
+    count each query done in `progress` if given."""
     run = {}
     for qid in ids:
         ranking = searcher.rank(collection.queries[qid][:4000], (), DEPTH)
@@ -82,6 +85,8 @@ def evaluate_beir(searcher: Searcher, collection: Collection, ids: list[str]) ->
             doc = ranking.records[row]["doc_id"]
             docs.setdefault(doc, float(DEPTH * 10 - i))  # ir-measures orders by score
         run[qid] = docs
+        if progress:
+            progress.update()
     qrels = {qid: collection.qrels[qid] for qid in ids}
     found = ir_measures.calc_aggregate(list(MEASURES.values()), qrels, run)
     return {"queries": len(ids), **{name: round(float(found[m]), 3)

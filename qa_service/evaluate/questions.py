@@ -25,6 +25,7 @@ from qa_service.ingest.furniture import (
     is_sentence,
     is_widget,
 )
+from qa_service.progress import Progress
 from qa_service.response import Answer, PassageResult
 from qa_service.search import Searcher
 
@@ -101,10 +102,15 @@ class Outcome:
         return next((p.rank for p in self.answer.passages if _answers(p, evidence)), None)
 
 
-def evaluate_questions(searcher: Searcher, questions: list[Question], depth: int = 10
-                       ) -> tuple[dict, list[Outcome]]:
-    """Ask every question and return the scores and each question's outcome."""
-    outcomes = [Outcome(q, searcher.ask(q.question, q.history, depth)) for q in questions]
+def evaluate_questions(searcher: Searcher, questions: list[Question], depth: int = 10,
+                       progress: Progress | None = None) -> tuple[dict, list[Outcome]]:
+    """Ask every question and return the scores and each question's outcome; count each
+    question done in `progress` if given."""
+    outcomes = []
+    for q in questions:
+        outcomes.append(Outcome(q, searcher.ask(q.question, q.history, depth)))
+        if progress:
+            progress.update()
     with_evidence = [o for o in outcomes if o.question.kind in ("answerable", "followup")]
     followups = [o for o in outcomes if o.question.kind == "followup"]
     conflicts = [o for o in outcomes if o.question.kind == "conflict"]

@@ -72,7 +72,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
     Documents whose content hash is unchanged since the live version keep their passages
     and vectors; only new or changed ones are embedded (unless `full`, or the model, the
     kind of vectors its backend computes, or the chunking changed). `engine` names who
-    embeds: "local" or "ray".
+    embeds: "local" or "ray"; `progress` shows on stderr how far embedding is.
     """
     started = time.perf_counter()
     root = Path(settings.index_dir)

@@ -7,7 +7,6 @@ the engine; `get_engine` picks one by name.
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Protocol
 
 import numpy as np
@@ -15,9 +14,9 @@ import numpy as np
 from qa_service.config import ENGINES, Settings
 from qa_service.encoders import Encoder, get_encoder
 from qa_service.errors import QAError
+from qa_service.progress import Progress
 
 log = logging.getLogger(__name__)
-
 
 
 class Engine(Protocol):
@@ -32,20 +31,21 @@ def get_engine(name: str, encoder: Encoder, settings: Settings, progress: bool =
     if name == "local":
         return LocalEngine(encoder, settings.build.batch_size, progress)
     if name == "ray":
-        return RayEngine(encoder, settings)
+        return RayEngine(encoder, settings, progress)
     raise QAError(f"unknown build engine {name!r}: expected one of {', '.join(ENGINES)}")
 
 
 class LocalEngine:
-    """Embed in this process with the already loaded encoder."""
+    """Embed in this process with the already loaded encoder; with `progress`, show it."""
 
     def __init__(self, encoder: Encoder, batch_size: int, progress: bool):
         self.encoder, self.batch_size, self.progress = encoder, batch_size, progress
 
     def embed(self, texts: list[str], what: str) -> np.ndarray:
-        if self.progress and texts:
-            print(f"Embedding {len(texts)} {what}", file=sys.stderr)
-        return self.encoder.encode(texts, batch_size=self.batch_size, progress=self.progress)
+        if not self.progress:
+            return self.encoder.encode(texts, batch_size=self.batch_size)
+        with Progress(len(texts), "Embedding", what) as progress:
+            return self.encoder.encode(texts, batch_size=self.batch_size, progress=progress)
 
 
 class _EmbedBatches:
@@ -69,7 +69,7 @@ class RayEngine:
     cluster), or starts a one-node cluster in this process when there is none.
     """
 
-    def __init__(self, encoder: Encoder, settings: Settings):
+    def __init__(self, encoder: Encoder, settings: Settings, progress: bool = False):
         try:
             import ray
         except ImportError:
@@ -83,6 +83,7 @@ class RayEngine:
         self.cache_dir = str(settings.model.cache)
         self.batch_size = settings.build.batch_size
         self.actors = settings.build.ray_actors
+        self.progress = progress
 
     def _init(self) -> None:
         if not self.ray.is_initialized():
@@ -110,11 +111,14 @@ class RayEngine:
         )
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         seen = np.zeros(len(texts), dtype=bool)
-        # Rows come back in any order; each carries its position.
-        for batch in done.iter_batches(batch_format="numpy", batch_size=4096):
-            rows = np.asarray(batch["row"], dtype=np.int64)
-            out[rows] = np.stack(batch["vector"]).astype(np.float32)
-            seen[rows] = True
+        # A total of 0 shows nothing: the same loop with progress off.
+        with Progress(len(texts) if self.progress else 0, "Embedding", what) as progress:
+            # Rows come back in any order; each carries its position.
+            for batch in done.iter_batches(batch_format="numpy", batch_size=4096):
+                rows = np.asarray(batch["row"], dtype=np.int64)
+                out[rows] = np.stack(batch["vector"]).astype(np.float32)
+                seen[rows] = True
+                progress.update(len(rows))
         if not seen.all():
             raise QAError(f"Ray job returned {int(seen.sum())} of {len(texts)} {what} vectors")
         return out

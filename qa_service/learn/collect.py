@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from qa_service.ingest import file_sha256
+from qa_service.progress import tracked
 from qa_service.search import Searcher
 from qa_service.search.signals import SIGNALS
 
@@ -62,8 +62,8 @@ def collect(searcher: Searcher, collection: str, origin: str, queries: dict[str,
             qrels: dict[str, dict[str, int]]) -> list[Example]:
     """Run each question through retrieval and record every signal of its candidates."""
     found = []
-    for qid, text in tqdm(queries.items(), desc=f"{origin} on {collection}", unit="q",
-                          mininterval=5):
+    for qid, text in tracked(queries.items(), len(queries),
+                             f"Gathering {origin} on {collection}", "questions"):
         candidates = searcher.candidates(text[:QUESTION_CHARS])
         rows = candidates.rows
         if not rows:

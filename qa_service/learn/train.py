@@ -8,7 +8,6 @@ import platform
 
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from tqdm import tqdm
 
 from qa_service.learn.collect import Example, ExampleSet
 from qa_service.learn.fit import (
@@ -25,6 +24,7 @@ from qa_service.learn.fit import (
     probabilities,
 )
 from qa_service.learn.report import score
+from qa_service.progress import tracked
 from qa_service.search.features import feature_names
 from qa_service.search.learned import FORMAT
 from qa_service.search.signals import SIGNALS
@@ -37,7 +37,7 @@ def cross_validate(examples: list[Example], signals: tuple[str, ...], folds: int
     """Score every example with the ranker fitted on the other folds."""
     held_out: dict[int, np.ndarray] = {}
     fold = [fold_of(e, folds, seed) for e in examples]
-    for k in tqdm(range(folds), desc="ranker folds", unit="fold"):
+    for k in tracked(range(folds), folds, "Fitting the ranker", "folds"):
         ranker = fit_ranker([e for e, f in zip(examples, fold) if f != k], signals, seed)
         for i, example in enumerate(examples):
             if fold[i] == k:

@@ -1,0 +1,141 @@
+"""Progress of long steps: a bar on a terminal, else a plain line every so often."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from qa_service import progress as progress_module
+from qa_service.cli import cli
+from qa_service.indexing import build_index
+from qa_service.progress import Progress, duration, tracked
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _lines(stream: io.StringIO) -> list[str]:
+    return stream.getvalue().splitlines()
+
+
+def test_lines_come_at_most_once_an_interval_and_once_at_the_end():
+    clock, out = Clock(), io.StringIO()
+    progress = Progress(9069, "Embedding", "passages", stream=out, interval=10, clock=clock)
+    clock.now += 5
+    progress.update(1000)
+    assert _lines(out) == []  # 5 s in: too soon
+    clock.now += 36
+    progress.update(1000)
+    assert _lines(out) == [
+        "Embedding: 2,000/9,069 passages (22%), 41 s elapsed, about 2 min 25 s left"]
+    clock.now += 9.5
+    progress.update(1000)
+    assert len(_lines(out)) == 1  # 9.5 s after the last line
+    clock.now += 0.5
+    progress.update(1000)
+    assert _lines(out)[-1] == (
+        "Embedding: 4,000/9,069 passages (44%), 51 s elapsed, about 1 min 5 s left")
+    clock.now += 69
+    progress.update(5069)
+    assert len(_lines(out)) == 2  # all done: the end's line says so, once
+    progress.close()
+    progress.close()
+    assert _lines(out)[2:] == ["Embedding: 9,069/9,069 passages (100%), done in 2 min 0 s"]
+
+
+def test_a_step_that_fails_prints_no_last_line():
+    clock, out = Clock(), io.StringIO()
+    with pytest.raises(RuntimeError), \
+            Progress(10, "Evaluating", "questions", stream=out, clock=clock) as progress:
+        progress.update(3)
+        raise RuntimeError
+    assert out.getvalue() == ""
+
+
+def test_a_step_of_nothing_shows_nothing():
+    out = io.StringIO()
+    with Progress(0, "Embedding", "sentences", stream=out):
+        pass
+    assert out.getvalue() == ""
+
+
+def test_a_terminal_gets_a_bar_and_no_lines():
+    out = Terminal()
+    for _ in tracked(range(3), 3, "Evaluating", "questions", stream=out):
+        pass
+    text = out.getvalue()
+    assert "\r" in text and "3/3" in text and "Evaluating" in text
+    assert "(100%), done in" not in text
+
+
+def test_tracked_counts_each_item_and_ends_with_a_line():
+    clock, out = Clock(), io.StringIO()
+    seen = []
+    for item in tracked("abcd", 4, "Gathering", "questions", stream=out, interval=10,
+                        clock=clock):
+        seen.append(item)
+        clock.now += 6
+    assert seen == list("abcd")
+    # Lines at 12 s (2 done) and 24 s (4 done: the last line, from the end, not update).
+    assert _lines(out) == [
+        "Gathering: 2/4 questions (50%), 12 s elapsed, about 12 s left",
+        "Gathering: 4/4 questions (100%), done in 24 s"]
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0.2, "0 s"), (41, "41 s"), (59.6, "1 min 0 s"), (145, "2 min 25 s"),
+    (3900, "1 h 5 min")])
+def test_durations_read_as_people_write_them(seconds, text):
+    assert duration(seconds) == text
+
+
+FINAL = re.compile(r"Embedding: (\d+)/\1 (passages|sentences) \(100%\), done in \d+ s")
+EVERY = re.compile(r"Embedding: \d+/\d+ (passages|sentences) \(\d+%\), \d+ s elapsed, "
+                   r"about \d+ s left")
+
+
+def test_a_build_to_a_log_prints_progress_lines_with_counts_and_a_last_line(
+        runner, corpus, monkeypatch):
+    monkeypatch.setattr(progress_module, "INTERVAL_S", 0)  # a line at every count
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    steps = [line for line in lines if EVERY.fullmatch(line)]
+    assert "Embedding: 1/8 passages (12%)" in steps[0]
+    assert {EVERY.fullmatch(line).group(1) for line in steps} == {"passages", "sentences"}
+    ends = [FINAL.fullmatch(line) for line in lines if FINAL.fullmatch(line)]
+    assert [(m.group(1), m.group(2)) for m in ends][0] == ("8", "passages")
+    assert [m.group(2) for m in ends] == ["passages", "sentences"]
+    assert "\r" not in result.stderr  # no bar redrawn into the log
+    # The lines come before the summary, each step's last line after its counts.
+    assert lines.index(ends[0].group(0)) > lines.index(steps[0])
+    assert lines.index(ends[1].group(0)) < next(
+        i for i, line in enumerate(lines) if line.startswith("Indexed"))
+
+
+def test_a_quick_build_to_a_log_prints_only_each_steps_last_line(runner, corpus):
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    progress = [line for line in result.stderr.splitlines() if line.startswith("Embedding")]
+    assert len(progress) == 2 and all(FINAL.fullmatch(line) for line in progress)
+
+
+def test_building_from_code_shows_no_progress_unless_asked(settings, encoder, capsys):
+    build_index(settings, encoder)
+    assert "Embedding" not in capsys.readouterr().err
+    build_index(settings, encoder, full=True, progress=True)
+    assert FINAL.fullmatch(capsys.readouterr().err.splitlines()[0])
