@@ -87,6 +87,22 @@ def test_the_ranker_file_records_its_data_seed_and_command(trained):
     assert all(len(d["sha256"]["queries.jsonl"]) == 64 for d in model["data"])
     assert model["signals"] == [s.name for s in SIGNALS]
     assert model["held_out"] == report
+    # Gathered over the settings' candidates: a server taking another number is told.
+    assert model["candidates"] == Settings().ranking.candidates
+    assert all(d["candidates"] == model["candidates"] for d in model["data"])
+
+
+def test_a_server_taking_other_candidates_than_its_ranker_learned_on_says_so(trained,
+                                                                              caplog):
+    from qa_service.search.fusion import get_fusion
+
+    out, _ = trained
+    learned_on = json.loads(out.read_text())["candidates"]
+    get_fusion(Settings().with_(ranker=str(out)).ranking)
+    assert "trained on" not in caplog.text
+    get_fusion(Settings().with_(ranker=str(out), candidates=learned_on + 20).ranking)
+    assert f"trained on {learned_on} candidates per retriever; this ranking takes " \
+           f"{learned_on + 20}" in caplog.text
 
 
 def test_the_report_scores_every_ranking_on_held_out_folds(trained):
@@ -125,6 +141,7 @@ def test_the_shipped_ranker_reads_every_signal_and_says_how_it_was_made():
     assert model.meta["command"].startswith("qa-service train-ranker ")
     assert {d["collection"] for d in model.meta["data"]} == {
         "realtimeqa-train", "squad-train-sample", "scifact-train"}
+    assert model.meta["candidates"] == Settings().ranking.candidates  # gathered as served
 
 
 @pytest.mark.parametrize("args, message", [

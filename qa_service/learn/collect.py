@@ -106,6 +106,9 @@ def gather(searchers: dict[str, Searcher], collections: dict, sample: int | None
             "collection": name, "folder": str(own.folder), "split": own.split,
             "questions": len(chosen[name]), "of": len(own.queries),
             "passages": searcher.index.passages.count("passages"),
+            # The features are read over this many candidates from each retriever: a
+            # server taking another number ranks a set the ranker has not seen.
+            "candidates": searcher.ranking.candidates,
             "sha256": {f: file_sha256(own.folder / f) for f in
                        ("corpus.jsonl", "queries.jsonl", f"qrels/{own.split}.tsv")},
         })

@@ -103,6 +103,7 @@ def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, comma
         "params": {**PARAMS, "rounds": ROUNDS},
         "calibration_params": {**CALIBRATION_PARAMS, "rounds": CALIBRATION_ROUNDS},
         "signals": list(signals),
+        "candidates": _candidates(data.sources),
         "calibration_features": list(CALIBRATION_FEATURES),
         "held_out": report,
         "calibration": calibration,
@@ -110,3 +111,9 @@ def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, comma
         "lightgbm": final.booster.model_to_string(),
     }
     return model, report
+
+
+def _candidates(sources: list[dict]) -> int | None:
+    """The candidates per retriever the examples were gathered with (None: unrecorded)."""
+    found = {source.get("candidates") for source in sources}
+    return found.pop() if len(found) == 1 else None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from qa_service.config import RankingSettings
 from qa_service.errors import InvalidInput
 from qa_service.search.learned import RankerModel, load_ranker
 from qa_service.search.signals import SIGNALS, hand_weights
+
+log = logging.getLogger(__name__)
 
 Scores = dict[int, float]
 FUSIONS = ("learned", "weighted", "rrf")
@@ -101,7 +104,13 @@ class LearnedFusion:
 def get_fusion(ranking: RankingSettings) -> Fusion:
     """Return the fusion strategy that `ranking.fusion` names."""
     if ranking.fusion == "learned":
-        return LearnedFusion(load_ranker(ranking.ranker))
+        model = load_ranker(ranking.ranker)
+        trained = model.meta.get("candidates")
+        if trained is not None and trained != ranking.candidates:
+            log.warning("the ranker %s was trained on %d candidates per retriever; this "
+                        "ranking takes %d, so its features differ from those it learned",
+                        model.path, trained, ranking.candidates)
+        return LearnedFusion(model)
     if ranking.fusion == "weighted":
         return WeightedFusion(hand_weights(ranking.weights))
     if ranking.fusion == "rrf":
