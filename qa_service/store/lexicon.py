@@ -75,8 +75,11 @@ class Lexicon:
     def __init__(self, folder: Path, store: PassageStore):
         self.folder = Path(folder)
         self.store = store  # its SQLite file holds the term -> postings table
-        load = {name: np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
-                for name in FILES}
+        # Mapped, not read: a large corpus's postings stay in the OS's file cache, shared
+        # by every worker. Plain arrays over the maps: slicing a numpy memmap makes a
+        # memmap object per slice, and a question takes a few hundred slices.
+        load = {name: np.load(self.folder / name, mmap_mode="r", allow_pickle=False
+                              ).view(np.ndarray) for name in FILES}
         self.ptr, self.docs = load[PTR_FILE], load[DOCS_FILE]
         self.hits, self.lengths = load[HITS_FILE], load[LENGTHS_FILE]
         self.count = len(self.lengths)
