@@ -362,14 +362,19 @@ def test_a_build_stores_sentence_spans_and_documents_title_and_lead_keys(built):
 
     store = Index.load(built.index_dir).passages
     rows = list(range(store.passage_count))
-    records = store.passages(rows)
-    firsts = {row: rec["sent_first"] for row, rec in records.items()}
-    assert store.sentence_spans(rows, firsts) == store.sentence_spans(rows)  # the table's
+    records = store.passages(rows, keys=True)  # one read brings the keys along
+    keys, spans = store.record_keys(records)
+    assert keys == {r: (list(o), list(k)) for r, (o, k) in store.word_keys(rows).items()}
+    table = store.sentence_spans(rows)
+    assert [(records[p]["sent_first"] + i, p, s, e) for p in rows
+            for i, (s, e) in enumerate(spans[p])] == table
+    stored = store.record_documents(records)
     docs = sorted({rec["doc_id"] for rec in records.values()})
-    stored = store.document_keys(docs)
     leads = store.leads(docs)
     assert stored.keys() == set(docs)
     for doc in docs:
         title, lead = stored[doc]
         assert title == list(content_keys(records[leads[doc]]["title"])[1])
         assert set(lead) == set(content_keys(records[leads[doc]]["text"])[1])
+    plain = store.passages(rows)  # answers read without them
+    assert "key_words" not in plain[0].keys() and store.record_documents(plain) == {}

@@ -45,7 +45,7 @@ class Candidates:
     @cached_property
     def records(self) -> dict:
         """Each candidate's passage record, with its document's metadata."""
-        return self.store.passages(self.rows)
+        return self.store.passages(self.rows, keys=True)
 
     @cached_property
     def idf(self) -> dict[str, float]:
@@ -69,7 +69,7 @@ class Candidates:
     @cached_property
     def sentences(self) -> dict[int, Sentences]:
         """Each candidate's sentences with their cosines to the question."""
-        return sentence_scores(self.index, self.records, self.qvec)
+        return sentence_scores(self.index, self.records, self.qvec, self.stored_keys[1])
 
     @cached_property
     def matcher(self) -> SentenceMatcher:
@@ -77,9 +77,14 @@ class Candidates:
                                self.ranking.highlight_terms)
 
     @cached_property
+    def stored_keys(self) -> tuple[dict[int, WordKeys], dict | None]:
+        """Each candidate's word keys, and its sentence spans where the build stored them."""
+        return self.store.record_keys(self.records)
+
+    @cached_property
     def word_keys(self) -> dict[int, WordKeys]:
         """Each candidate's content words: their offsets and keys."""
-        return self.store.word_keys(self.rows)
+        return self.stored_keys[0]
 
     @cached_property
     def positions(self) -> dict[int, list[int]]:
@@ -104,7 +109,7 @@ class Candidates:
     def stored_documents(self) -> dict[str, tuple[list[str], list[str]]]:
         """Each candidate document's title keys and first passage's keys, as the build
         stored them (empty for an index built before it did)."""
-        return self.store.document_keys(sorted({rec["doc_id"] for rec in self.records.values()}))
+        return self.store.record_documents(self.records)
 
     @cached_property
     def title_keys(self) -> dict[str, set[str]]:

@@ -123,7 +123,8 @@ class Searcher:
         # MMR and crowding reorder the whole pool, so then every row of it needs its
         # copies found.
         limit = top_k if ranking.mmr_weight >= 1.0 and ranking.per_document <= 0 else None
-        duplicates = collapse_duplicates(pool, self.index.passages.key_sets(pool),
+        words = found.word_keys
+        duplicates = collapse_duplicates(pool, {row: words[row][1] for row in pool},
                                          ranking.duplicate_overlap, limit)
         folded = {d for rows_ in duplicates.values() for d in rows_}
         pool = [r for r in pool if r not in folded]

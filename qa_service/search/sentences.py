@@ -25,10 +25,19 @@ Sentences = list[tuple[TextSpan, float]]  # (start, end) in the text, cosine
 passage_keys = lru_cache(maxsize=2048)(content_keys)
 
 
-def sentence_scores(index: Index, records: dict, qvec: np.ndarray) -> dict[int, Sentences]:
-    """Return, per passage row, its sentences' spans and cosines with the query."""
-    spans = index.passages.sentence_spans(
-        list(records), {row: rec["sent_first"] for row, rec in records.items()})
+def sentence_scores(index: Index, records: dict, qvec: np.ndarray,
+                    stored: dict[int, list[tuple[int, int]]] | None = None
+                    ) -> dict[int, Sentences]:
+    """Return, per passage row, its sentences' spans and cosines with the query.
+
+    `stored`: each passage's sentence spans as the build stored them beside its keys
+    (their rows follow the passage's first, `sent_first`); else they are looked up.
+    """
+    if stored is not None:
+        spans = [(records[row]["sent_first"] + i, row, start, end) for row in sorted(records)
+                 for i, (start, end) in enumerate(stored[row])]
+    else:
+        spans = index.passages.sentence_spans(list(records))
     found: dict[int, Sentences] = {row: [] for row in records}
     if spans:
         scores = index.vectors.sentence_scores_at(qvec, [s[0] for s in spans])

@@ -49,8 +49,46 @@ class StoredKeys:
         self.has_document_keys = self.has_keys and bool(self._query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'document_keys'"))
         self._keys: dict[int, WordKeys] = {}
-        self._spans: dict[int, Spans] = {}
-        self._key_sets: dict[int, frozenset[str]] = {}
+
+    def key_columns(self) -> tuple[str, str]:
+        """Return the columns and joins that bring the stored keys along with passage rows
+        `p` (see `passages(rows, keys=True)`): one read for all a question needs."""
+        if not self.has_keys:
+            return "", ""
+        columns = ", k.offsets AS key_offsets, k.keys AS key_words"
+        joins = " LEFT JOIN passage_keys k ON k.rowid = p.rowid"
+        if self.has_spans:
+            columns += ", k.spans AS key_spans"
+        if self.has_document_keys:
+            columns += ", dk.title AS title_keys, dk.lead AS lead_keys"
+            joins += " LEFT JOIN document_keys dk ON dk.doc_id = p.doc_id"
+        return columns, joins
+
+    def record_keys(self, records: dict) -> tuple[dict[int, WordKeys], dict[int, Spans] | None]:
+        """Return the word keys and, where stored, the sentence spans of passage records
+        read with `keys=True` (records without them: the keys as `word_keys` gives them)."""
+        sample = next(iter(records.values()), None)
+        if sample is None or "key_words" not in sample.keys():
+            return self.word_keys(list(records)), None
+        keys = {row: (np.frombuffer(r["key_offsets"], dtype=OFFSET_TYPE).tolist(),
+                      r["key_words"].split()) for row, r in records.items()}
+        if "key_spans" not in sample.keys():
+            return keys, None
+        spans = {}
+        for row, r in records.items():
+            ends = np.frombuffer(r["key_spans"], dtype=OFFSET_TYPE).tolist()
+            spans[row] = list(zip(ends[::2], ends[1::2]))
+        return keys, spans
+
+    @staticmethod
+    def record_documents(records: dict) -> dict[str, tuple[list[str], list[str]]]:
+        """Return the title keys and lead keys of the documents of passage records read
+        with `keys=True` (empty when the build stored none)."""
+        sample = next(iter(records.values()), None)
+        if sample is None or "title_keys" not in sample.keys():
+            return {}
+        return {r["doc_id"]: (r["title_keys"].split(), r["lead_keys"].split())
+                for r in records.values()}
 
     def word_keys(self, rows: list[int]) -> dict[int, WordKeys]:
         """Return the offsets and word keys of the content words of each given passage.
@@ -61,66 +99,27 @@ class StoredKeys:
         cache = self._keys
         found = {row: cache[row] for row in rows if row in cache}
         missing = [row for row in rows if row not in found]
-        if missing:
-            found.update(self._read_keys(missing)[0])
+        if not missing:
+            return found
+        marks = ",".join("?" * len(missing))
+        if self.has_keys:
+            read = {r[0]: (np.frombuffer(r[1], dtype=OFFSET_TYPE).tolist(), r[2].split())
+                    for r in self._query("SELECT rowid, offsets, keys FROM passage_keys "
+                                         f"WHERE rowid IN ({marks})", missing)}
+        else:
+            read = {r[0]: content_keys(r[1]) for r in self._query(
+                f"SELECT rowid, text FROM passages WHERE rowid IN ({marks})", missing)}
+        if len(cache) + len(read) <= KEYS_CACHE:
+            cache.update(read)
+        found.update(read)
         return found
 
-    def _read_keys(self, rows: list[int]) -> tuple[dict[int, WordKeys], dict[int, Spans]]:
-        """Read the keys of passages, and their sentence spans where stored (else made from
-        the text, without spans); remembered while the cache has room."""
-        marks = ",".join("?" * len(rows))
-        keys: dict[int, WordKeys] = {}
-        spans: dict[int, Spans] = {}
-        if self.has_keys:
-            with_spans = self.has_spans
-            for r in self._query(f"SELECT rowid, offsets, keys{', spans' if with_spans else ''}"
-                                 f" FROM passage_keys WHERE rowid IN ({marks})", rows):
-                keys[r[0]] = (np.frombuffer(r[1], dtype=OFFSET_TYPE).tolist(), r[2].split())
-                if with_spans:
-                    ends = np.frombuffer(r[3], dtype=OFFSET_TYPE).tolist()
-                    spans[r[0]] = list(zip(ends[::2], ends[1::2]))
-        else:
-            keys = {r[0]: content_keys(r[1]) for r in self._query(
-                f"SELECT rowid, text FROM passages WHERE rowid IN ({marks})", rows)}
-        if len(self._keys) + len(keys) <= KEYS_CACHE:
-            self._keys.update(keys)
-            self._spans.update(spans)
-        return keys, spans
-
-    def key_sets(self, rows: list[int]) -> dict[int, frozenset[str]]:
-        """Return the set of word keys of each given passage (cached like the keys)."""
-        cache = self._key_sets
-        missing = [row for row in rows if row not in cache]
-        made = {row: frozenset(keys) for row, (_, keys) in self.word_keys(missing).items()}
-        if len(cache) + len(made) <= KEYS_CACHE:
-            cache.update(made)
-        return {row: cache[row] if row in cache else made[row] for row in rows}
-
-    def sentence_spans(self, rows: list[int], firsts: dict[int, int] | None = None
-                       ) -> list[tuple[int, int, int, int]]:
-        """Return (sentence row, passage row, start, end) of the given passages' sentences,
-        in order; `firsts`, each passage's first sentence row, lets stored spans serve."""
+    def sentence_spans(self, rows: list[int]) -> list[tuple[int, int, int, int]]:
+        """Return (sentence row, passage row, start, end) of the given passages' sentences."""
         if not rows:
             return []
-        if self.has_keys and self.has_spans and firsts is not None:
-            known = {row: self._spans[row] for row in rows if row in self._spans}
-            missing = [row for row in rows if row not in known]
-            if missing:
-                known.update(self._read_keys(missing)[1])
-            return [(firsts[row] + i, row, start, end) for row in sorted(rows)
-                    for i, (start, end) in enumerate(known[row])]
         found = self._query(
             "SELECT rowid, passage, start, end FROM sentences "
             f"WHERE passage IN ({','.join('?' * len(rows))}) ORDER BY rowid", list(rows),
         )
         return [(r[0], r[1], r[2], r[3]) for r in found]
-
-    def document_keys(self, doc_ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
-        """Return each given document's title keys and first passage's keys (stored by
-        later builds; empty otherwise)."""
-        if not doc_ids or not (self.has_keys and self.has_document_keys):
-            return {}
-        marks = ",".join("?" * len(doc_ids))
-        return {r[0]: (r[1].split(), r[2].split()) for r in self._query(
-            f"SELECT doc_id, title, lead FROM document_keys WHERE doc_id IN ({marks})",
-            list(doc_ids))}

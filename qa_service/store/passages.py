@@ -261,13 +261,17 @@ class PassageStore(StoredKeys):
                 self._counts[match] = count
         return count
 
-    def passages(self, rowids: list[int]) -> dict[int, sqlite3.Row]:
+    def passages(self, rowids: list[int], keys: bool = False) -> dict[int, sqlite3.Row]:
+        """Return passage rows with their document's fields; `keys`: with the stored keys
+        of each passage and document too (see StoredKeys.record_keys)."""
         if not rowids:
             return {}
         marks = ",".join("?" * len(rowids))
+        columns, joins = self.key_columns() if keys else ("", "")
         rows = self._query(
             f"SELECT p.*, d.title, d.source, d.date, d.url{', d.meta' if self.has_fields else ''}"
-            f" FROM passages p JOIN documents d USING (doc_id) WHERE p.rowid IN ({marks})",
+            f"{columns} FROM passages p JOIN documents d USING (doc_id){joins} "
+            f"WHERE p.rowid IN ({marks})",
             list(rowids),
         )
         return {r["rowid"]: r for r in rows}
