@@ -93,8 +93,8 @@ class Candidates:
         return {row: matcher.positions(words) for row, (_, words) in self.word_keys.items()}
 
     @cached_property
-    def held(self) -> dict[int, frozenset[int]]:
-        """The question's terms (numbered as the matcher numbers them) each candidate holds."""
+    def held(self) -> dict[int, int]:
+        """The question's terms each candidate holds (as the matcher's bit mask)."""
         matcher, keys = self.matcher, self.word_keys
         return {row: matcher.held(keys[row][1], found) for row, found in self.positions.items()}
 

@@ -64,7 +64,9 @@ class SentenceMatcher:
 
     A passage is read once for the positions of the words that matter (the keys of the
     question's terms and of its word pairs); every sentence, and the passage as a whole,
-    is then scored from those few positions rather than from all its words.
+    is then scored from those few positions rather than from all its words. A set of the
+    question's terms is a bit mask (bit n: its n-th term), and each mask's share is
+    worked out once.
     """
 
     def __init__(self, query: Query, weights: dict[str, float], terms: dict[str, list[str]],
@@ -74,27 +76,32 @@ class SentenceMatcher:
         self.wanted = {t: {key(f) for f in terms[t]} for t in weights}
         # Terms by number, in the order of `weights`: shares are summed in that order.
         self.term_weights = list(weights.values())
-        found: dict[str, set[int]] = {}
+        self.bits: dict[str, int] = {}  # a key -> the mask of the terms it is a form of
         for number, keys in enumerate(self.wanted.values()):
             for k in keys:
-                found.setdefault(k, set()).add(number)
-        self.terms_of = {k: frozenset(v) for k, v in found.items()}
+                self.bits[k] = self.bits.get(k, 0) | 1 << number
         self.pairs = query.pairs
-        self.tracked = frozenset(self.terms_of).union(*self.pairs)
+        self.tracked = frozenset(self.bits).union(*self.pairs)
         self.kind = query.answer_kind
         self.highlight_terms = highlight_terms
+        self._shares: dict[int, float] = {0: 0.0}
 
-    def terms_in(self, present: set[str] | frozenset[str]) -> frozenset[int]:
-        """The numbers of the terms one of whose keys is among `present`."""
-        terms_of = self.terms_of
-        return frozenset().union(*(terms_of[k] for k in present & terms_of.keys()))
+    def terms_in(self, present: set[str] | frozenset[str]) -> int:
+        """The mask of the terms one of whose keys is among `present`."""
+        bits, mask = self.bits, 0
+        for k in present & bits.keys():
+            mask |= bits[k]
+        return mask
 
-    def share_of(self, terms: frozenset[int] | set[int]) -> float:
-        """Share of the question's term weight held by the terms numbered `terms`."""
-        if not self.total or not terms:
-            return 0.0
-        weights = self.term_weights
-        return sum(weights[t] for t in sorted(terms)) / self.total
+    def share_of(self, mask: int) -> float:
+        """Share of the question's term weight held by the terms of `mask`."""
+        share = self._shares.get(mask)
+        if share is None:
+            weights = self.term_weights
+            share = sum(weights[t] for t in range(len(weights)) if mask >> t & 1) / self.total \
+                if self.total else 0.0
+            self._shares[mask] = share
+        return share
 
     def share(self, present: set[str] | frozenset[str]) -> float:
         """Share of the question's term weight among `present` word keys."""
@@ -105,10 +112,12 @@ class SentenceMatcher:
         tracked = self.tracked
         return [i for i, w in enumerate(words) if w in tracked]
 
-    def held(self, words: list[str] | tuple[str, ...], positions: list[int]) -> frozenset[int]:
-        """The numbers of the question's terms that a passage's words hold."""
-        terms_of = self.terms_of
-        return frozenset().union(*(terms_of.get(words[p], ()) for p in positions))
+    def held(self, words: list[str] | tuple[str, ...], positions: list[int]) -> int:
+        """The mask of the question's terms that a passage's words hold."""
+        bits, mask = self.bits, 0
+        for p in positions:
+            mask |= bits.get(words[p], 0)
+        return mask
 
     def evidence(self, text: str, sentences: Sentences, word_keys: WordKeys | None = None,
                  positions: list[int] | None = None) -> Evidence:
@@ -131,9 +140,12 @@ class SentenceMatcher:
                 held.setdefault(i, []).append(p)
         scores = [cosine for _, cosine in sentences]
         top_share = top_phrases = 0.0
-        terms_of, pairs = self.terms_of, self.pairs
+        bits, pairs = self.bits, self.pairs
         for i, found in held.items():
-            share = self.share_of(frozenset().union(*(terms_of.get(words[p], ()) for p in found)))
+            mask = 0
+            for p in found:
+                mask |= bits.get(words[p], 0)
+            share = self.share_of(mask)
             top_share = max(top_share, share)
             scores[i] += self.highlight_terms * share
             if pairs:
