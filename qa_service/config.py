@@ -86,13 +86,12 @@ class RankingSettings:
     """
 
     top_k: int = 5
-    # Candidates taken from each of dense and lexical search, then fused (about 50 after
-    # their union). 30 rather than 50: on 10k passages a question's signals cost in
-    # proportion to its candidates (SciFact /api/ask p50 14.1 ms against 18.4), and on
-    # the training collections' held-out folds the ranker retrained on 30 scored MRR@10
-    # within 0.003 of one trained on 50 (docs/evaluation.md). The shipped ranker records
-    # the number it learned on.
-    candidates: int = 30
+    # Candidates taken from each of dense and lexical search, then fused (about 40 after
+    # their union). 25 rather than 50: on 10k passages a question's signals cost in
+    # proportion to its candidates, and on the training collections' held-out folds
+    # rankers retrained on 25, 30 and 50 score within a point of each other, 25 no lower
+    # (docs/evaluation.md). The shipped ranker records the number it learned on.
+    candidates: int = 25
     # How the signals (qa_service.search.signals) become one score: "learned" (the
     # LambdaMART ranker `qa-service train-ranker` fits on training collections; its file
     # is `ranker`, empty for the one shipped), "weighted" (a hand-set weighted sum of the
