@@ -137,3 +137,21 @@ def test_evidence_matching_folds_quotes_spaces_and_case():
 ])
 def test_furniture_detection(text, expected):
     assert is_furniture(text) is expected
+
+
+def test_a_beir_run_lists_what_an_answer_would_first_then_a_deeper_search(built, encoder):
+    from qa_service.evaluate import beir
+    from qa_service.search import Searcher
+    from qa_service.store import Index
+
+    settings = built.with_(candidates=2)  # a served set smaller than the corpus
+    searcher = Searcher(Index.load(settings.index_dir), encoder, settings)
+    question = "When will the bridge reopen?"
+    docs = list(beir.ranked_documents(searcher, question))
+    served = searcher.rank(question, (), settings.ranking.candidates)
+    shown = list(dict.fromkeys(served.records[r]["doc_id"] for r in served.rows))
+    assert docs[:len(shown)] == shown  # the service's own order, not a deeper set's
+    deeper = searcher.rank(question, (), beir.DEPTH)
+    every = {deeper.records[r]["doc_id"] for r in deeper.rows}
+    assert len(every) > len(shown)
+    assert set(docs) == every | set(shown)  # and the deeper search's documents after
