@@ -73,6 +73,27 @@ def test_a_step_of_nothing_shows_nothing():
     assert out.getvalue() == ""
 
 
+def test_a_count_past_its_total_grows_the_total_and_one_short_still_ends_done():
+    # Files added or removed between counting them and reading them.
+    clock, out = Clock(), io.StringIO()
+    with Progress(2, "Reading", "files", stream=out, interval=0, clock=clock) as progress:
+        clock.now += 3
+        progress.update(3)
+    assert _lines(out) == ["Reading: 3/3 files (100%), done in 3 s"]
+    out = io.StringIO()
+    with Progress(3, "Reading", "files", stream=out, interval=10, clock=clock) as progress:
+        clock.now += 4
+        progress.update(2)
+    assert _lines(out) == ["Reading: 2/3 files (66%), done in 4 s"]
+
+
+def test_a_step_of_no_total_stays_quiet_whatever_it_counts():
+    out = io.StringIO()
+    with Progress(0, "Embedding", "passages", stream=out, interval=0) as progress:
+        progress.update(5)
+    assert out.getvalue() == ""
+
+
 def test_a_terminal_gets_a_bar_and_no_lines():
     out = Terminal()
     for _ in tracked(range(3), 3, "Evaluating", "questions", stream=out):
