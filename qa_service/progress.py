@@ -51,6 +51,10 @@ class Progress:
     def update(self, n: int = 1) -> None:
         """Count `n` more items done."""
         self.done += n
+        # More than counted up front (files added since): the total grows, never past 100%.
+        # A total of 0 stays 0: such a step shows nothing (the caller's way to say "quiet").
+        if self.total:
+            self.total = max(self.total, self.done)
         if self._bar is not None:
             self._bar.update(n)
             return
@@ -66,7 +70,8 @@ class Progress:
         elapsed = now - self.started
         share = self.done * 100 // self.total if self.total else 100
         head = f"{self.what}: {self.done:,}/{self.total:,} {self.unit} ({share}%)"
-        if self.done >= self.total:
+        # A step closed short of its total (files removed since they were counted) is done.
+        if self.done >= self.total or self._closed:
             return f"{head}, done in {duration(elapsed)}"
         if not self.done:
             return f"{head}, {duration(elapsed)} elapsed"

@@ -72,9 +72,11 @@ def test_a_full_disk_is_one_line_naming_the_file_and_leaves_nothing_behind(
     monkeypatch.undo()
     assert result.exit_code == 1
     # The steps done before the failure said how far they got; the failure is one line.
-    lines = [line for line in result.stderr.strip().splitlines()
-             if not re.match(r"Embedding: [\d,]+/[\d,]+ \w+ \(\d+%\)", line)]
+    progress = re.compile(r"(Reading|Embedding): [\d,]+/[\d,]+ \w+ \(\d+%\)")
+    lines = [line for line in result.stderr.strip().splitlines() if not progress.match(line)]
     assert len(lines) == 1
+    # Every fault comes after reading: that step's last line is there.
+    assert re.search(r"^Reading: 4/4 files \(100%\), done in \d+ s$", result.stderr, re.M)
     assert lines[0].startswith(f"Error: cannot write {name} of the new index in {root}: ")
     assert reason in lines[0] and lines[0].endswith("; the live index was left as it was")
     assert "Traceback" not in result.output

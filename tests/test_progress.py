@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -73,6 +74,27 @@ def test_a_step_of_nothing_shows_nothing():
     assert out.getvalue() == ""
 
 
+def test_a_count_past_its_total_grows_the_total_and_one_short_still_ends_done():
+    # Files added or removed between counting them and reading them.
+    clock, out = Clock(), io.StringIO()
+    with Progress(2, "Reading", "files", stream=out, interval=0, clock=clock) as progress:
+        clock.now += 3
+        progress.update(3)
+    assert _lines(out) == ["Reading: 3/3 files (100%), done in 3 s"]
+    out = io.StringIO()
+    with Progress(3, "Reading", "files", stream=out, interval=10, clock=clock) as progress:
+        clock.now += 4
+        progress.update(2)
+    assert _lines(out) == ["Reading: 2/3 files (66%), done in 4 s"]
+
+
+def test_a_step_of_no_total_stays_quiet_whatever_it_counts():
+    out = io.StringIO()
+    with Progress(0, "Embedding", "passages", stream=out, interval=0) as progress:
+        progress.update(5)
+    assert out.getvalue() == ""
+
+
 def test_a_terminal_gets_a_bar_and_no_lines():
     out = Terminal()
     for _ in tracked(range(3), 3, "Evaluating", "questions", stream=out):
@@ -132,10 +154,62 @@ def test_a_quick_build_to_a_log_prints_only_each_steps_last_line(runner, corpus)
     assert result.exit_code == 0, result.output
     progress = [line for line in result.stderr.splitlines() if line.startswith("Embedding")]
     assert len(progress) == 2 and all(FINAL.fullmatch(line) for line in progress)
+    reading = [line for line in result.stderr.splitlines() if line.startswith("Reading")]
+    assert len(reading) == 1 and READ_FINAL.fullmatch(reading[0])
 
 
-def test_building_from_code_shows_no_progress_unless_asked(settings, encoder, capsys):
+READ_EVERY = re.compile(r"Reading: (\d+)/(\d+) (files|documents) \(\d+%\), \d+ s elapsed, "
+                        r"about \d+ s left")
+READ_FINAL = re.compile(r"Reading: (\d+)/\1 (files|documents) \(100%\), done in \d+ s")
+
+
+def _reading(lines: list[str]) -> list[str]:
+    """Return the reading lines, each cut to its count (times vary from run to run)."""
+    found = [line for line in lines if line.startswith("Reading")]
+    assert all(READ_EVERY.fullmatch(line) for line in found[:-1]), found
+    assert found and READ_FINAL.fullmatch(found[-1]), found
+    return [line.split("%)")[0] + "%)" for line in found]
+
+
+def test_a_build_to_a_log_counts_the_files_it_reads_before_it_embeds(
+        runner, corpus, monkeypatch):
+    monkeypatch.setattr(progress_module, "INTERVAL_S", 0)  # a line at every count
+    (corpus / "notes.csv").write_text("a,b\n", "utf-8")  # no reader: not counted
+    (corpus / "blank.txt").write_text("\n", "utf-8")  # a document file, read and left out
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert _reading(lines) == [
+        "Reading: 1/4 files (25%)", "Reading: 2/4 files (50%)", "Reading: 3/4 files (75%)",
+        "Reading: 4/4 files (100%)"]
+    last = next(line for line in lines if line.startswith("Reading: 4/4"))
+    assert lines.index(last) < next(
+        i for i, line in enumerate(lines) if line.startswith("Embedding"))
+    assert "\r" not in result.stderr
+
+
+def test_a_beir_build_counts_the_documents_of_its_corpus_jsonl(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(progress_module, "INTERVAL_S", 0)
+    folder = tmp_path / "beir"
+    folder.mkdir()
+    rows = [{"_id": str(i), "title": f"Report {i}", "text": f"The ferry number {i} crossed "
+             "the bay twice on Monday, the harbour office said in its weekly report."}
+            for i in range(3)]
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    result = runner.invoke(cli, ["build", "--corpus", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert _reading(result.stderr.splitlines()) == [
+        "Reading: 1/3 documents (33%)", "Reading: 2/3 documents (66%)",
+        "Reading: 3/3 documents (100%)"]
+
+
+def test_building_from_code_shows_no_progress_unless_asked(settings, encoder, capsys,
+                                                           monkeypatch):
+    monkeypatch.setattr(progress_module, "INTERVAL_S", 0)  # any step asked would print
     build_index(settings, encoder)
-    assert "Embedding" not in capsys.readouterr().err
+    assert capsys.readouterr().err == ""
     build_index(settings, encoder, full=True, progress=True)
-    assert FINAL.fullmatch(capsys.readouterr().err.splitlines()[0])
+    lines = capsys.readouterr().err.splitlines()
+    assert _reading(lines) == [
+        "Reading: 1/3 files (33%)", "Reading: 2/3 files (66%)", "Reading: 3/3 files (100%)"]
+    assert [m.group(2) for m in map(FINAL.fullmatch, lines) if m] == ["passages", "sentences"]

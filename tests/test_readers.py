@@ -9,7 +9,7 @@ import pytest
 
 from qa_service.cli import cli
 from qa_service.ingest import corpus_files, ingest_document, read_corpus
-from qa_service.ingest.readers import Skips, reader_for
+from qa_service.ingest.readers import Skips, reader_for, reading_total
 
 HEADER = "Harbour Authority - Annual Report 2023"
 P1 = ("The north pier was closed for three weeks in March while divers inspected the pilings "
@@ -324,3 +324,39 @@ def test_a_folder_that_cannot_be_listed_is_named_and_counted(runner, tmp_path, c
                for m in caplog.messages), caplog.messages
     assert "Skipped 1 file: 1 unreadable folder" in result.stderr.splitlines()
     assert [f.relpath for f in corpus_files(corpus)] == ["story.txt"]
+
+
+def test_the_reading_count_is_every_document_file_read_or_left_out(tmp_path):
+    corpus = tmp_path / "mixed"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "story.txt").write_text(STORY, "utf-8")
+    (corpus / "sub" / "copy.txt").write_text(STORY, "utf-8")  # duplicate
+    (corpus / "big.txt").write_text(STORY * 20, "utf-8")  # too big
+    (corpus / "blob.txt").write_bytes(b"\x00\x01\x02" * 40)  # binary
+    (corpus / "empty.md").write_bytes(b"")
+    (corpus / "broken.docx").write_bytes(b"PK\x03\x04 a truncated zip")  # unreadable
+    (corpus / "table.csv").write_text("a,b\n1,2\n", "utf-8")  # no reader: not a document
+    (corpus / "sources.toml").write_text('["story.txt"]\nsource = "Gazette"\n', "utf-8")
+    passed, seen = [], []
+    for raw in read_corpus(corpus, max_file_bytes=1000, passed=lambda: passed.append(1)):
+        seen.append((raw.doc_id, len(passed)))
+    # Paths in order: big, blob, broken.docx, empty, story, sub/copy. A file counts once
+    # read, before its document is handed on.
+    assert seen == [("story.txt", 5)] and len(passed) == 6
+    listed = [f.relpath for f in corpus_files(corpus)]
+    assert reading_total(corpus) == reading_total(corpus, listed) == (6, "files")
+    assert reading_total(corpus / "story.txt") == (1, "files")
+
+
+def test_a_beir_corpus_counts_its_lines_blank_and_left_out_ones_too(tmp_path):
+    path = tmp_path / "corpus.jsonl"
+    # Windows line ends, a blank line, a line without an _id, no newline at the end.
+    path.write_bytes(b'{"_id": "a", "text": "A."}\r\n\r\n{"_id": null, "text": "B."}\r\n'
+                     b'{"_id": "c", "text": "C."}')
+    passed = []
+    assert [raw.doc_id for raw in read_corpus(path, passed=lambda: passed.append(1))] == [
+        "a", "c"]
+    assert len(passed) == 4
+    assert reading_total(path) == reading_total(tmp_path) == (4, "documents")
+    path.write_bytes(b"")
+    assert reading_total(path) == (0, "documents")

@@ -72,7 +72,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
     Documents whose content hash is unchanged since the live version keep their passages
     and vectors; only new or changed ones are embedded (unless `full`, or the model, the
     kind of vectors its backend computes, or the chunking changed). `engine` names who
-    embeds: "local" or "ray"; `progress` shows on stderr how far embedding is.
+    embeds: "local" or "ray"; `progress` shows on stderr how far reading the corpus and
+    embedding are.
     """
     started = time.perf_counter()
     root = Path(settings.index_dir)
@@ -96,7 +97,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
             skipped, read = Skips(), {}
             with writing(PASSAGES_FILE, root):
                 counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings,
-                                              previous, skipped, read)
+                                              previous, skipped, read, progress,
+                                              snapshot["files"])
             with writing("the lexicon", root):
                 write_lexicon(work / PASSAGES_FILE)
             # The manifest records the hashes of the bytes indexed, taken as they were read.

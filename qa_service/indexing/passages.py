@@ -3,6 +3,7 @@ plan which passages and sentences need embedding."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from qa_service.indexing.writer import PassageWriter
 from qa_service.ingest import content_hash, read_corpus
 from qa_service.ingest.boilerplate import corpus_repeated_lines, document_hash
 from qa_service.ingest.parallel import OrderedIngest
-from qa_service.ingest.readers import Skips
+from qa_service.ingest.readers import Skips, reading_total
 from qa_service.ingest.story import add_up
+from qa_service.progress import Progress
 from qa_service.store import Index
 
 
@@ -34,13 +36,16 @@ class Plan:
 
 def write_passages(path: Path, encoder: Encoder, settings: Settings,
                    previous: Index | None, skips: Skips | None = None,
-                   hashes: dict[str, list] | None = None) -> tuple[dict, Plan]:
+                   hashes: dict[str, list] | None = None, progress: bool = False,
+                   listed: Iterable[str] | None = None) -> tuple[dict, Plan]:
     """Write the corpus's passages into the SQLite file `path`; return counts and the plan.
 
     Documents whose content hash equals the one `previous` recorded keep their stored
     passages (and, by the plan, their vectors and word counts). Files left out, and
     documents with no text after cleaning, are counted in `skips`; `hashes` gets each
     file read's size, mtime and the hash of the bytes read (see ingest.read_corpus).
+    `progress` shows on stderr how many files (or corpus.jsonl lines) have been read, out
+    of the corpus's files in `listed` (a snapshot's paths) or found now.
     """
     skips = Skips() if skips is None else skips
     writer = PassageWriter(path)
@@ -77,10 +82,16 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
     try:
         # An encoder's token_counter pickles, for worker processes; count_tokens may not.
         counter = getattr(encoder, "token_counter", None)
-        with OrderedIngest(counter or encoder.count_tokens, max_tokens, settings.build.min_chars,
-                           shareable=counter is not None, boilerplate=boilerplate) as ingest:
+        # Counted from here, not before the boilerplate pass: time left is read off the rate.
+        total, unit = reading_total(settings.corpus, listed) if progress else (0, "files")
+        # A file counts when read; cleaning lags it by at most the ingest window, and the
+        # last line comes once every document is cleaned and written.
+        with Progress(total, "Reading", unit) as reading, \
+                OrderedIngest(counter or encoder.count_tokens, max_tokens,
+                              settings.build.min_chars, shareable=counter is not None,
+                              boilerplate=boilerplate) as ingest:
             for raw in read_corpus(settings.corpus, settings.build.max_file_bytes, skips,
-                                   hashes=hashes):
+                                   hashes=hashes, passed=reading.update):
                 digest = document_hash(content_hash(raw), raw, boilerplate)
                 new = known.get(raw.doc_id) != digest
                 for item, result in ingest.put((raw.doc_id, digest), raw if new else None):

@@ -6,11 +6,18 @@ import hashlib
 import logging
 import os
 import tomllib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 from qa_service.errors import CorpusError
-from qa_service.ingest.readers.base import CorpusFile, RawDocument, Skips, UnreadableError
+from qa_service.ingest.readers.base import (
+    CorpusFile,
+    Extracted,
+    RawDocument,
+    Reader,
+    Skips,
+    UnreadableError,
+)
 from qa_service.ingest.readers.beir import read_beir
 from qa_service.ingest.readers.registry import SUFFIXES, reader_for
 
@@ -37,14 +44,41 @@ def hashed_as_read(corpus: Path, max_file_bytes: int | None = None
                       and (max_file_bytes is None or f.size <= max_file_bytes))
 
 
+def reading_total(corpus: Path, listed: Iterable[str] | None = None) -> tuple[int, str]:
+    """Return how many items read_corpus passes over, and what they are, for a progress count.
+
+    A corpus.jsonl: its lines (documents). Else its document files, of `listed` (the paths
+    of a snapshot of it, which spares a second walk) or of a walk now.
+    """
+    corpus = Path(corpus)
+    if _is_beir(corpus):
+        return count_lines(_beir_file(corpus)), "documents"
+    if listed is None:
+        listed = [f.relpath for f in corpus_files(corpus)]
+    return sum(1 for rel in listed if rel != METADATA_FILE), "files"
+
+
+def count_lines(path: Path) -> int:
+    """Return the number of lines of a file, counted in its bytes (nothing is decoded)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        # A byte count per MiB: a few seconds a GB at most, against a read that parses JSON.
+        while chunk := fh.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")  # a last line without a newline is a line too
+
+
 def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                 skips: Skips | None = None,
                 kinds: Collection[str] | None = None,
-                hashes: dict[str, list] | None = None) -> Iterator[RawDocument]:
+                hashes: dict[str, list] | None = None,
+                passed: Callable[[], None] | None = None) -> Iterator[RawDocument]:
     """Yield the documents of a folder, one file or a corpus.jsonl; count left-out files.
 
     `kinds`: read only files of these kinds (the others are passed over, not counted).
     `hashes`: filled with each file read's [size, mtime_ns, sha256 of the bytes read].
+    `passed`: called once for each item reading_total counts, read or left out.
     """
     # Every file of a folder that gives no document is named in a warning with its reason
     # (unsupported type, empty, binary, over `max_file_bytes`, a copy of an earlier file,
@@ -52,7 +86,7 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     corpus = Path(corpus)
     skips = Skips() if skips is None else skips
     if _is_beir(corpus):
-        yield from read_beir(corpus if corpus.is_file() else corpus / "corpus.jsonl", skips)
+        yield from read_beir(_beir_file(corpus), skips, passed)
         return
     if corpus.is_file() and reader_for(corpus) is None:
         raise CorpusError(f"unsupported corpus file {corpus}: expected a folder, a document "
@@ -82,37 +116,11 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                   f"unsupported type ({path.suffix.lower() or 'no suffix'}); "
                   f"supported: {', '.join(SUFFIXES)}")
             continue
-        if max_file_bytes is not None and f.size > max_file_bytes:
-            _skip(skips, "too big", f.relpath, f"too big: {f.size} bytes is over the limit "
-                  f"of {max_file_bytes} (QA_MAX_FILE_BYTES)")
+        found = _read_file(f, reader, max_file_bytes, skips, hashes, first_with)
+        if passed is not None:
+            passed()
+        if found is None:
             continue
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            _skip(skips, "unreadable", f.relpath, f"unreadable ({exc.strerror or exc})")
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        if hashes is not None:  # the bytes indexed, hashed in the same read (the manifest's)
-            hashes[f.relpath] = [f.size, f.mtime_ns, digest]
-        if not data.strip():
-            _skip(skips, "empty", f.relpath, "the file is empty")
-            continue
-        if not reader.binary and _looks_binary(data):
-            _skip(skips, "binary", f.relpath, "it is a binary file, not text")
-            continue
-        if digest in first_with:
-            _skip(skips, "duplicate", f.relpath, f"duplicate: same content as "
-                  f"{first_with[digest]}, which is indexed once")
-            continue
-        try:
-            found = reader.read(data, f.relpath)
-        except Exception as exc:  # a corrupt file of any format: one line, no traceback
-            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if not isinstance(exc, UnreadableError):
-                detail = f"{type(exc).__name__}: {detail}"
-            _skip(skips, "unreadable", f.relpath, f"unreadable as {reader.kind} ({detail})")
-            continue
-        first_with[digest] = f.relpath
         yield RawDocument(
             doc_id=f.relpath,
             kind=reader.kind,
@@ -121,6 +129,44 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
             default_source=default_source,
             pages=found.pages,
         )
+
+
+def _read_file(f: CorpusFile, reader: Reader, max_file_bytes: int | None, skips: Skips,
+               hashes: dict[str, list] | None, first_with: dict[str, str]
+               ) -> Extracted | None:
+    """Read and parse one document file; None when it is left out (warned and counted)."""
+    if max_file_bytes is not None and f.size > max_file_bytes:
+        _skip(skips, "too big", f.relpath, f"too big: {f.size} bytes is over the limit "
+              f"of {max_file_bytes} (QA_MAX_FILE_BYTES)")
+        return None
+    try:
+        data = f.path.read_bytes()
+    except OSError as exc:
+        _skip(skips, "unreadable", f.relpath, f"unreadable ({exc.strerror or exc})")
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    if hashes is not None:  # the bytes indexed, hashed in the same read (the manifest's)
+        hashes[f.relpath] = [f.size, f.mtime_ns, digest]
+    if not data.strip():
+        _skip(skips, "empty", f.relpath, "the file is empty")
+        return None
+    if not reader.binary and _looks_binary(data):
+        _skip(skips, "binary", f.relpath, "it is a binary file, not text")
+        return None
+    if digest in first_with:
+        _skip(skips, "duplicate", f.relpath, f"duplicate: same content as "
+              f"{first_with[digest]}, which is indexed once")
+        return None
+    try:
+        found = reader.read(data, f.relpath)
+    except Exception as exc:  # a corrupt file of any format: one line, no traceback
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if not isinstance(exc, UnreadableError):
+            detail = f"{type(exc).__name__}: {detail}"
+        _skip(skips, "unreadable", f.relpath, f"unreadable as {reader.kind} ({detail})")
+        return None
+    first_with[digest] = f.relpath
+    return found
 
 
 def _skip(skips: Skips, reason: str, relpath: str, why: str) -> None:
@@ -156,6 +202,10 @@ def _corpus_file(corpus: Path, path: Path) -> CorpusFile:
     st = path.stat()
     rel = path.name if corpus.is_file() else path.relative_to(corpus).as_posix()
     return CorpusFile(rel, path, st.st_size, st.st_mtime_ns)
+
+
+def _beir_file(corpus: Path) -> Path:
+    return corpus if corpus.is_file() else corpus / "corpus.jsonl"
 
 
 def _is_beir(corpus: Path) -> bool:
