@@ -22,6 +22,13 @@ def _service() -> Service:
     return current_app.extensions["qa"].serving()
 
 
+def _readable_service() -> Service:
+    """The service, once its index has been seen to still read (health and readiness)."""
+    service = _service()
+    service.index.passages.check_readable()
+    return service
+
+
 @bp.post("/ask")
 def ask():
     """Answer a question with ranked, attributed passages."""
@@ -34,8 +41,7 @@ def ask():
 def health():
     """Say that the service is up (always 200: a liveness check) and which index it serves."""
     try:
-        service = _service()
-        service.index.passages.check_readable()
+        service = _readable_service()
     except QAError as exc:
         # Up, but answering nothing: a restart would not help, a build will.
         return jsonify({"status": "degraded", "index": "unavailable",
@@ -47,8 +53,7 @@ def health():
 def ready():
     """Say whether this server can answer: a fresh, readable index is loaded."""
     try:
-        service = _service()
-        service.index.passages.check_readable()
+        service = _readable_service()
         reason = service.stale()
     except IndexMissing as exc:
         raise NotReady(f"not ready: {exc.message}") from None

@@ -14,7 +14,7 @@ import numpy as np
 
 from qa_service.search.answer_type import holds
 from qa_service.search.query import Query
-from qa_service.store import Index, WordKeys
+from qa_service.store import Index, Spans, WordKeys
 from qa_service.text import content_keys, key
 
 TextSpan = tuple[int, int]
@@ -26,8 +26,7 @@ passage_keys = lru_cache(maxsize=2048)(content_keys)
 
 
 def sentence_scores(index: Index, records: dict, qvec: np.ndarray,
-                    stored: dict[int, list[tuple[int, int]]] | None = None
-                    ) -> dict[int, Sentences]:
+                    stored: dict[int, Spans] | None = None) -> dict[int, Sentences]:
     """Return, per passage row, its sentences' spans and cosines with the query.
 
     `stored`: each passage's sentence spans as the build stored them beside its keys
@@ -72,13 +71,11 @@ class SentenceMatcher:
     def __init__(self, query: Query, weights: dict[str, float], terms: dict[str, list[str]],
                  highlight_terms: float):
         self.total = sum(weights.values())
-        self.weights = weights
-        self.wanted = {t: {key(f) for f in terms[t]} for t in weights}
         # Terms by number, in the order of `weights`: shares are summed in that order.
         self.term_weights = list(weights.values())
         self.bits: dict[str, int] = {}  # a key -> the mask of the terms it is a form of
-        for number, keys in enumerate(self.wanted.values()):
-            for k in keys:
+        for number, term in enumerate(weights):
+            for k in {key(f) for f in terms[term]}:
                 self.bits[k] = self.bits.get(k, 0) | 1 << number
         self.pairs = query.pairs
         self.tracked = frozenset(self.bits).union(*self.pairs)
@@ -140,12 +137,9 @@ class SentenceMatcher:
                 held.setdefault(i, []).append(p)
         scores = [cosine for _, cosine in sentences]
         top_share = top_phrases = 0.0
-        bits, pairs = self.bits, self.pairs
+        pairs = self.pairs
         for i, found in held.items():
-            mask = 0
-            for p in found:
-                mask |= bits.get(words[p], 0)
-            share = self.share_of(mask)
+            share = self.share_of(self.held(words, found))
             top_share = max(top_share, share)
             scores[i] += self.highlight_terms * share
             if pairs:

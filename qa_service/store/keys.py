@@ -28,6 +28,11 @@ def pack_offsets(offsets) -> bytes:
     return np.asarray(offsets, dtype=OFFSET_TYPE).tobytes()
 
 
+def unpack_offsets(data: bytes) -> list[int]:
+    """Return offsets as `pack_offsets` stored them."""
+    return np.frombuffer(data, dtype=OFFSET_TYPE).tolist()
+
+
 def document_row(doc_id: str, title: str, lead: str | None) -> tuple[str, str, str]:
     """Return a document's stored keys: its title's, and those of its first passage."""
     lead_keys = dict.fromkeys(content_keys(lead)[1]) if lead is not None else ()
@@ -70,13 +75,13 @@ class StoredKeys:
         sample = next(iter(records.values()), None)
         if sample is None or "key_words" not in sample.keys():
             return self.word_keys(list(records)), None
-        keys = {row: (np.frombuffer(r["key_offsets"], dtype=OFFSET_TYPE).tolist(),
-                      r["key_words"].split()) for row, r in records.items()}
+        keys = {row: (unpack_offsets(r["key_offsets"]), r["key_words"].split())
+                for row, r in records.items()}
         if "key_spans" not in sample.keys():
             return keys, None
         spans = {}
         for row, r in records.items():
-            ends = np.frombuffer(r["key_spans"], dtype=OFFSET_TYPE).tolist()
+            ends = unpack_offsets(r["key_spans"])
             spans[row] = list(zip(ends[::2], ends[1::2]))
         return keys, spans
 
@@ -103,7 +108,7 @@ class StoredKeys:
             return found
         marks = ",".join("?" * len(missing))
         if self.has_keys:
-            read = {r[0]: (np.frombuffer(r[1], dtype=OFFSET_TYPE).tolist(), r[2].split())
+            read = {r[0]: (unpack_offsets(r[1]), r[2].split())
                     for r in self._query("SELECT rowid, offsets, keys FROM passage_keys "
                                          f"WHERE rowid IN ({marks})", missing)}
         else:

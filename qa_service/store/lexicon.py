@@ -47,9 +47,6 @@ class Matches:
     def __init__(self, rows: np.ndarray, scores: np.ndarray):
         self.rows, self.scores = rows, scores
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
     def as_dict(self) -> dict[int, float]:
         """Return {row: bm25} of every match."""
         return dict(zip(self.rows.tolist(), self.scores.tolist()))
