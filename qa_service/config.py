@@ -112,6 +112,11 @@ class RankingSettings:
     # ...unless the question points back ("how many died there?") or names almost
     # nothing itself: then its subject is in the history, which counts this much more.
     referring_boost: float = 2.0
+    # How much the history counts for a question that names its own subject (a multiple
+    # of `history_weights`). 0: it is searched alone, since the earlier questions' words
+    # pull it off its point ("How many were injured in Aktobe?" after questions on deaths
+    # marked a death toll); 1: the history counts as for any question (docs/evaluation.md).
+    self_contained_history: float = 0.0
     # A corpus word is taken for a name (its other spellings searched, and it counts for
     # the names signal) when at least this share of its uses not opening a sentence are
     # capitalised.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qa_service.config import RankingSettings
 from qa_service.errors import InvalidInput
 from qa_service.search import Searcher, analyse
 from qa_service.search.filters import parse_filters
@@ -87,9 +88,9 @@ def test_lexical_terms_are_content_words_quoted_for_fts():
 
 
 def test_query_keeps_the_recent_history_newest_first():
-    q = analyse("Where was the museum built?", ["first", "", "second", "third", "fourth"])
+    q = analyse("Where was it built?", ["first", "", "second", "third", "fourth"])
     assert q.history == ("fourth", "third", "second")
-    assert q.weights == (1.0, 0.5, 0.25, 0.125)
+    assert q.weights == (1.0, 1.0, 0.5, 0.25)
 
 
 @pytest.mark.parametrize("question, refers_back", [
@@ -102,7 +103,10 @@ def test_query_keeps_the_recent_history_newest_first():
 def test_a_question_that_points_back_weighs_its_history_more(question, refers_back):
     q = analyse(question, ["What happened at the museum?"])
     assert q.refers_back is refers_back
-    assert q.weights == (1.0, 1.0 if refers_back else 0.5)
+    assert q.weights == ((1.0, 1.0) if refers_back else (1.0,))
+    kept = analyse(question, ["What happened at the museum?"],
+                   RankingSettings(self_contained_history=1.0))
+    assert kept.weights == (1.0, 1.0 if refers_back else 0.5)
 
 
 def test_weighted_fusion_scales_each_signal_and_weights_them():
@@ -401,3 +405,31 @@ def test_matches_from_the_lexicon_equal_fts5_s(searcher, question):
         assert lexical.match_count(group) == store.match_count(expression), word
         assert lexical.matching(group, every[::2]) == sorted(
             store.matching(expression, every[::2])), word
+
+
+@pytest.mark.parametrize("question", [
+    "How much does it cost?",  # a pronoun
+    "And in Almaty?",  # an ellipsis
+    "What about the museum?",
+    "How many died?",  # names almost nothing itself
+])
+def test_a_question_that_leans_on_the_conversation_takes_its_history(question):
+    query = analyse(question, ["What happened at the Harbour Museum?"])
+    assert query.history == ("What happened at the Harbour Museum?",)
+    assert "Harbour" in query.text
+
+
+def test_a_self_contained_question_is_searched_alone(searcher):
+    history = ["When was the bridge inspected?", "Who is the museum director?"]
+    query = analyse("How many people were injured in the Aktobe attack?", history)
+    assert query.history == () and query.weights == (1.0,) and not query.history_terms
+    question = "When did engineers inspect the Riverside bridge?"
+    alone, after = searcher.ask(question), searcher.ask(question, history)
+    assert after.query == alone.query == question
+    assert [p.id for p in after.passages] == [p.id for p in alone.passages]
+
+
+def test_history_for_self_contained_questions_is_a_setting():
+    ranking = RankingSettings(self_contained_history=1.0)
+    query = analyse("Who founded the museum?", ["What flooded?"], ranking)
+    assert query.history == ("What flooded?",) and query.weights == (1.0, 0.5)

@@ -17,6 +17,9 @@ _REFERRING = frozenset(
     "those such".split()
 )
 _TO_BE = frozenset("is are was were be been".split())
+# Openings that continue the conversation rather than start a topic ("And in Almaty?",
+# "What about the injured?"): an ellipsis whose subject is in the question before.
+_CONTINUING = ("and", "also", "what about", "how about", "same for", "as for")
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,19 @@ class Query:
 
 def analyse(question: str, history: list[str] | tuple[str, ...] = (),
             ranking: RankingSettings = _DEFAULTS) -> Query:
-    """Normalise the question, keep the recent non-empty history (newest first), and read
-    the question's words, whether it points back, and the kind of answer it asks for."""
+    """Normalise the question, keep the recent non-empty history (newest first) when the
+    question leans on it, and read the question's words, whether it points back, and the
+    kind of answer it asks for."""
     question = normalize(question)
     recent = [normalize(h) for h in reversed(list(history))]
     recent = tuple(h for h in recent if h)[: len(ranking.history_weights)]
     own = terms(question)
     refers_back = _refers_back(question, own)
-    boost = ranking.referring_boost if recent and refers_back else 1.0
+    # A question that names its own subject is searched alone: the conversation before
+    # it would pull in its words ("deaths" into a question about the injured).
+    boost = ranking.referring_boost if refers_back else ranking.self_contained_history
+    if not boost:
+        recent = ()
     weights = (1.0, *(w * boost for w in ranking.history_weights[: len(recent)]))
     own_set = set(own)
     history_terms = tuple(t for t in terms(" ".join(recent)) if t not in own_set)
@@ -75,9 +83,12 @@ def analyse(question: str, history: list[str] | tuple[str, ...] = (),
 
 
 def _refers_back(question: str, own_terms: list[str]) -> bool:
-    """Say whether a question points back ("died there?", "what did he say?") or names
-    almost nothing itself."""
+    """Say whether a question leans on the conversation: it points back ("died there?",
+    "what did he say?"), continues it ("And in Almaty?") or names almost nothing itself."""
     words = tokens(question)
+    opening = " ".join(words[:2])
+    if any(opening == c or opening.startswith(c + " ") for c in _CONTINUING):
+        return True
     pointing = any(
         w in _REFERRING and not (w == "there" and i and words[i - 1] in _TO_BE)
         for i, w in enumerate(words)  # "is there ...?" is existential, not "at that place"
