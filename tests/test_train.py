@@ -151,3 +151,72 @@ def test_the_shipped_ranker_reads_every_signal_and_says_how_it_was_made():
 def test_bad_arguments_are_one_line_errors(runner, args, message):
     result = runner.invoke(cli, args)
     assert result.exit_code != 0 and message in result.output
+
+
+def test_near_misses_leave_out_the_documents_of_their_answer_and_release():
+    from qa_service.learn.collect import answers_removed, release
+
+    assert release("20200103_4") == "20200103" and release("5727f2e6ff") == "5727f2e6ff"
+    assert release("Time_x") == "Time_x"  # not a numbered release
+    qrels = {"20200103_0": {"a": 1}, "20200103_1": {"b": 1, "z": 0}, "20200110_0": {"c": 1},
+             "q7": {"d": 1}}
+    removed = answers_removed(["20200103_1", "20200110_0", "q7"], qrels)
+    assert removed == {"20200103_1": {"a", "b"}, "20200110_0": {"c"}, "q7": {"d"}}
+
+
+def test_a_near_miss_is_asked_without_its_answer_and_counts_as_unanswered(built, encoder):
+    from qa_service.learn.collect import collect
+    from qa_service.search import Searcher
+    from qa_service.store import Index
+
+    searcher = Searcher(Index.load(built.index_dir), encoder, built)
+    question = {"q": "When did engineers inspect the Riverside bridge?"}
+    qrels = {"q": {"flood.txt": 1}}
+    [asked] = collect(searcher, "c", "c", question, qrels)
+    [missed] = collect(searcher, "c", "c", question, qrels, {"q": frozenset({"flood.txt"})})
+    assert "flood.txt" in asked.doc_ids and asked.own and asked.labels.any()
+    assert "flood.txt" not in missed.doc_ids and missed.doc_ids
+    assert missed.removed and not missed.own and not missed.labels.any()
+    assert missed.question == question["q"]
+
+
+def test_the_report_checks_confidence_bin_by_bin_and_ranks_by_kind(trained):
+    _, report = trained
+    calibration = report["calibration"]
+    table = calibration["reliability"]
+    assert sum(b["answers"] for b in table["bins"]) == table["answers"]
+    assert 0.0 <= table["ece"] <= 1.0
+    for collection in ("news-a", "topics-b"):
+        found = calibration["collections"][collection]
+        assert {"own_declined", "near_misses_declined", "others_declined", "sweep"} <= set(
+            found)
+        assert [row["threshold"] for row in found["sweep"]] == sorted(
+            row["threshold"] for row in found["sweep"])
+    # Every question of topics-b asks "When was ...?".
+    assert set(report["by_kind"]["topics-b"]) == {"when"}
+    assert report["by_kind"]["topics-b"]["when"]["questions"] == len(TOPICS)
+
+
+def test_reliability_bins_and_expected_calibration_error():
+    import numpy as np
+
+    from qa_service.learn.reliability import question_kind, reliability
+
+    found = reliability(np.array([0.95, 0.95, 0.95, 0.95, 0.15, 0.15]),
+                        np.array([1, 1, 1, 0, 0, 0]))
+    assert [(b["bin"], b["answers"], b["right"]) for b in found["bins"]] == [
+        ("0.1-0.2", 2, 0.0), ("0.9-1.0", 4, 0.75)]
+    # |0.95 - 0.75| over 4 of 6 answers, |0.15 - 0| over 2 of 6.
+    assert found["ece"] == pytest.approx(4 / 6 * 0.2 + 2 / 6 * 0.15, abs=1e-4)
+    assert found["at_0.9"] == {"answers": 4, "right": 0.75}
+    assert [question_kind(q) for q in ("How many died?", "Who opened it?", "Why?",
+                                       "Which city?", "Aspirin cures colds.")] == [
+        "how many", "who", "why", "what", "other"]
+
+
+def test_the_confidence_reads_the_first_passage_lead_over_the_next():
+    from qa_service.search.confidence import calibration_values
+
+    signals = {"ranker": {1: 2.0, 2: 0.5, 3: 1.5}, "dense": {1: 0.3, 2: 0.6, 3: 0.1}}
+    assert calibration_values(("gap.ranker", "top.dense", "best.dense"), signals, 1) == \
+        pytest.approx([0.5, 0.3, 0.6])

@@ -1,7 +1,10 @@
 """Gather training examples: every signal of every candidate, for questions on a collection.
 
-A question asked of its own collection has judged passages (its qrels); one asked of
-another collection stands for a question the corpus does not answer.
+A question asked of its own collection has judged passages (its qrels). Two kinds stand
+for a question the corpus does not answer: one asked of another collection (off the
+topic), and a near miss: a question asked of its own collection with the documents that
+answer it taken out of the candidates, so the rest of its article or week stays (on the
+topic, the answer missing), as a news archive that lacks a week meets questions on it.
 """
 
 from __future__ import annotations
@@ -34,11 +37,13 @@ class Example:
     signals: dict[str, np.ndarray]  # name -> value per candidate
     labels: np.ndarray  # per candidate: the qrels grade of its document (0: not judged)
     judged: dict[str, int]  # the question's qrels (empty when asked of another collection)
+    removed: bool = False  # a near miss: asked with the documents that answer it left out
+    question: str = ""  # its text, for the report by kind of question
 
     @property
     def own(self) -> bool:
-        """Asked of its own collection (so the corpus answers it)."""
-        return self.origin == self.collection
+        """Asked of its own collection with its answer there (so the corpus answers it)."""
+        return self.origin == self.collection and not self.removed
 
 
 @dataclass
@@ -59,12 +64,15 @@ class ExampleSet:
 
 
 def collect(searcher: Searcher, collection: str, origin: str, queries: dict[str, str],
-            qrels: dict[str, dict[str, int]]) -> list[Example]:
-    """Run each question through retrieval and record every signal of its candidates."""
+            qrels: dict[str, dict[str, int]], removed: dict[str, frozenset[str]] | None = None
+            ) -> list[Example]:
+    """Run each question through retrieval and record every signal of its candidates;
+    with `removed`, each question's candidates leave out the documents named for it."""
     found = []
-    for qid, text in tracked(queries.items(), len(queries),
-                             f"Gathering {origin} on {collection}", "questions"):
-        candidates = searcher.candidates(text[:QUESTION_CHARS])
+    what = f"Gathering {origin} on {collection}" + (" without its answers" if removed else "")
+    for qid, text in tracked(queries.items(), len(queries), what, "questions"):
+        without = removed.get(qid, frozenset()) if removed is not None else frozenset()
+        candidates = searcher.candidates(text[:QUESTION_CHARS], without=without)
         rows = candidates.rows
         if not rows:
             continue
@@ -75,16 +83,36 @@ def collect(searcher: Searcher, collection: str, origin: str, queries: dict[str,
             scores = signal.compute(candidates)
             signals[signal.name] = np.fromiter((scores.get(r, 0.0) for r in rows),
                                                dtype=np.float32, count=len(rows))
-        judged = qrels.get(qid, {}) if origin == collection else {}
+        judged = qrels.get(qid, {}) if origin == collection and removed is None else {}
         labels = np.array([judged.get(d, 0) for d in doc_ids], dtype=np.int8)
-        found.append(Example(collection, origin, qid, doc_ids, signals, labels, judged))
+        found.append(Example(collection, origin, qid, doc_ids, signals, labels, judged,
+                             removed is not None, text[:QUESTION_CHARS]))
     return found
 
 
+def release(qid: str) -> str:
+    """The release a question came in: RealTime QA's ids are `<week>_<n>`, and a week's
+    questions are on that week's news; any other id stands alone."""
+    head, sep, tail = qid.rpartition("_")
+    return head if sep and head and tail.isdigit() else qid
+
+
+def answers_removed(qids: list[str], qrels: dict[str, dict[str, int]]
+                    ) -> dict[str, frozenset[str]]:
+    """For each question, the documents a near miss leaves out: those judged for it and
+    for every question of its release (a week of news the archive then lacks)."""
+    by_release: dict[str, set[str]] = {}
+    for qid, judged in qrels.items():
+        by_release.setdefault(release(qid), set()).update(
+            d for d, grade in judged.items() if grade > 0)
+    return {q: frozenset(by_release.get(release(q), ())) for q in qids}
+
+
 def gather(searchers: dict[str, Searcher], collections: dict, sample: int | None,
-           foreign: int, seed: int) -> ExampleSet:
-    """Ask each collection's questions (up to `sample`) of its own corpus, and `foreign`
-    questions from each other collection of it as ones it does not answer."""
+           foreign: int, seed: int, near_misses: bool = True) -> ExampleSet:
+    """Ask each collection's questions (up to `sample`) of its own corpus, with and (near
+    misses) without the documents that answer them, and `foreign` questions from each
+    other collection of it as ones it does not answer."""
     import random
 
     from qa_service.evaluate import sample_ids
@@ -93,8 +121,11 @@ def gather(searchers: dict[str, Searcher], collections: dict, sample: int | None
     chosen = {name: sample_ids(c, sample, seed) for name, c in collections.items()}
     for name, searcher in searchers.items():
         own = collections[name]
-        data.examples += collect(searcher, name, name,
-                                 {q: own.queries[q] for q in chosen[name]}, own.qrels)
+        asked = {q: own.queries[q] for q in chosen[name]}
+        data.examples += collect(searcher, name, name, asked, own.qrels)
+        if near_misses:
+            data.examples += collect(searcher, name, name, asked, own.qrels,
+                                     answers_removed(list(asked), own.qrels))
         for other, collection in collections.items():
             if other == name or not foreign:
                 continue

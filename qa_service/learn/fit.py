@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa_service.learn.collect import Example
-from qa_service.search.confidence import calibration_values
+from qa_service.search.confidence import RANKER, calibration_values
 from qa_service.search.features import feature_columns, feature_names
 from qa_service.search.learned import scale_rows
 
@@ -31,18 +31,25 @@ PARAMS = {
     "force_row_wise": True,
 }
 ROUNDS = 300
-# What the answerability model reads, over all candidates: how near in meaning the nearest
-# passage and the nearest sentence are, the share of the question's term weight the best
-# passage holds, and the idf weight of the words it lacks in absolute terms, so a short
-# question missing one word said otherwise ("how many died?" against "were killed") is
-# not read like a long one missing most of its words.
-CALIBRATION_FEATURES = ("best.dense", "best.sentence", "best.coverage", "best.missing_terms")
+# What the confidence model reads: how near in meaning the nearest passage and the
+# nearest sentence are, the share of the question's term weight the best passage holds,
+# the idf weight of the words it lacks in absolute terms (a short question missing one
+# word said otherwise, "how many died?" against "were killed", is not read like a long
+# one missing most of its words); and of the first passage, the ranker's score and its
+# lead over the next (a near miss ranks several passages on the topic alike), whether
+# its answering sentence holds the kind of answer asked, and the question's words and
+# names it holds or lacks.
+CALIBRATION_FEATURES = (
+    "best.dense", "best.sentence", "best.coverage", "best.missing_terms",
+    f"top.{RANKER}", f"gap.{RANKER}", "top.sentence_terms", "top.answer_type", "top.names",
+    "top.missing_terms", "top.coverage",
+)
 # A small classifier in which each of them can only raise the probability (monotone), so
-# no quirk of the training questions turns evidence into doubt; classes balanced, so 0.5
-# is where answered and not answered are equally likely.
+# no quirk of the training questions turns evidence into doubt. Not balanced: it is a
+# probability of the first passage being right, checked bin by bin on held-out folds.
 CALIBRATION_PARAMS = {
     "objective": "binary", "num_leaves": 7, "learning_rate": 0.05, "min_data_in_leaf": 40,
-    "is_unbalance": True, "verbosity": -1, "deterministic": True, "force_row_wise": True,
+    "verbosity": -1, "deterministic": True, "force_row_wise": True,
 }
 CALIBRATION_ROUNDS = 100
 
@@ -86,16 +93,23 @@ def fit_ranker(examples: list[Example], signals: tuple[str, ...], seed: int,
 
 
 def calibration_row(example: Example, scores: np.ndarray) -> list[float]:
-    """The calibration features of a question, its best passage taken by `scores`, read
-    as a served answer reads them."""
+    """The calibration features of a question, its best passage taken by `scores` (the
+    ranker's), read as a served answer reads them."""
     signals = {name: dict(enumerate(column.tolist())) for name, column in
                example.signals.items()}
+    signals[RANKER] = dict(enumerate(np.asarray(scores, dtype=np.float64).tolist()))
     top = int(np.argmax(scores)) if len(scores) else None
     return calibration_values(CALIBRATION_FEATURES, signals, top)
 
 
+def first_right(example: Example, scores: np.ndarray) -> bool:
+    """Whether the passage ranked first by `scores` is judged to answer the question."""
+    return bool(example.own and len(scores) and example.labels[int(np.argmax(scores))] > 0)
+
+
 def fit_calibration(rows: np.ndarray, answered: np.ndarray, seed: int) -> dict:
-    """Fit P(answered) over the calibration features; return it in the ranker file's form."""
+    """Fit P(the first passage answers) over the calibration features; return it in the
+    ranker file's form."""
     import lightgbm
 
     params = {**CALIBRATION_PARAMS, "seed": seed, "num_threads": os.cpu_count() or 1,

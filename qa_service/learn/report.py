@@ -7,6 +7,7 @@ import numpy as np
 from ir_measures import RR, Success, nDCG
 
 from qa_service.learn.collect import Example
+from qa_service.learn.reliability import question_kind
 from qa_service.search.fusion import WeightedFusion
 from qa_service.search.signals import SIGNALS, hand_weights
 
@@ -48,3 +49,28 @@ def score(examples: list[Example], learned: dict[int, np.ndarray]) -> dict[str, 
             report[collection][name] = {k: round(float(found[m]), 4)
                                         for k, m in MEASURES.items()}
     return report
+
+
+def by_kind(examples: list[Example], learned: dict[int, np.ndarray]) -> dict[str, dict]:
+    """Return per collection, per kind of question (who, when, where, how many, what, why,
+    other), how many questions and each ranking's hit@1 and MRR@10 over them."""
+    found: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for i, example in enumerate(examples):
+        if not example.own:
+            continue
+        kind = question_kind(example.question)
+        for name, values in ranking_scores(example, learned.get(i)).items():
+            docs: list[str] = []
+            for position in np.argsort(-values, kind="stable"):
+                if example.doc_ids[position] not in docs:
+                    docs.append(example.doc_ids[position])
+            first = next((n for n, d in enumerate(docs[:10], 1)
+                          if example.judged.get(d, 0) > 0), None)
+            slot = found.setdefault(example.collection, {}).setdefault(kind, {})
+            slot.setdefault(name, []).append(1.0 / first if first else 0.0)
+    return {collection: {kind: {"questions": len(next(iter(by.values()))),
+                                **{name: {"hit@1": round(float(np.mean([r == 1.0 for r in rr])), 4),
+                                          "mrr@10": round(float(np.mean(rr)), 4)}
+                                   for name, rr in by.items()}}
+                         for kind, by in sorted(kinds.items())}
+            for collection, kinds in found.items()}

@@ -17,13 +17,15 @@ from qa_service.learn.fit import (
     PARAMS,
     ROUNDS,
     calibration_row,
+    first_right,
     fit_calibration,
     fit_passage_scale,
     fit_ranker,
     fold_of,
     probabilities,
 )
-from qa_service.learn.report import score
+from qa_service.learn.reliability import declines, reliability
+from qa_service.learn.report import by_kind, score
 from qa_service.progress import tracked
 from qa_service.search.features import feature_names
 from qa_service.search.learned import FORMAT
@@ -45,26 +47,40 @@ def cross_validate(examples: list[Example], signals: tuple[str, ...], folds: int
     return held_out
 
 
-def calibration_report(examples: list[Example], rows: np.ndarray, answered: np.ndarray,
+# Thresholds the report shows the declines at, around the one in force.
+SWEEP = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+
+
+def calibration_report(examples: list[Example], rows: np.ndarray, right: np.ndarray,
                        folds: int, seed: int, threshold: float) -> tuple[dict, np.ndarray]:
-    """Held-out quality of the answerability model: AUC, Brier score, and per collection
-    the share of its own questions answered and of others' declined; and each question's
-    held-out probability."""
+    """Held-out quality of the confidence model: AUC, Brier score, the reliability table
+    and its calibration error; per collection the share of its own questions answered,
+    of near misses (its answer taken out) and of others' questions declined; and each
+    question's held-out confidence."""
     fold = np.array([fold_of(e, folds, seed) for e in examples])
     held = np.zeros(len(examples))
     for k in range(folds):
-        model = fit_calibration(rows[fold != k], answered[fold != k], seed)
+        model = fit_calibration(rows[fold != k], right[fold != k], seed)
         held[fold == k] = probabilities(model, rows[fold == k])
-    report = {"auc": round(float(roc_auc_score(answered, held)), 4),
-              "brier": round(float(brier_score_loss(answered, held)), 4),
-              "threshold": threshold, "collections": {}}
+    report = {"auc": round(float(roc_auc_score(right, held)), 4),
+              "brier": round(float(brier_score_loss(right, held)), 4),
+              "threshold": threshold, "reliability": reliability(held, right),
+              "collections": {}}
     for collection in sorted({e.collection for e in examples}):
-        own = [i for i, e in enumerate(examples) if e.collection == collection and e.own]
-        other = [i for i, e in enumerate(examples) if e.collection == collection and not e.own]
+        groups = {
+            "own_declined": [i for i, e in enumerate(examples)
+                             if e.collection == collection and e.own],
+            "near_misses_declined": [i for i, e in enumerate(examples)
+                                     if e.collection == collection and e.removed],
+            "others_declined": [i for i, e in enumerate(examples)
+                                if e.collection == collection and e.origin != collection],
+        }
+        groups = {name: np.asarray(idx, dtype=int) for name, idx in groups.items()}
+        own = groups["own_declined"]
         report["collections"][collection] = {
-            "own_answered": round(float(np.mean(held[own] >= threshold)), 4) if own else None,
-            "others_declined": round(float(np.mean(held[other] < threshold)), 4)
-            if other else None,
+            **declines(held, groups, (threshold,))[0],
+            "own_reliability": reliability(held[own], right[own]) if len(own) else None,
+            "sweep": declines(held, groups, SWEEP),
         }
     return report, held
 
@@ -75,10 +91,13 @@ def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, comma
     signals = signals or tuple(s.name for s in SIGNALS)
     examples = data.examples
     held_out = cross_validate(examples, signals, folds, seed)
-    report = {"ranking": score(examples, held_out)}
+    report = {"ranking": score(examples, held_out), "by_kind": by_kind(examples, held_out)}
+    # The confidence model learns from held-out ranker scores: a served question is one
+    # the ranker never saw, and in-sample first passages would be right too often.
     rows = np.array([calibration_row(e, held_out[i]) for i, e in enumerate(examples)])
-    answered = np.array([e.own for e in examples], dtype=np.int32)
-    report["calibration"], sure = calibration_report(examples, rows, answered, folds, seed,
+    right = np.array([first_right(e, held_out[i]) for i, e in enumerate(examples)],
+                     dtype=np.int32)
+    report["calibration"], sure = calibration_report(examples, rows, right, folds, seed,
                                                      threshold)
     passage_scale, report["passage_scores"] = fit_passage_scale(examples, held_out, sure)
     log.info("fitting the ranker on every fold")
@@ -88,10 +107,7 @@ def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, comma
         per_signal[name.partition(".")[0]] += float(gain)
     total = sum(per_signal.values()) or 1.0
     report["gain_share"] = {s: round(v / total, 4) for s, v in per_signal.items()}
-    # The calibration reads the best passage by the final ranker on its own training
-    # questions: what a served answer shows.
-    rows = np.array([calibration_row(e, final.scores(e)) for e in examples])
-    calibration = fit_calibration(rows, answered, seed)
+    calibration = fit_calibration(rows, right, seed)
     model = {
         "format": FORMAT,
         "created": datetime.date.today().isoformat(),

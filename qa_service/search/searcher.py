@@ -17,7 +17,7 @@ from qa_service.config import Settings
 from qa_service.encoders import Encoder
 from qa_service.response import Answer, PassageResult, sources_of
 from qa_service.search.candidates import Candidates
-from qa_service.search.confidence import confidence
+from qa_service.search.confidence import RANKER, confidence
 from qa_service.search.diversity import collapse_duplicates, crowd, mmr
 from qa_service.search.explain import explanation
 from qa_service.search.filters import Filters, check_values
@@ -95,21 +95,41 @@ class Searcher:
         rows, records = found.rows, found.records
         fused = self.fusion.fuse(signals, rows)
         ranked, duplicates = self._diversify(found, fused, top_k)
-        sure = confidence(self.calibration, signals, ranked[0] if ranked else None)
+        sure = confidence(self.calibration, self._with_ranker(signals, fused, rows),
+                          ranked[0] if ranked else None)
         shown = self.fusion.shown({row: fused[row] for row in ranked}, sure)
         highlights = {row: found.evidence[row].span for row in ranked}
         return Ranking(found.query, ranked, records, fused, shown, signals, highlights, sure,
                        found.matched, duplicates)
 
+    def _with_ranker(self, signals: dict, fused: dict[int, float], rows: list[int]) -> dict:
+        """The signals with the learned ranker's scores, when the confidence reads them
+        (under another fusion the ranker scores the candidates too)."""
+        if RANKER not in {f.partition(".")[2] for f in self.calibration.features}:
+            return signals
+        if self.fusion.name != "learned":
+            fused = dict(zip(rows, load_ranker(self.ranking.ranker).scores(signals, rows)
+                             .tolist()))
+        return {**signals, RANKER: fused}
+
     def candidates(self, question: str, history: list[str] | tuple[str, ...] = (),
-                   filters: Filters | None = None, top_k: int = 0) -> Candidates:
-        """Analyse a question and gather its candidate passages from both indexes."""
+                   filters: Filters | None = None, top_k: int = 0,
+                   without: frozenset[str] = frozenset()) -> Candidates:
+        """Analyse a question and gather its candidate passages from both indexes, leaving
+        out the passages of the documents `without` (training asks questions whose answer
+        was taken away)."""
         query = analyse(question, history, self.ranking)
         qvec = query.vector(self.encoder.encode(list(query.texts)))
         q_terms = self.lexical.expand(query.question_terms)
         h_terms = self.lexical.expand(query.history_terms)
         rows, retrieved = self._retrieve(query, qvec, q_terms, h_terms, filters or Filters(),
                                          top_k)
+        if without:
+            docs = self.index.passages.doc_ids(rows)
+            rows = [r for r in rows if docs.get(r) not in without]
+            kept = set(rows)
+            retrieved = {name: {r: v for r, v in scores.items() if r in kept}
+                         for name, scores in retrieved.items()}
         return Candidates(query, qvec, rows, self.index, self.lexical, {**h_terms, **q_terms},
                           retrieved, self.ranking)
 
