@@ -157,6 +157,19 @@ def test_a_citation_opens_the_document_at_its_paragraph(page, browser):
     doc.screenshot(path=str(OUTPUT / "document.png"))
 
 
+@pytest.mark.parametrize("confidence, shown", [(0.9996, "99%"), (0.0004, "1%"), (0.5, "50%")])
+def test_confidence_is_never_shown_as_certain(page, confidence, shown):
+    def sure(route):
+        response = route.fetch()
+        body = response.json()
+        body["confidence"] = confidence
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/ask", sure)
+    turn = ask(page, "When did the attack on the Pallas gun store start?")
+    assert turn.locator(".confidence").inner_text().endswith(f"confidence {shown}")
+
+
 def test_a_passage_from_a_paged_file_shows_its_page(page):
     def with_pages(route):
         response = route.fetch()

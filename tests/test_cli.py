@@ -258,3 +258,17 @@ def test_build_counts_read_in_the_singular(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Indexed 1 document, 1 passage (1 sentence)" in result.stderr
     assert "0 documents reused, 1 passage embedded" in result.stderr
+
+
+@pytest.mark.parametrize("confidence, shown", [(0.9996, "99%"), (0.996, "99%"), (0.0001, "1%"),
+                                               (0.734, "73%")])
+def test_confidence_is_never_printed_as_certain(confidence, shown):
+    from qa_service.cli.render import render
+    from qa_service.response import Answer, PassageResult
+
+    passage = PassageResult(id="a#1", rank=1, score=0.9, text="The bridge held.",
+                            highlight="The bridge held.", doc_id="a", title="A",
+                            source="S", date=None, paragraph=1, url=None)
+    answer = Answer(question="q", query="q", answerable=True, confidence=confidence,
+                    took_ms=1.0, passages=[passage], index="v")
+    assert f"Confidence {shown} that the first passage answers this." in render(answer)

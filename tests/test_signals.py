@@ -71,3 +71,23 @@ def test_the_lead_of_a_document_is_its_first_passage(candidates):
     assert "almat" in candidates.lead_keys["almaty.txt"]
     for doc, row in leads.items():
         assert candidates.lead_keys[doc] == set(content_keys(texts[row]["text"])[1])
+
+
+def test_event_reads_the_question_s_names_wherever_the_report_gives_them(searcher):
+    # "Seventeen people were killed in the Aktobe attacks" shares more words with the
+    # question than the Almaty report's "Five people were killed", but not its event.
+    candidates = searcher.candidates("How many people were killed in the Almaty attack?")
+    event = _by_paragraph(candidates, BY_NAME["event"].compute(candidates))
+    assert event[("almaty.txt", 2)] == 1.0  # Almaty is in its lead and the passage before
+    assert event[("aktobe.txt", 2)] == 0.0
+
+
+def test_a_name_the_corpus_never_mentions_marks_every_candidate_down(searcher):
+    candidates = searcher.candidates("How many people were killed in the Shymkent attack?")
+    assert candidates.query.capitalised == ("shymkent",)
+    event = BY_NAME["event"].compute(candidates)
+    assert event and set(event.values()) == {0.0}
+    # Without a capital the word is no name: nothing says what the question is about.
+    lower = searcher.candidates("how many people were killed in the shymkent attack")
+    assert set(BY_NAME["event"].compute(lower).values()) == {0.0}
+    assert lower.query.capitalised == ()

@@ -17,6 +17,12 @@ def printable(text: str | None) -> str:
     )
 
 
+def percent(confidence: float) -> str:
+    """Show a probability as a whole percentage from 1% to 99%: an estimate is never
+    certain, and 0.996 rounded to "100%" would say it is (the chat page does the same)."""
+    return f"{min(max(round(confidence * 100), 1), 99)}%"
+
+
 def render(answer: Answer) -> str:
     """Format an answer for a terminal: numbered passages with their attribution."""
     lines = []
@@ -29,7 +35,8 @@ def render(answer: Answer) -> str:
     if not answer.passages:
         lines.append("No passages found.")
     else:
-        lines.append(f"Confidence {answer.confidence:.0%} that the documents answer this.")
+        lines.append(f"Confidence {percent(answer.confidence)} that the first passage "
+                     "answers this.")
     if answer.passages and not answer.answerable:
         lines.append("The documents do not seem to answer this. The closest passages:")
     for p in answer.passages:

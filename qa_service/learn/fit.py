@@ -38,11 +38,12 @@ ROUNDS = 300
 # one missing most of its words); and of the first passage, the ranker's score and its
 # lead over the next (a near miss ranks several passages on the topic alike), whether
 # its answering sentence holds the kind of answer asked, and the question's words and
-# names it holds or lacks.
+# names it holds or lacks; and whether any candidate's report names what the question
+# names (a name the corpus never mentions: none does).
 CALIBRATION_FEATURES = (
     "best.dense", "best.sentence", "best.coverage", "best.missing_terms",
     f"top.{RANKER}", f"gap.{RANKER}", "top.sentence_terms", "top.answer_type", "top.names",
-    "top.missing_terms", "top.coverage",
+    "top.missing_terms", "top.coverage", "top.event", "best.event",
 )
 # A small classifier in which each of them can only raise the probability (monotone), so
 # no quirk of the training questions turns evidence into doubt. Not balanced: it is a

@@ -22,6 +22,7 @@ from qa_service.search.sentences import (
     sentence_scores,
 )
 from qa_service.store import Index, WordKeys
+from qa_service.text import fold
 
 Scores = dict[int, float]  # passage row -> a signal's value
 
@@ -128,6 +129,43 @@ class Candidates:
         missing = [row for row in leads.values() if row not in known]
         found = {**known, **self.store.word_keys(missing)}
         return {doc: set(found[row][1]) for doc, row in leads.items()}
+
+    @cached_property
+    def names(self) -> dict[str, float]:
+        """The question's names with their weights: words the corpus mostly capitalises
+        (`name_share` of their uses, so "grozin" typed in lower case counts)."""
+        shares = self.store.capitalized([fold(t) for t in self.weights])
+        return {t: w for t, w in self.weights.items()
+                if shares.get(fold(t), 0.0) >= self.ranking.name_share}
+
+    @cached_property
+    def question_names(self) -> dict[str, float]:
+        """The corpus's names among the question's words, and the words the question
+        itself capitalises, which the corpus may never mention ("died in Almaty")."""
+        named = dict(self.names)
+        for term in self.query.capitalised:
+            if term in self.weights:
+                named.setdefault(term, self.weights[term])
+        return named
+
+    @cached_property
+    def before(self) -> dict[int, int]:
+        """The passage just before each candidate in the same document: reports name
+        someone once and then say "he" or "the shop"."""
+        before = {row: row - 1 for row in self.rows if row > 0}
+        docs = self.store.doc_ids(sorted(set(before.values())))
+        return {row: prev for row, prev in before.items()
+                if docs.get(prev) == self.records[row]["doc_id"]}
+
+    @cached_property
+    def named_before(self) -> dict[int, set[str]]:
+        """The question's names that each candidate's passage before holds."""
+        found: dict[int, set[str]] = {prev: set() for prev in self.before.values()}
+        if found:
+            for name in self.question_names:
+                for prev in self.lexical.matching(self.terms[name], list(found)):
+                    found[prev].add(name)
+        return found
 
     def keys(self, text: str) -> set[str]:
         """The word keys of the content words of `text` (cached: texts recur)."""

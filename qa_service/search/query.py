@@ -8,7 +8,7 @@ import numpy as np
 
 from qa_service.config import RankingSettings
 from qa_service.search.answer_type import expected
-from qa_service.text import content_keys, normalize, terms, tokens
+from qa_service.text import TOKEN_RE, content_keys, fold, normalize, terms, tokens
 
 _DEFAULTS = RankingSettings()
 # Words that point back to the conversation for their subject.
@@ -34,6 +34,9 @@ class Query:
     refers_back: bool  # the question leans on the conversation for its subject
     answer_kind: str | None  # the kind of answer asked for (answer_type), if known
     pairs: frozenset[tuple[str, str]]  # the question's adjacent content-word keys
+    # Its content words written with a capital inside the question ("died in Almaty"):
+    # names even when the corpus never mentions them.
+    capitalised: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -78,8 +81,11 @@ def analyse(question: str, history: list[str] | tuple[str, ...] = (),
     own_set = set(own)
     history_terms = tuple(t for t in terms(" ".join(recent)) if t not in own_set)
     keys = content_keys(question)[1]
+    capitalised = tuple(dict.fromkeys(
+        folded for i, word in enumerate(TOKEN_RE.findall(question))
+        if i and word[:1].isupper() and (folded := fold(word)) in own_set))
     return Query(question, recent, weights, tuple(own), history_terms, refers_back,
-                 expected(question), frozenset(zip(keys, keys[1:])))
+                 expected(question), frozenset(zip(keys, keys[1:])), capitalised)
 
 
 def _refers_back(question: str, own_terms: list[str]) -> bool:

@@ -73,7 +73,7 @@
       el("ul", { class: "source-list" }, items));
   }
 
-  // The confidence in words: a probability that the documents answer the question.
+  // The confidence in words: a probability that the first passage answers the question.
   function matchWords(answer) {
     if (!answer.answerable) return "weak match";
     if (answer.confidence >= 0.9) return "strong match";
@@ -92,8 +92,10 @@
         el("strong", { text: "The documents do not answer this question." }),
         " The closest passages are shown below, for reference only."));
     }
-    const percent = Math.round(answer.confidence * 100);
-    box.append(el("p", { class: "confidence", title: "How likely the documents answer this" },
+    // From 1% to 99%: an estimate is never certain, and 0.996 must not read "100%".
+    const percent = Math.min(Math.max(Math.round(answer.confidence * 100), 1), 99);
+    box.append(el("p", { class: "confidence",
+                         title: "How likely the first passage answers this" },
       el("span", { class: `match ${matchWords(answer).split(" ")[0]}`, text: matchWords(answer) }),
       ` · confidence ${percent}%`));
     if (answer.query !== answer.question) {

@@ -10,6 +10,7 @@ from qa_service.search.signals.consensus import CONSENSUS
 from qa_service.search.signals.context import CONTEXT
 from qa_service.search.signals.coverage import COVERAGE
 from qa_service.search.signals.dense import DENSE
+from qa_service.search.signals.event import EVENT
 from qa_service.search.signals.lexical import LEXICAL
 from qa_service.search.signals.missing import MISSING_TERMS
 from qa_service.search.signals.names import NAMES
@@ -19,7 +20,8 @@ from qa_service.search.signals.sentence_terms import SENTENCE_TERMS
 from qa_service.search.signals.title import TITLE
 
 SIGNALS: tuple[Signal, ...] = (DENSE, LEXICAL, SENTENCE, COVERAGE, SENTENCE_TERMS, PHRASES,
-                               ANSWER_TYPE, NAMES, TITLE, CONTEXT, CONSENSUS, MISSING_TERMS)
+                               ANSWER_TYPE, NAMES, TITLE, CONTEXT, CONSENSUS, MISSING_TERMS,
+                               EVENT)
 BY_NAME = {s.name: s for s in SIGNALS}
 
 
