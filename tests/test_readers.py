@@ -121,19 +121,19 @@ def test_a_pdf_is_parsed_once_for_its_pages_and_its_document_info(tmp_path, monk
     assert P2 in found.raw and found.metadata["title"] == "Harbour annual report"
 
 
-def test_docx_keeps_document_order_tables_as_rows_and_core_properties(tmp_path):
+def test_docx_keeps_document_order_tables_as_labelled_rows_and_core_properties(tmp_path):
     write_docx(tmp_path / "timetable.docx")
     [(raw, doc, passages)] = _ingested(tmp_path).values()
     assert raw.kind == "docx" and raw.pages is None
     blocks = raw.raw.split("\n\n")
     assert blocks[0] == "Winter timetable"
-    assert blocks.index("Route | Departures") < blocks.index("Harbour to Isle | 14") \
-        < blocks.index("Isle to Harbour | 13")
-    assert raw.raw.index("first ferry") < raw.raw.index("Route | Departures") \
-        < raw.raw.index("Late crossings")
+    # The table is one block, a row a line under its header (tests/test_tables.py).
+    table = "Route: Harbour to Isle; Departures: 14.\nRoute: Isle to Harbour; Departures: 13."
+    assert table in blocks and raw.tables == [raw.raw.index(table)]
+    assert raw.raw.index("first ferry") < raw.raw.index(table) < raw.raw.index("Late crossings")
     whole = " ".join(p.text for p in passages)
-    assert "Harbour to Isle | 14" in whole and whole.index("first ferry") < whole.index(
-        "Late crossings")
+    assert "Route: Harbour to Isle; Departures: 14." in whole and whole.index(
+        "first ferry") < whole.index("Late crossings")
     assert (doc.title, doc.date, doc.metadata["author"]) == (
         "Ferry timetable review", "2022-11-03", "Jonas Berg")
     assert all(p.page is None for p in passages)
@@ -271,7 +271,7 @@ def test_a_table_that_ends_a_word_file_is_kept_and_its_author_is_the_source(tmp_
     document.save(str(tmp_path / "policy.docx"))
     [(raw, doc, passages)] = _ingested(tmp_path).values()
     whole = " ".join(p.text for p in passages)
-    assert "Route | Departures" in whole and "Northport to Eastholm | 6 daily" in whole
+    assert "Route: Northport to Eastholm; Departures: 6 daily." in whole
     assert doc.source == "Operations desk"
     assert doc.title == "policy"  # no title property nor heading: never a table row
 

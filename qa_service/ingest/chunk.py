@@ -4,7 +4,7 @@ merged with a neighbour, long paragraphs split at sentence boundaries."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,11 +35,20 @@ SEGMENT_CHARS = 5000
 _PIECE_END_RE = re.compile(r"[.!?][\"')\]]*\s+")
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Return (start, end) offsets of the sentences of `text`, lines never crossing."""
+def split_sentences(text: str, whole_lines: Collection[str] = ()) -> list[tuple[int, int]]:
+    """Return (start, end) offsets of the sentences of `text`, lines never crossing.
+
+    A line in `whole_lines` (a table's row) is one sentence: pysbd would cut a row after
+    a number or an abbreviation ('Room: 4. Name: ...' reads to it as a list item).
+    """
     spans: list[tuple[int, int]] = []
     line_start = 0
     for whole in text.split("\n"):
+        if whole.strip() and whole.strip() in whole_lines:
+            lead = len(whole) - len(whole.lstrip())
+            spans.append((line_start + lead, line_start + lead + len(whole.strip())))
+            line_start += len(whole) + 1
+            continue
         for piece_start, line in _pieces(whole):
             spans += [(line_start + piece_start + s, line_start + piece_start + e)
                       for s, e in _segment_line(line)]
@@ -88,9 +97,10 @@ def chunk_blocks(
     """Turn a document's blocks into passages that fit the model window."""
     units = _attach_headings(blocks)
     units = _merge_short(units, min_chars)
+    rows = {line for b in blocks if b.table for line in b.text.split("\n")}
     chunks: list[Chunk] = []
     for unit in units:
-        chunks.extend(_split_long(unit, count_tokens, max_tokens))
+        chunks.extend(_split_long(unit, count_tokens, max_tokens, rows))
     # A heading stays in its passage's text but is no candidate for the answering sentence.
     headings = {b.text for b in blocks if b.heading}
     for chunk in chunks:
@@ -128,8 +138,9 @@ def _merge_short(units: list[Span], min_chars: int) -> list[Span]:
     return merged
 
 
-def _split_long(unit: Span, count_tokens: TokenCounter, max_tokens: int) -> list[Chunk]:
-    sentences = split_sentences(unit.text)
+def _split_long(unit: Span, count_tokens: TokenCounter, max_tokens: int,
+                rows: Collection[str] = ()) -> list[Chunk]:
+    sentences = split_sentences(unit.text, rows)
     budget = max(8, max_tokens - 2)  # the model adds [CLS] and [SEP]
     if count_tokens(unit.text) <= budget:
         return [Chunk(unit, sentences)]

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 
 from qa_service.ingest.metadata import find_date, find_title, parse_date
 from qa_service.ingest.readers.base import RawDocument, json_safe
+from qa_service.ingest.readers.tables import mark_html_tables, starts_within, unmark_tables
 from qa_service.ingest.story import Block, Tally, keep_story
 from qa_service.text import Span, normalize_span, slice_span
 
@@ -51,14 +52,14 @@ def clean_document(doc: RawDocument, boilerplate: Collection[str] = ()) -> Clean
     (boilerplate.line_key) of lines its source repeats in most documents.
     """
     meta = dict(doc.metadata)
-    text = doc.raw
+    text, tables = doc.raw, doc.tables or []
     one_block_per_line = False
     if doc.kind == "html":
-        text, html_meta = _extract_html(doc)
+        text, tables, html_meta = _extract_html(doc)
         meta = {**html_meta, **{k: v for k, v in meta.items() if v}}
         one_block_per_line = True
 
-    raw_blocks = _split_blocks(text, one_block_per_line)
+    raw_blocks, table_blocks = _split_blocks(text, one_block_per_line, tables)
     all_lines = [line.text for block in raw_blocks for line in block if line]
 
     # Authored files name their title (properties, front matter, a heading: see their
@@ -74,7 +75,7 @@ def clean_document(doc: RawDocument, boilerplate: Collection[str] = ()) -> Clean
     url = meta.get("url") or None
 
     blocks, removed = keep_story(raw_blocks, title, boilerplate,
-                                 classify=doc.kind in SCRAPED_KINDS)
+                                 classify=doc.kind in SCRAPED_KINDS, tables=table_blocks)
     if not blocks and doc.raw.strip():
         log.warning("%s: no text left after cleaning", doc.doc_id)
     return CleanDocument(
@@ -90,14 +91,19 @@ def clean_document(doc: RawDocument, boilerplate: Collection[str] = ()) -> Clean
     )
 
 
-def _extract_html(doc: RawDocument) -> tuple[str, dict]:
+def _extract_html(doc: RawDocument) -> tuple[str, list[int], dict]:
+    """Return the page's text, where its data tables start in it, and its metadata."""
     import trafilatura  # imported here: only HTML corpora pay for it
 
+    tree, marker = mark_html_tables(doc.raw)
     text = trafilatura.extract(
-        doc.raw, output_format="txt", include_comments=False, include_tables=True,
-        include_links=False, include_images=False,
+        doc.raw if tree is None else tree, output_format="txt", include_comments=False,
+        include_tables=True, include_links=False, include_images=False,
         deduplicate=False,  # its cache is process-wide: a second build would lose pages
     ) or ""
+    tables: list[int] = []
+    if marker:
+        text, tables = unmark_tables(text, marker)
     meta = {}
     found = trafilatura.extract_metadata(doc.raw)
     if found is not None:
@@ -105,12 +111,18 @@ def _extract_html(doc: RawDocument) -> tuple[str, dict]:
             "title": found.title, "date": found.date, "url": found.url,
             "sitename": found.sitename, "author": found.author,
         }
-    return text, {k: v for k, v in meta.items() if v}
+    return text, tables, {k: v for k, v in meta.items() if v}
 
 
-def _split_blocks(text: str, one_block_per_line: bool) -> list[list[Span]]:
-    """Split text into blocks (blank-line separated) of normalised lines."""
+def _split_blocks(text: str, one_block_per_line: bool, tables: list[int]
+                  ) -> tuple[list[list[Span]], set[int]]:
+    """Split text into blocks (blank-line separated) of normalised lines.
+
+    Return them and the indexes of those that are tables (starting at one of `tables`),
+    whose lines stay one block even when each line is a block of its own.
+    """
     blocks: list[list[Span]] = []
+    table_blocks: set[int] = set()
     pos = 0
     separators = list(_BLANK_LINE_RE.finditer(text)) + [None]
     for sep in separators:
@@ -121,12 +133,15 @@ def _split_blocks(text: str, one_block_per_line: bool) -> list[list[Span]]:
             line = _strip_markup(line)
             if line:
                 lines.append(line)
-        if one_block_per_line:
+        if lines and starts_within(tables, pos, end):
+            table_blocks.add(len(blocks))
+            blocks.append(lines)
+        elif one_block_per_line:
             blocks.extend([line] for line in lines)
         elif lines:
             blocks.append(lines)
         pos = sep.end() if sep else len(text)
-    return blocks
+    return blocks, table_blocks
 
 
 def _strip_markup(line: Span) -> Span:

@@ -29,10 +29,14 @@ _LEFTOVER_RE = re.compile(r"^[\W_]*$")  # what a cut can leave: stray punctuatio
 
 @dataclass
 class Block:
-    """A cleaned paragraph; `heading` marks a short title line inside the story."""
+    """A cleaned paragraph; `heading` marks a short title line inside the story.
+
+    `table`: a table's caption and rows, a line each (readers.tables).
+    """
 
     span: Span
     heading: bool = False
+    table: bool = False
 
     @property
     def text(self) -> str:
@@ -52,26 +56,30 @@ class Tally(dict):
 
 
 def keep_story(raw_blocks: list[list[Span]], title: str,
-               boilerplate: Collection[str] = (), classify: bool = True
-               ) -> tuple[list[Block], Tally]:
+               boilerplate: Collection[str] = (), classify: bool = True,
+               tables: Collection[int] = ()) -> tuple[list[Block], Tally]:
     """Return the blocks of the story and what each furniture rule removed.
 
     A document is never emptied by the judgement calls (the title line, repeated lines,
     the classifier): if they would leave nothing, only the furniture rules apply.
     `classify`: judge blocks with the classifier (scraped pages; not authored files, whose
-    short blocks are table rows, list items and headings, not page chrome).
+    short blocks are list items and headings, not page chrome). `tables`: indexes of the
+    blocks that are tables, a row a line: kept as blocks of lines, judged by no rule but
+    the source's boilerplate (a row is short and may repeat, and is content).
     """
     tally = Tally()
-    blocks = _keep(raw_blocks, title, boilerplate, tally, judge=True, classify=classify)
+    blocks = _keep(raw_blocks, title, boilerplate, tally, judge=True, classify=classify,
+                   tables=tables)
     if not blocks and any(raw_blocks):
         tally = Tally()
-        blocks = _keep(raw_blocks, title, boilerplate, tally, judge=False)
+        blocks = _keep(raw_blocks, title, boilerplate, tally, judge=False, tables=tables)
     return blocks, tally
 
 
 def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
-          classify: bool = True) -> list[Block]:
-    counts = Counter(line.text.casefold() for block in raw_blocks for line in block)
+          classify: bool = True, tables: Collection[int] = ()) -> list[Block]:
+    counts = Counter(line.text.casefold() for i, block in enumerate(raw_blocks)
+                     if i not in tables for line in block)
     title_key = title.casefold()
 
     def line_rule(line: Span) -> str | None:
@@ -91,7 +99,19 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
         return None
 
     joined: list[Span] = []
-    for lines in raw_blocks:
+    is_table: list[bool] = []
+    for i, lines in enumerate(raw_blocks):
+        if i in tables:
+            rows = []
+            for line in lines:
+                if boilerplate and line_key(line.text) in boilerplate:
+                    tally.add("boilerplate", line.text)
+                else:
+                    rows.append(line)
+            if rows:  # a line a row, so that each row stays a sentence of its own
+                joined.append(join_spans(rows, "\n"))
+                is_table.append(True)
+            continue
         kept = []
         for line in lines:
             rule = line_rule(line)  # on the line as it stands: repeats are counted so
@@ -108,20 +128,26 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
                 kept.append(line)
         if kept:
             joined.append(join_spans(kept, " "))
+            is_table.append(False)
 
-    joined = _cut_at_end_marker(joined, tally)
-    rules = [_block_rule(b.text) for b in joined]
-    classes = [initial_class(b.text, rule is not None) for b, rule in zip(joined, rules)]
+    joined = _cut_at_end_marker(joined, is_table, tally)
+    # A table reached cleaning only as a table (an authored file's, or a page's data
+    # table with a header row and few links): the classifier, made for prose, would
+    # judge its rows by their stopwords.
+    rules = [None if table else _block_rule(b.text) for b, table in zip(joined, is_table)]
+    classes = [GOOD if table else initial_class(b.text, rule is not None)
+               for b, rule, table in zip(joined, rules, is_table)]
     final = revise(classes) if judge and classify else [BAD if r else GOOD for r in rules]
     out = []
-    for block, rule, first, cls in zip(joined, rules, classes, final):
+    for block, rule, first, cls, table in zip(joined, rules, classes, final, is_table):
         if cls == GOOD:
-            out.append(Block(block, heading=first != GOOD and not is_sentence(block.text)))
+            out.append(Block(block, heading=first != GOOD and not is_sentence(block.text),
+                             table=table))
         else:
             tally.add(rule or "classifier", block.text)
     if all(b.heading for b in out):
         # Chunking drops a heading with no text after it; alone, it is the text.
-        out = [Block(b.span) for b in out]
+        out = [Block(b.span, table=b.table) for b in out]
     elif not classify:
         # In an authored file, short lines at the end are content (a table's rows, a
         # list), not a page's closing chrome: chunking would drop them as headings.
@@ -140,12 +166,15 @@ def _block_rule(text: str) -> str | None:
     return None
 
 
-def _cut_at_end_marker(blocks: list[Span], tally: Tally) -> list[Span]:
-    """Drop a closing widget (agency credit, comment box) and, in the second half, all after."""
+def _cut_at_end_marker(blocks: list[Span], is_table: list[bool], tally: Tally) -> list[Span]:
+    """Drop a closing widget (agency credit, comment box) and, in the second half, all after.
+
+    A table is never one ('Comments: none.' is a row); `is_table` flags each block.
+    """
     total = sum(len(b.text) for b in blocks) or 1
     seen = 0
-    for i, block in enumerate(blocks):
-        if is_end_marker(block.text) and seen >= total / 2:
+    for i, (block, table) in enumerate(zip(blocks, is_table)):
+        if not table and is_end_marker(block.text) and seen >= total / 2:
             for rest in blocks[i:]:
                 tally.add("end", rest.text)
             return blocks[:i]

@@ -22,6 +22,8 @@ class RawDocument:
     default_source: str = ""
     # Offsets in `raw` where each page starts (pages[0] == 0); None: no pages.
     pages: list[int] | None = None
+    # Offsets in `raw` where each table's block starts (see readers.tables); None: none.
+    tables: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Extracted:
     raw: str
     metadata: dict = field(default_factory=dict)
     pages: list[int] | None = None
+    tables: list[int] | None = None  # where each table's block starts in `raw`
 
 
 class Reader:

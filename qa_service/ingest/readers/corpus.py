@@ -128,6 +128,7 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
             metadata={**found.metadata, **metadata.get(f.relpath, {})},
             default_source=default_source,
             pages=found.pages,
+            tables=found.tables,
         )
 
 

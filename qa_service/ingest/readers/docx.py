@@ -1,4 +1,4 @@
-"""Read Word (.docx) files: headings, paragraphs and table rows in order, core properties."""
+"""Read Word (.docx) files: headings, paragraphs and tables in order, core properties."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import io
 import logging
 
 from qa_service.ingest.readers.base import Extracted, Reader, UnreadableError, json_safe
+from qa_service.ingest.readers.tables import join_blocks, table_lines
 
 log = logging.getLogger(__name__)
 
 
 class DocxReader(Reader):
-    """Read a .docx body in document order; each table row becomes 'cell | cell'."""
+    """Read a .docx body in document order; a table is one block, a line per row."""
 
     kind = "docx"
     suffixes = (".docx",)
@@ -28,27 +29,45 @@ class DocxReader(Reader):
             raise UnreadableError("not a Word .docx package") from None
         except Exception as exc:  # a damaged zip or XML
             raise UnreadableError(f"{type(exc).__name__}: {exc}") from None
-        blocks = [text for text in _body_blocks(document) if text]
+        raw, tables = join_blocks(_body_blocks(document))
         meta = _properties(document)
         if "title" not in meta:
             heading = _first_heading(document)
             meta = {**meta, "title": heading} if heading else meta
-        return Extracted("\n\n".join(blocks), meta)
+        return Extracted(raw, meta, tables=tables or None)
 
 
-def _body_blocks(document) -> list[str]:
-    """Return the body's paragraphs and table rows, in document order."""
+def _body_blocks(document) -> list[tuple[str, bool]]:
+    """Return the body's paragraphs and tables as (text, is_table), in document order.
+
+    A paragraph styled Caption just before a table is the table's first line.
+    """
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    blocks = []
+    blocks: list[tuple[str, bool]] = []
+    caption = ""
     for element in document.element.body.iterchildren():
         tag = element.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            blocks.append(" ".join(Paragraph(element, document).text.split()))
-        elif tag == "tbl":
-            blocks += _table_rows(Table(element, document))
+        if tag == "tbl":
+            header, *rows = _table_rows(Table(element, document)) or [None]
+            lines = table_lines(header, rows, caption)
+            blocks.append(("\n".join(lines), True) if lines else (caption, False))
+            caption = ""
+        elif tag == "p":
+            paragraph = Paragraph(element, document)
+            text = " ".join(paragraph.text.split())
+            if (paragraph.style is not None and paragraph.style.name == "Caption"
+                    and _next_is_table(element)):
+                caption = text
+            else:
+                blocks.append((text, False))
     return blocks
+
+
+def _next_is_table(element) -> bool:
+    following = element.getnext()
+    return following is not None and following.tag.rsplit("}", 1)[-1] == "tbl"
 
 
 def _first_heading(document) -> str | None:
@@ -63,18 +82,17 @@ def _first_heading(document) -> str | None:
     return found[min(found)] if found else None
 
 
-def _table_rows(table) -> list[str]:
-    """Return each row as 'cell | cell' (a merged cell once), nested tables flattened."""
+def _table_rows(table) -> list[list[str]]:
+    """Return each row's cells by column: a merged cell under the first column it spans."""
     rows = []
     for row in table.rows:
-        cells, seen = [], set()
+        cells, previous = [], None
         for cell in row.cells:
-            if id(cell._tc) in seen:  # a merged cell repeats across the columns it spans
-                continue
-            seen.add(id(cell._tc))
-            cells.append(" ".join(cell.text.split()))
-        if any(cells):
-            rows.append(" | ".join(cells))
+            # A merged cell repeats across the columns it spans; a vertical merge gives
+            # each row its value, which a row's line should carry.
+            cells.append("" if cell._tc is previous else " ".join(cell.text.split()))
+            previous = cell._tc
+        rows.append(cells)
     return rows
 
 

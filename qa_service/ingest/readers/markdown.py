@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from qa_service.ingest.readers.base import Extracted, Reader, decode, json_safe
+from qa_service.ingest.readers.tables import join_blocks, table_lines
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ class MarkdownReader(Reader):
         if not str(meta.get("title") or "").strip():
             heading = first_heading(tokens)
             meta = {**meta, "title": heading} if heading else meta
-        return Extracted(render_markdown(body, tokens), meta)
+        raw, tables = join_blocks(markdown_blocks(body, tokens))
+        return Extracted(raw, meta, tables=tables or None)
 
 
 def front_matter(text: str, name: str) -> tuple[dict, str]:
@@ -72,29 +74,37 @@ def first_heading(tokens: list) -> str | None:
     return min(headings, key=lambda h: h[0])[1] if headings else None
 
 
-def render_markdown(source: str, tokens: list | None = None) -> str:
-    """Render Markdown to plain text, one block (heading, paragraph, item, row) a paragraph.
+def markdown_blocks(source: str, tokens: list | None = None) -> list[tuple[str, bool]]:
+    """Return the blocks (heading, paragraph, item, code, table) as (text, is_table).
 
-    `tokens`: the source already parsed, if it is.
+    A table is one block of a line a row (readers.tables); `tokens`: the source already
+    parsed, if it is.
     """
-    blocks: list[str] = []
+    blocks: list[tuple[str, bool]] = []
+    rows: list[list[str]] | None = None  # the table being read: its header row first
     row: list[str] | None = None
     for token in _parser().parse(source) if tokens is None else tokens:
-        if token.type == "tr_open":
+        if token.type == "table_open":
+            rows = []
+        elif token.type == "table_close" and rows is not None:
+            header, *body = rows or [None]
+            blocks.append(("\n".join(table_lines(header, body)), True))
+            rows = None
+        elif token.type == "tr_open":
             row = []
         elif token.type == "tr_close":
-            if row and any(row):
-                blocks.append(" | ".join(row))
+            if rows is not None and row is not None:
+                rows.append(row)
             row = None
         elif token.type == "inline":
             text = _inline_text(token)
             if row is not None:
                 row.append(text.replace("\n", " ").strip())
             elif text.strip():
-                blocks.append(text.strip())
+                blocks.append((text.strip(), False))
         elif token.type in _TEXT_BLOCKS and token.content.strip():
-            blocks.append(token.content.strip("\n"))
-    return "\n\n".join(blocks)
+            blocks.append((token.content.strip("\n"), False))
+    return blocks
 
 
 def _inline_text(token) -> str:
