@@ -127,9 +127,10 @@ class RankingSettings:
     # of the question's term weight it holds: of two sentences on the topic, the one
     # holding the question's rarer words ("injured" rather than "Aktobe") is the answer.
     highlight_terms: float = 0.6
-    # `answerable` is `confidence >= answer_threshold`; the confidence is a probability
-    # fitted on training collections with balanced classes (the ranker file's
-    # calibration), so 0.5 is where answered and not answered are equally likely.
+    # `answerable` is P(the documents answer) >= answer_threshold: the ranker file's
+    # answerability model, fitted on training collections with balanced classes, so 0.5 is
+    # where answered and not answered are equally likely (docs/evaluation.md gives the
+    # declines at other thresholds). `confidence`, P(the first passage answers), is apart.
     answer_threshold: float = 0.5
     # Two passages whose content words' keys overlap this much (Jaccard) are one text (a
     # wire report printed by several outlets): the first stands for both and says where

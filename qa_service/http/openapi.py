@@ -100,9 +100,11 @@ SCHEMAS = {
             "query": {"type": "string",
                       "description": "The search actually run, history included."},
             "answerable": {"type": "boolean",
-                           "description": "confidence >= the server's answer threshold; "
-                                          "when false the closest passages are still "
-                                          "returned."},
+                           "description": "Whether the documents answer the question: "
+                                          "the probability that they do (a model apart "
+                                          "from confidence) >= the server's answer "
+                                          "threshold; when false the closest passages "
+                                          "are still returned."},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1,
                            "description": "Probability that the first passage answers "
                                           "the question, fitted on training collections "
