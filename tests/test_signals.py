@@ -91,3 +91,13 @@ def test_a_name_the_corpus_never_mentions_marks_every_candidate_down(searcher):
     lower = searcher.candidates("how many people were killed in the shymkent attack")
     assert set(BY_NAME["event"].compute(lower).values()) == {0.0}
     assert lower.query.capitalised == ()
+
+
+def test_known_names_says_whether_the_corpus_mentions_the_question_s_names(searcher):
+    def known(question):
+        found = searcher.candidates(question)
+        return set(BY_NAME["known_names"].compute(found).values())
+
+    assert known("How many people were killed in the Almaty attack?") == {1.0}
+    assert known("How many people were killed in the Paris attack?") == {0.0}
+    assert known("how many people were killed") == {1.0}  # no name asked

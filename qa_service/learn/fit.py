@@ -39,11 +39,11 @@ ROUNDS = 300
 # lead over the next (a near miss ranks several passages on the topic alike), whether
 # its answering sentence holds the kind of answer asked, and the question's words and
 # names it holds or lacks; and whether any candidate's report names what the question
-# names (a name the corpus never mentions: none does).
+# names, and whether the corpus mentions the question's names at all.
 CALIBRATION_FEATURES = (
     "best.dense", "best.sentence", "best.coverage", "best.missing_terms",
     f"top.{RANKER}", f"gap.{RANKER}", "top.sentence_terms", "top.answer_type", "top.names",
-    "top.missing_terms", "top.coverage", "top.event", "best.event",
+    "top.missing_terms", "top.coverage", "top.event", "best.event", "best.known_names",
 )
 # Two small classifiers over them, in which each can only raise the probability
 # (monotone), so no quirk of the training questions turns evidence into doubt: the

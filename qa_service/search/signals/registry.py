@@ -11,6 +11,7 @@ from qa_service.search.signals.context import CONTEXT
 from qa_service.search.signals.coverage import COVERAGE
 from qa_service.search.signals.dense import DENSE
 from qa_service.search.signals.event import EVENT
+from qa_service.search.signals.known import KNOWN_NAMES
 from qa_service.search.signals.lexical import LEXICAL
 from qa_service.search.signals.missing import MISSING_TERMS
 from qa_service.search.signals.names import NAMES
@@ -21,7 +22,7 @@ from qa_service.search.signals.title import TITLE
 
 SIGNALS: tuple[Signal, ...] = (DENSE, LEXICAL, SENTENCE, COVERAGE, SENTENCE_TERMS, PHRASES,
                                ANSWER_TYPE, NAMES, TITLE, CONTEXT, CONSENSUS, MISSING_TERMS,
-                               EVENT)
+                               EVENT, KNOWN_NAMES)
 BY_NAME = {s.name: s for s in SIGNALS}
 
 
