@@ -88,13 +88,15 @@ _NOUN_KINDS = {
                 "weight size speed temperature depth area age",
     "place": "place city country state town region location province capital nation "
              "village island continent county district site venue street river mountain "
-             "address neighbourhood neighborhood",
+             "address territory jurisdiction",
     "organisation": "company organisation organization group team party firm agency club "
                     "band university network airline bank institution union brand "
-                    "newspaper channel broadcaster school",
-    "person": "person man woman who leader president minister player actor actress "
-              "singer rapper author writer founder owner winner chief officer ceo member "
-              "king queen athlete coach director star figure celebrity official",
+                    "newspaper channel broadcaster school chain retailer",
+    "person": "person man woman leader president minister player actor actress singer "
+              "rapper author writer founder owner winner chief officer ceo member king "
+              "queen athlete coach director star celebrity official candidate governor "
+              "senator mayor emperor ruler inventor engineer composer painter poet "
+              "philosopher explorer host",
 }
 _KIND_OF_NOUN = {noun: kind for kind, nouns in _NOUN_KINDS.items() for noun in nouns.split()}
 # Agent nouns (artist, scientist, politician, musician) name people.
@@ -183,20 +185,34 @@ def answer_kind(question: str) -> str | None:
 
 def _kind_of(doc: Doc) -> str | None:
     """Return the kind a parsed question asks for (its first wh-word decides)."""
-    wh = next((t for t in doc if t.tag_ in ("WP", "WP$", "WRB", "WDT")
+    # A quiz item sets the scene first ("... when a man entered ... Which tradition ...?"):
+    # the wh-word that counts is the one in the sentence that asks.
+    asking = [s for s in doc.sents if s.text.rstrip().endswith("?")]
+    scope = asking[-1] if asking else doc
+    wh = next((t for t in scope if t.tag_ in ("WP", "WP$", "WRB", "WDT")
                and t.lower_ in ("who", "whom", "whose", "what", "which", "where", "when",
-                                "why", "how")), None)
+                                "why", "how") and not _subordinate(t)), None)
     if wh is None:
-        # Quiz style: "This artist is the first to ...", "in this city".
-        this = next((t for t in doc if t.lower_ in ("this", "these") and t.dep_ == "det"
-                     and t.head.pos_ in _NOUN_POS), None)
-        return _noun_kind(this.head, doc) if this is not None else None
+        # Quiz style: "This artist is the first to ...", "in this city"; "this week" and
+        # "this year" only say when the quiz was set.
+        for token in doc:
+            if (token.lower_ in ("this", "these") and token.dep_ == "det"
+                    and token.head.pos_ in _NOUN_POS):
+                kind = _noun_kind(token.head, doc)
+                if kind != "date":
+                    return kind
+        return None
     word = wh.lower_
     if word in _WH_KINDS:
         return _WH_KINDS[word]
     if word == "how":
         return _how_kind(wh, doc)
     return _what_kind(wh, doc)
+
+
+def _subordinate(wh: Token) -> bool:
+    """Say whether a wh-word opens a relative or adverbial clause ("who was", "when a man")."""
+    return wh.dep_ != "det" and wh.i > 0 and wh.head.dep_ in ("relcl", "advcl")
 
 
 def _how_kind(how: Token, doc: Doc) -> str | None:
