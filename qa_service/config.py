@@ -74,6 +74,10 @@ class BuildSettings:
     # Corpus files larger than this are skipped with a warning: a stray dump or archive
     # would otherwise stall a build and flood the index with one document's fragments.
     max_file_bytes: int = 10 * 1024 * 1024
+    # Find and store each passage's typed spans (people, places, dates, numbers ...: the
+    # answer_type signal's evidence) with spaCy's recogniser. Off: the index stores none
+    # and answer_type reads numbers and dates from the text by pattern, as before.
+    typed_spans: bool = True
 
 
 @dataclass(frozen=True)
