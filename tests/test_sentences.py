@@ -11,10 +11,11 @@ from qa_service.search.sentences import SentenceMatcher
 
 @pytest.mark.parametrize("question, kind", [
     ("How many rifles were stolen?", "number"),
-    ("What percentage of voters stayed home?", "number"),
+    ("What percentage of voters stayed home?", "quantity"),
     ("When did the attack start?", "date"),
     ("In what year was the bridge built?", "date"),
-    ("Who is the museum director?", None),
+    ("Who is the museum director?", "person"),
+    ("Why did the bridge close?", None),
 ])
 def test_questions_ask_for_a_kind_of_answer(question, kind):
     assert answer_type.expected(question) == kind
@@ -28,6 +29,10 @@ def test_a_sentence_holds_an_answer_of_the_kind_asked():
     assert answer_type.holds("date", "The violence began at 2.28pm.")
     assert not answer_type.holds("date", "It opened to great acclaim.")
     assert not answer_type.holds(None, "It opened in 1852.")
+    # Without stored spans, only numbers and dates can be told from the text.
+    assert answer_type.holds("quantity", "It took three years.")
+    assert answer_type.holds("money", "The fee is 18 euros.")
+    assert not answer_type.holds("person", "Jane Doe opened it.")
 
 
 def _matcher(question, weights):

@@ -1,0 +1,138 @@
+"""Typed spans stored with each passage at build time, and the answer_type signal on them."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+
+from qa_service.search import Searcher, answer_type
+from qa_service.search.signals import BY_NAME
+from qa_service.store import PassageStore
+from qa_service.store.keys import pack_types, unpack_types
+
+FESTIVAL = "The festival opens on 28 September in Greenvale."
+ANSWERS = {
+    "dated.txt": "Harvest festival\n\nThe harvest festival of the old town opens on "
+    "28 September.",
+    "counted.txt": "Harvest festival library\n\nThe harvest festival library of the old "
+    "town holds 120,000 books.",
+}
+QUESTION = "When is the harvest festival?"
+
+
+def _typed(searcher, question):
+    candidates = searcher.candidates(question)
+    scores = BY_NAME["answer_type"].compute(candidates)
+    return {candidates.records[r]["doc_id"]: v for r, v in scores.items()}, candidates
+
+
+def test_typed_spans_pack_and_unpack():
+    spans = [(22, 34, "date"), (38, 47, "place"), (0, 3, "money")]
+    assert unpack_types(pack_types(spans)) == spans
+    assert unpack_types(pack_types([])) == []
+
+
+def test_a_build_stores_each_passage_s_typed_spans_at_their_offsets(searcher_over):
+    searcher = searcher_over({"festival.txt": FESTIVAL}, min_chars=20)
+    store = searcher.index.passages
+    assert store.has_types
+    records = store.passages(list(range(store.passage_count)), keys=True)
+    (row, record), = records.items()
+    text = record["text"]
+    spans = store.record_types(records)[row]
+    found = {text[start:end]: kind for start, end, kind in spans}
+    assert found == {"28 September": "date", "Greenvale": "place"}
+    assert all(text.find(text[s:e]) == s for s, e, _ in spans)
+
+
+def test_answer_type_reads_the_stored_span_of_the_kind_asked(searcher_over):
+    searcher = searcher_over(ANSWERS, min_chars=20)
+    assert searcher.index.passages.has_types
+    typed, candidates = _typed(searcher, QUESTION)
+    assert candidates.query.answer_kind == "date"
+    assert candidates.stored_types is not None
+    assert typed == {"dated.txt": 1.0, "counted.txt": 0.0}
+    # A "how many" question: the books are a number, the date is not.
+    typed, _ = _typed(searcher, "How many books does the festival library hold?")
+    assert typed == {"dated.txt": 0.0, "counted.txt": 1.0}
+
+
+def test_an_index_built_without_typed_spans_reads_the_text_by_pattern(searcher_over):
+    searcher = searcher_over(ANSWERS, min_chars=20, typed_spans=False)
+    assert not searcher.index.passages.has_types
+    typed, candidates = _typed(searcher, QUESTION)
+    assert candidates.stored_types is None
+    assert typed == {"dated.txt": 1.0, "counted.txt": 0.0}
+    answer = searcher.ask(QUESTION)
+    assert answer.passages[0].doc_id in ANSWERS
+
+
+def test_an_index_without_the_types_column_still_answers(searcher_over, tmp_path):
+    # The passages file as a build before typed spans wrote it: no column, no meta row.
+    searcher = searcher_over(ANSWERS, min_chars=20)
+    older = tmp_path / "older.sqlite"
+    shutil.copy(searcher.index.passages.path, older)
+    db = sqlite3.connect(older)
+    db.execute("ALTER TABLE passage_keys DROP COLUMN types")
+    db.execute("DELETE FROM meta WHERE name = 'span_kinds'")
+    db.commit()
+    db.close()
+    index = searcher.index
+    index.passages = PassageStore(older)
+    searcher = Searcher(index, searcher.encoder, searcher.settings)
+    assert not index.passages.has_types and index.passages.has_spans
+    typed, candidates = _typed(searcher, QUESTION)
+    assert candidates.stored_types is None
+    assert typed == {"dated.txt": 1.0, "counted.txt": 0.0}
+    assert searcher.ask(QUESTION).passages[0].doc_id in ANSWERS
+
+
+@pytest.mark.parametrize("kind, spans, start, end, held", [
+    ("date", [(10, 22, "date")], 0, 30, True),
+    ("date", [(10, 22, "date")], 12, 30, False),  # the span starts before the sentence
+    ("date", [(10, 22, "number")], 0, 30, False),
+    ("quantity", [(10, 22, "date")], 0, 30, True),  # "three years" answers "how long"
+    ("person", [(0, 5, "organisation"), (40, 45, "person")], 0, 30, True),
+    ("place", [(0, 5, "person"), (40, 45, "place")], 0, 30, False),
+    (None, [(0, 5, "date")], 0, 30, False),
+])
+def test_a_span_answers_a_kind_it_is_accepted_for(kind, spans, start, end, held):
+    assert answer_type.answers(kind, spans, start, end) is held
+
+
+def test_the_kind_asked_is_worked_out_once_per_question():
+    answer_type.expected.cache_clear()
+    assert answer_type.expected(QUESTION) == "date"
+    assert answer_type.expected(QUESTION) == "date"
+    assert answer_type.expected.cache_info().hits == 1
+
+
+def test_a_rebuild_keeps_the_spans_of_unchanged_passages_and_finds_the_new_ones(
+        tmp_path, encoder, monkeypatch):
+    from qa_service.config import Settings
+    from qa_service.indexing import build_index, types
+    from qa_service.store import Index
+
+    corpus = tmp_path / "typed-corpus"
+    corpus.mkdir()
+    for name, text in ANSWERS.items():
+        (corpus / name).write_text(text)
+    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "typed-index",
+                                model="hash:256", min_chars=20)
+    build_index(settings, encoder)
+    (corpus / "festival.txt").write_text(FESTIVAL)
+    analysed = []
+    real = types.typed_spans
+    monkeypatch.setattr(types, "typed_spans",
+                        lambda texts: analysed.extend(texts) or real(texts))
+    report = build_index(settings, encoder)
+    assert report.reused_documents == 2
+    assert analysed == [FESTIVAL]  # the reused passages' spans are copied
+    store = Index.load(settings.index_dir).passages
+    records = store.passages(list(range(store.passage_count)), keys=True)
+    stored = store.record_types(records)
+    kinds = {records[r]["doc_id"]: {k for _, _, k in spans} for r, spans in stored.items()}
+    assert kinds == {"dated.txt": {"date"}, "counted.txt": {"number"},
+                     "festival.txt": {"date", "place"}}
