@@ -12,7 +12,7 @@ from qa_service.encoders import Encoder, encoder_for
 from qa_service.errors import IndexCorrupt, InvalidInput, NotFound
 from qa_service.indexing import stale_reason
 from qa_service.response import Answer
-from qa_service.search import Searcher, parse_filters
+from qa_service.search import Searcher, answer_type, parse_filters
 from qa_service.store import Index, document_fields, page_of
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Service:
                 f"version {index.path.name}: the manifest names model {index.model!r}, which gives "
                 f"{encoder.dimension}-dimensional vectors, but the index holds {dimension}; "
                 "rebuild the index")
+        answer_type.load()  # spaCy, for the kind of answer each question asks
         return cls(settings, index, encoder, Searcher(index, encoder, settings))
 
     def stale(self) -> str | None:

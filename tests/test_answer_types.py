@@ -136,3 +136,12 @@ def test_a_rebuild_keeps_the_spans_of_unchanged_passages_and_finds_the_new_ones(
     kinds = {records[r]["doc_id"]: {k for _, _, k in spans} for r, spans in stored.items()}
     assert kinds == {"dated.txt": {"date"}, "counted.txt": {"number"},
                      "festival.txt": {"date", "place"}}
+
+
+def test_a_loaded_service_has_the_pipeline_ready_before_its_first_question(built):
+    from qa_service.service import Service
+    from qa_service.text import entities
+
+    service = Service.load(built)
+    assert entities._nlp is not None
+    assert service.ask({"question": QUESTION}).passages

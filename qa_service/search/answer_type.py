@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from qa_service.text.calendar import MONTHS, WEEKDAYS
-from qa_service.text.entities import answer_kind
+from qa_service.text.entities import answer_kind, pipeline
 
 # Asked kind -> the span kinds that answer it. A "who" is often answered by a company or
 # a team ("Who bought the club?"), and an organisation by a person named as its face;
@@ -61,6 +61,12 @@ _PATTERNS = {
 _PATTERN_OF = {"number": "number", "money": "number", "quantity": "number", "date": "date"}
 
 Span = tuple[int, int, str]  # start, end (character offsets in the passage), kind
+
+
+def load() -> None:
+    """Load the pipeline the kinds are read with now, not on the first question (4-7 s
+    and about 110 MB a process beside torch, once)."""
+    pipeline()
 
 
 @lru_cache(maxsize=KIND_CACHE)
