@@ -145,3 +145,25 @@ def test_a_loaded_service_has_the_pipeline_ready_before_its_first_question(built
     service = Service.load(built)
     assert entities._nlp is not None
     assert service.ask({"question": QUESTION}).passages
+
+
+def test_a_rebuild_over_an_index_without_spans_finds_them_for_reused_passages(
+        tmp_path, encoder):
+    from qa_service.config import Settings
+    from qa_service.indexing import build_index
+    from qa_service.store import Index
+
+    corpus = tmp_path / "typed-corpus"
+    corpus.mkdir()
+    for name, text in ANSWERS.items():
+        (corpus / name).write_text(text)
+    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "typed-index",
+                                model="hash:256", min_chars=20, typed_spans=False)
+    build_index(settings, encoder)
+    assert not Index.load(settings.index_dir).passages.has_types
+    report = build_index(settings.with_(typed_spans=True), encoder)
+    assert report.reused_documents == 2  # the passages and vectors, not the spans
+    store = Index.load(settings.index_dir).passages
+    assert store.has_types
+    records = store.passages(list(range(store.passage_count)), keys=True)
+    assert all(store.record_types(records).values())
