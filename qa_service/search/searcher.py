@@ -45,8 +45,14 @@ class Searcher:
 
     @cached_property
     def calibration(self) -> Calibration:
-        """The answerability model (from the ranker file, whichever fusion ranks)."""
+        """The confidence model: P(the first passage answers) (from the ranker file,
+        whichever fusion ranks)."""
         return load_ranker(self.ranking.ranker).calibration
+
+    @cached_property
+    def answerability(self) -> Calibration:
+        """The answerability model: P(the corpus answers), against the answer threshold."""
+        return load_ranker(self.ranking.ranker).answerability
 
     def ask(self, question: str, history: list[str] | tuple[str, ...] = (),
             top_k: int | None = None, filters: Filters | None = None,
@@ -75,7 +81,7 @@ class Searcher:
         return Answer(
             question=question.strip(),
             query=ranking.query.text,
-            answerable=bool(results) and ranking.confidence >= self.ranking.answer_threshold,
+            answerable=bool(results) and ranking.answers >= self.ranking.answer_threshold,
             confidence=round(ranking.confidence, 4),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=results,
@@ -95,17 +101,21 @@ class Searcher:
         rows, records = found.rows, found.records
         fused = self.fusion.fuse(signals, rows)
         ranked, duplicates = self._diversify(found, fused, top_k)
-        sure = confidence(self.calibration, self._with_ranker(signals, fused, rows),
-                          ranked[0] if ranked else None)
+        judged = self._with_ranker(signals, fused, rows)
+        top = ranked[0] if ranked else None
+        sure = confidence(self.calibration, judged, top)
+        answers = confidence(self.answerability, judged, top) \
+            if self.answerability is not self.calibration else sure
         shown = self.fusion.shown({row: fused[row] for row in ranked}, sure)
         highlights = {row: found.evidence[row].span for row in ranked}
         return Ranking(found.query, ranked, records, fused, shown, signals, highlights, sure,
-                       found.matched, duplicates)
+                       found.matched, duplicates, answers)
 
     def _with_ranker(self, signals: dict, fused: dict[int, float], rows: list[int]) -> dict:
         """The signals with the learned ranker's scores, when the confidence reads them
         (under another fusion the ranker scores the candidates too)."""
-        if RANKER not in {f.partition(".")[2] for f in self.calibration.features}:
+        read = self.calibration.features + self.answerability.features
+        if RANKER not in {f.partition(".")[2] for f in read}:
             return signals
         if self.fusion.name != "learned":
             fused = dict(zip(rows, load_ranker(self.ranking.ranker).scores(signals, rows)
