@@ -57,7 +57,7 @@ def main() -> None:
 
     questions = [json.loads(line)["question"] for line in
                  args.questions.read_text("utf-8").splitlines() if line.strip()]
-    settings = Settings.from_env(index_dir=args.index)
+    settings = Settings.from_env(index_dir=args.index, answer_types=True)  # off by default
     index = Index.load(settings.index_dir)
     searcher = Searcher(index, encoder_for(settings.model, index.model, serving=True), settings)
     entities.pipeline()
@@ -66,7 +66,7 @@ def main() -> None:
     kind, fresh, known = [], [], []
     for _ in range(args.passes):
         kind.append(per_question(questions, lambda q: entities.answer_kind(normalize(q))))
-        fresh.append(per_question(questions, searcher.ask, answer_type.expected.cache_clear))
+        fresh.append(per_question(questions, searcher.ask, answer_type.asked.cache_clear))
         for question in questions:
             searcher.ask(question)
         known.append(per_question(questions, searcher.ask))

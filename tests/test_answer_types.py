@@ -1,4 +1,8 @@
-"""Typed spans stored with each passage at build time, and the answer_type signal on them."""
+"""Typed spans stored with each passage at build time, and the answer_type signal on them.
+
+The feature is off by default (setting answer_types): its tests turn it on (`ON`); the
+last ones check that off, nothing calls spaCy.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ ANSWERS = {
     "town holds 120,000 books.",
 }
 QUESTION = "When is the harvest festival?"
+# The setting that turns spaCy's answer types on, for a build and for questions.
+ON = {"answer_types": True}
 
 
 def _typed(searcher, question):
@@ -35,7 +41,7 @@ def test_typed_spans_pack_and_unpack():
 
 
 def test_a_build_stores_each_passage_s_typed_spans_at_their_offsets(searcher_over):
-    searcher = searcher_over({"festival.txt": FESTIVAL}, min_chars=20)
+    searcher = searcher_over({"festival.txt": FESTIVAL}, min_chars=20, **ON)
     store = searcher.index.passages
     assert store.has_types
     records = store.passages(list(range(store.passage_count)), keys=True)
@@ -48,7 +54,7 @@ def test_a_build_stores_each_passage_s_typed_spans_at_their_offsets(searcher_ove
 
 
 def test_answer_type_reads_the_stored_span_of_the_kind_asked(searcher_over):
-    searcher = searcher_over(ANSWERS, min_chars=20)
+    searcher = searcher_over(ANSWERS, min_chars=20, **ON)
     assert searcher.index.passages.has_types
     typed, candidates = _typed(searcher, QUESTION)
     assert candidates.query.answer_kind == "date"
@@ -60,7 +66,8 @@ def test_answer_type_reads_the_stored_span_of_the_kind_asked(searcher_over):
 
 
 def test_an_index_built_without_typed_spans_reads_the_text_by_pattern(searcher_over):
-    searcher = searcher_over(ANSWERS, min_chars=20, typed_spans=False)
+    searcher = searcher_over(ANSWERS, min_chars=20)  # built with answer types off
+    searcher = Searcher(searcher.index, searcher.encoder, searcher.settings.with_(**ON))
     assert not searcher.index.passages.has_types
     typed, candidates = _typed(searcher, QUESTION)
     assert candidates.stored_types is None
@@ -71,7 +78,7 @@ def test_an_index_built_without_typed_spans_reads_the_text_by_pattern(searcher_o
 
 def test_an_index_without_the_types_column_still_answers(searcher_over, tmp_path):
     # The passages file as a build before typed spans wrote it: no column, no meta row.
-    searcher = searcher_over(ANSWERS, min_chars=20)
+    searcher = searcher_over(ANSWERS, min_chars=20, **ON)
     older = tmp_path / "older.sqlite"
     shutil.copy(searcher.index.passages.path, older)
     db = sqlite3.connect(older)
@@ -103,10 +110,10 @@ def test_a_span_answers_a_kind_it_is_accepted_for(kind, spans, start, end, held)
 
 
 def test_the_kind_asked_is_worked_out_once_per_question():
-    answer_type.expected.cache_clear()
-    assert answer_type.expected(QUESTION) == "date"
-    assert answer_type.expected(QUESTION) == "date"
-    assert answer_type.expected.cache_info().hits == 1
+    answer_type.asked.cache_clear()
+    assert answer_type.expected(QUESTION, typed=True) == "date"
+    assert answer_type.expected(QUESTION, typed=True) == "date"
+    assert answer_type.asked.cache_info().hits == 1
 
 
 def test_a_rebuild_keeps_the_spans_of_unchanged_passages_and_finds_the_new_ones(
@@ -120,7 +127,7 @@ def test_a_rebuild_keeps_the_spans_of_unchanged_passages_and_finds_the_new_ones(
     for name, text in ANSWERS.items():
         (corpus / name).write_text(text)
     settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "typed-index",
-                                model="hash:256", min_chars=20)
+                                model="hash:256", min_chars=20, **ON)
     build_index(settings, encoder)
     (corpus / "festival.txt").write_text(FESTIVAL)
     analysed = []
@@ -142,7 +149,7 @@ def test_a_loaded_service_has_the_pipeline_ready_before_its_first_question(built
     from qa_service.service import Service
     from qa_service.text import entities
 
-    service = Service.load(built)
+    service = Service.load(built.with_(**ON))
     assert entities._nlp is not None
     assert service.ask({"question": QUESTION}).passages
 
@@ -158,12 +165,71 @@ def test_a_rebuild_over_an_index_without_spans_finds_them_for_reused_passages(
     for name, text in ANSWERS.items():
         (corpus / name).write_text(text)
     settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "typed-index",
-                                model="hash:256", min_chars=20, typed_spans=False)
+                                model="hash:256", min_chars=20)  # answer types off
     build_index(settings, encoder)
     assert not Index.load(settings.index_dir).passages.has_types
-    report = build_index(settings.with_(typed_spans=True), encoder)
+    report = build_index(settings.with_(**ON), encoder)
     assert report.reused_documents == 2  # the passages and vectors, not the spans
     store = Index.load(settings.index_dir).passages
     assert store.has_types
     records = store.passages(list(range(store.passage_count)), keys=True)
     assert all(store.record_types(records).values())
+
+
+def _refuse_spacy(monkeypatch):
+    """Make every way into spaCy fail the test (the modules that import it by name too)."""
+    from qa_service.indexing import types
+    from qa_service.text import entities
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("spaCy was called with answer types off")
+
+    for module, name in [(entities, "answer_kind"), (entities, "typed_spans"),
+                         (entities, "pipeline"), (answer_type, "answer_kind"),
+                         (answer_type, "pipeline"), (types, "typed_spans")]:
+        monkeypatch.setattr(module, name, refuse)
+    answer_type.asked.cache_clear()  # no kind remembered from a test with them on
+
+
+def test_by_default_a_build_stores_no_spans_and_questions_never_call_spacy(
+        searcher_over, monkeypatch):
+    from qa_service.config import Settings
+    from qa_service.service import Service
+
+    assert Settings().ranking.answer_types is False
+    assert Settings.from_env({}).ranking.answer_types is False
+    assert Settings.from_env({"QA_ANSWER_TYPES": "1"}).ranking.answer_types is True
+    _refuse_spacy(monkeypatch)
+    searcher = searcher_over(ANSWERS, min_chars=20)
+    store = searcher.index.passages
+    assert not store.has_types
+    db = sqlite3.connect(store.path)
+    assert db.execute("SELECT count(*) FROM passage_keys WHERE types IS NOT NULL"
+                      ).fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM meta WHERE name = 'span_kinds'").fetchone() == (0,)
+    db.close()
+    # The kind asked by pattern, the sentence read by pattern: a date for "when".
+    typed, candidates = _typed(searcher, QUESTION)
+    assert candidates.query.answer_kind == "date"
+    assert candidates.stored_types is None
+    assert typed == {"dated.txt": 1.0, "counted.txt": 0.0}
+    typed, _ = _typed(searcher, "How many books does the festival library hold?")
+    assert typed == {"dated.txt": 1.0, "counted.txt": 1.0}  # by pattern "28" is a number
+    assert answer_type.expected("Who opened the festival library?") is None
+    # A server loads no pipeline and answers.
+    service = Service.load(searcher.settings, searcher.encoder)
+    assert service.ask({"question": QUESTION}).passages
+    service.index.close()
+
+
+def test_an_index_built_with_spans_served_with_them_off_ignores_them(searcher_over,
+                                                                       monkeypatch):
+    searcher = searcher_over(ANSWERS, min_chars=20, **ON)
+    assert searcher.index.passages.has_types
+    _refuse_spacy(monkeypatch)
+    off = Searcher(searcher.index, searcher.encoder, searcher.settings.with_(answer_types=False))
+    typed, candidates = _typed(off, QUESTION)
+    assert candidates.query.answer_kind == "date"
+    assert candidates.stored_types is None
+    assert typed == {"dated.txt": 1.0, "counted.txt": 0.0}
+    assert off.ask(QUESTION).passages[0].doc_id in ANSWERS

@@ -76,6 +76,7 @@ def test_typed_spans_cut_long_texts_at_a_space(monkeypatch):
 
 
 def test_importing_the_module_imports_no_spacy():
-    code = ("import sys, qa_service.text.entities; "
+    code = ("import sys, qa_service, qa_service.text.entities, qa_service.service, "
+            "qa_service.search, qa_service.indexing; "
             "sys.exit(1 if 'spacy' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

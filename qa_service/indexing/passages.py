@@ -102,7 +102,7 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
         for doc_id in known.keys() - reused:  # changed or deleted: out of the word counts
             for p in previous.passages.stored_document(doc_id)[1]:
                 writer.uncount(p.text)
-        if settings.build.typed_spans:
+        if settings.ranking.answer_types:  # spaCy's typed spans (off by default)
             write_types(writer, plan.old_passage_rows, previous, progress)
     finally:
         writer.close()

@@ -5,11 +5,14 @@ asks "when" by a sentence with a date or a time, "who" by one naming a person. O
 sentences that share the question's words, the one that holds such an answer is the
 better evidence.
 
-The kind asked comes from spaCy's parse of the question (`text.entities.answer_kind`),
-the spans a sentence holds from the typed spans a build stores with each passage
+By default (setting `answer_types` off) the kind asked is read by two question patterns,
+"how many / what percentage" (a number) and "when / what year" (a date), and a
+sentence is searched for one by two more (`holds`): no spaCy is loaded. With it on, the
+kind asked comes from spaCy's tags of the question (`text.entities.answer_kind`), the
+spans a sentence holds from the typed spans a build stores with each passage
 (`text.entities.typed_spans`). `ACCEPTS` says, in this one place, which span kinds
-answer which asked kind. An index built without stored spans falls back to two
-patterns over the sentence's text, one for numbers and one for dates (`holds`).
+answer which asked kind. An index built without stored spans falls back to the
+sentence patterns, which know numbers and dates only.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from qa_service.text.calendar import MONTHS, WEEKDAYS
-from qa_service.text.entities import answer_kind, pipeline
+from qa_service.text.entities import answer_kind, pipeline  # no spaCy until first used
 
 # Asked kind -> the span kinds that answer it. A "who" is often answered by a company or
 # a team ("Who bought the club?"), and an organisation by a person named as its face;
@@ -49,8 +52,18 @@ _NUMBER_WORDS = (
 )
 _DAY_NAMES = "|".join(MONTHS + WEEKDAYS)
 
-# The fallback for indexes without stored spans: a pattern for the span kinds it can
-# tell from the text alone.
+# The kind asked without spaCy (answer_types off): question patterns, tried in order;
+# the first that matches names the kind. Only the two kinds `holds` can find by pattern.
+_QUESTIONS = [
+    ("number", re.compile(
+        r"\bhow (many|much|long|far|old|big|large|tall|high|often)\b|"
+        r"\bwhat (percentage|percent|proportion|number|amount|size)\b", re.I)),
+    ("date", re.compile(
+        r"\bwhen\b|\b(what|which) (year|date|day|month|century|decade|time)\b", re.I)),
+]
+
+# A sentence read by pattern (answer_types off, or an index without stored spans): a
+# pattern for the span kinds it can tell from the text alone.
 _PATTERNS = {
     "number": re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I),
     "date": re.compile(
@@ -65,13 +78,25 @@ Span = tuple[int, int, str]  # start, end (character offsets in the passage), ki
 
 def load() -> None:
     """Load the pipeline the kinds are read with now, not on the first question (4-7 s
-    and about 110 MB a process beside torch, once)."""
+    and about 110 MB a process beside torch, once): Service.load calls it when the
+    setting `answer_types` is on."""
     pipeline()
 
 
+def expected(question: str, typed: bool = False) -> str | None:
+    """Return the kind of answer a question asks for (one of `ACCEPTS`), or None.
+
+    `typed` (the setting `answer_types`): from spaCy's tags (`asked`); otherwise by
+    pattern, "number" or "date" or None, and spaCy is never called.
+    """
+    if typed:
+        return asked(question)
+    return next((kind for kind, pattern in _QUESTIONS if pattern.search(question)), None)
+
+
 @lru_cache(maxsize=KIND_CACHE)
-def expected(question: str) -> str | None:
-    """Return the kind of answer a question asks for (one of `ACCEPTS`), or None."""
+def asked(question: str) -> str | None:
+    """Return the kind of answer spaCy's tags say a question asks for (remembered)."""
     return answer_kind(question)
 
 
@@ -92,8 +117,8 @@ def answers(kind: str | None, spans: Sequence[Span], start: int, end: int) -> bo
 
 
 def holds(kind: str | None, sentence: str) -> bool:
-    """Whether `sentence` holds an answer of the kind asked, by pattern (the fallback for
-    an index built without typed spans: it knows numbers and dates only)."""
+    """Whether `sentence` holds an answer of the kind asked, by pattern (answer_types
+    off, or an index built without typed spans: it knows numbers and dates only)."""
     if kind is None:
         return False
     return any(_PATTERNS[p].search(sentence) is not None

@@ -101,7 +101,10 @@ class Candidates:
 
     @cached_property
     def stored_types(self) -> dict[int, TypedSpans] | None:
-        """Each candidate's typed spans as the build stored them (None: it stored none)."""
+        """Each candidate's typed spans as the build stored them (None: it stored none,
+        or the setting `answer_types` is off, which ignores any it stored)."""
+        if not self.ranking.answer_types:
+            return None
         return self.store.record_types(self.records)
 
     @cached_property

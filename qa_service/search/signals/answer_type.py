@@ -1,4 +1,4 @@
-"""Answer type: the answering sentence holds the kind of answer asked (a person, a date ...)."""
+"""Answer type: the answering sentence holds the kind of answer asked (a number, a date ...)."""
 
 from qa_service.search.candidates import Candidates, Scores
 from qa_service.search.signals.base import Signal
@@ -8,7 +8,7 @@ def _typed(c: Candidates) -> Scores:
     return {row: float(ev.typed) for row, ev in c.evidence.items()}
 
 
-ANSWER_TYPE = Signal("answer_type", "1 when the answering sentence holds a span of the kind "
-                     "of answer asked (a person for 'who', a place for 'where', a date for "
-                     "'when', a number for 'how many'; spaCy's types stored by the build).",
-                     _typed, weight=0.1)
+ANSWER_TYPE = Signal("answer_type", "1 when the answering sentence holds the kind of answer "
+                     "asked (a number for 'how many', a date for 'when'; with QA_ANSWER_TYPES=1 "
+                     "also a person for 'who', a place for 'where' ..., from spaCy's types "
+                     "stored by the build).", _typed, weight=0.1)
