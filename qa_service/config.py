@@ -148,6 +148,24 @@ class RankingSettings:
     # Maximal marginal relevance: 1 keeps the fused order; lower values trade score for
     # passages unlike those above them.
     mmr_weight: float = 1.0
+    # Answer types from spaCy (docs/entities.md), the one switch for all of it: a build
+    # finds each passage's typed spans (people, organisations, places, dates, numbers,
+    # money, quantities) with spaCy's recogniser and stores them; a question's kind is
+    # read from spaCy's tags ("who" -> person, "which city" -> place); the answer_type
+    # signal is 1 when the answering sentence holds a stored span of that kind; a server
+    # loads the pipeline at start-up. Off (the default): no spaCy anywhere, neither in a
+    # build (which stores no spans) nor for a question nor at start-up; the signal asks
+    # only "how many" (a number) and "when" (a date) and finds them in the sentence by
+    # pattern. Off because the shipped ranker was trained on that pattern signal and not
+    # retrained on this one: with it, squad-train-sample (1,000 questions) ranks slightly
+    # worse (learned nDCG@10 0.944 against 0.946), at a cost of +22 % to a build (175 s
+    # against 144 s, 1,794 passages), +1.4 ms to a new question, and about 110 MB and a
+    # few seconds to a server's start. Turn on with a ranker retrained with it, then
+    # `qa-service build --full`. An index built with spans served with this off ignores
+    # them; one built without served with it on reads numbers and dates by pattern.
+    # Read by the build too (settings.ranking.answer_types): one setting, not two that
+    # could disagree.
+    answer_types: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from qa_service.encoders import Encoder, encoder_for
 from qa_service.errors import IndexCorrupt, InvalidInput, NotFound
 from qa_service.indexing import stale_reason
 from qa_service.response import Answer
-from qa_service.search import Searcher, parse_filters
+from qa_service.search import Searcher, answer_type, parse_filters
 from qa_service.store import Index, document_fields, page_of
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,18 @@ class Service:
                 f"version {index.path.name}: the manifest names model {index.model!r}, which gives "
                 f"{encoder.dimension}-dimensional vectors, but the index holds {dimension}; "
                 "rebuild the index")
+        if settings.ranking.answer_types:
+            # spaCy, for the kind of answer each question asks: now, not on the first
+            # question. Off (the default), no spaCy is loaded.
+            if not index.passages.has_types:
+                log.warning("answer types are on but version %s holds no typed spans: "
+                            "answer_type reads numbers and dates by pattern until "
+                            "`qa-service build --full`", index.path.name)
+            try:
+                answer_type.load()
+            except BaseException:
+                index.close()
+                raise
         return cls(settings, index, encoder, Searcher(index, encoder, settings))
 
     def stale(self) -> str | None:

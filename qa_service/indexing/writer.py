@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from qa_service.ingest import Document, Passage
-from qa_service.store.keys import document_row, pack_offsets
+from qa_service.store.keys import SPAN_KINDS, document_row, pack_offsets
 from qa_service.store.passages import SCHEMA
 from qa_service.text import KEY_SCHEME, content_keys, name_tokens, variant_key
 
@@ -63,13 +63,30 @@ class PassageWriter:
                 (row, doc.title, p.text),
             )
             offsets, keys = content_keys(p.text)
-            self.db.execute("INSERT INTO passage_keys VALUES (?,?,?,?)",
+            self.db.execute("INSERT INTO passage_keys (rowid, offsets, keys, spans) "
+                            "VALUES (?,?,?,?)",
                             (row, pack_offsets(offsets), " ".join(keys),
                              pack_offsets([at for span in p.sentences for at in span])))
             self.passages += 1
             self.sentences += len(p.sentences)
             if not counted:
                 self._count_words(p.text)
+
+    def texts(self, rows: list[int]) -> list[str]:
+        """Return the texts of passages written so far, in the order of `rows`."""
+        found = dict(self.db.execute(
+            f"SELECT rowid, text FROM passages WHERE rowid IN ({','.join('?' * len(rows))})",
+            rows).fetchall())
+        return [found[row] for row in rows]
+
+    def add_types(self, types: list[tuple[int, bytes]]) -> None:
+        """Store packed typed spans (store.keys.pack_types) of passage rows written."""
+        self.db.executemany("UPDATE passage_keys SET types = ? WHERE rowid = ?",
+                            [(blob, row) for row, blob in types])
+
+    def types_done(self) -> None:
+        """Mark every passage's typed spans stored, with the kinds their codes stand for."""
+        self.db.execute("INSERT INTO meta VALUES ('span_kinds', ?)", (SPAN_KINDS,))
 
     def _count_words(self, text: str, sign: int = 1) -> None:
         seen = set()

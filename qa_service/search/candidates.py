@@ -21,7 +21,7 @@ from qa_service.search.sentences import (
     passage_keys,
     sentence_scores,
 )
-from qa_service.store import Index, WordKeys
+from qa_service.store import Index, TypedSpans, WordKeys
 from qa_service.text import fold
 
 Scores = dict[int, float]  # passage row -> a signal's value
@@ -100,10 +100,20 @@ class Candidates:
         return {row: matcher.held(keys[row][1], found) for row, found in self.positions.items()}
 
     @cached_property
+    def stored_types(self) -> dict[int, TypedSpans] | None:
+        """Each candidate's typed spans as the build stored them (None: it stored none,
+        or the setting `answer_types` is off, which ignores any it stored)."""
+        if not self.ranking.answer_types:
+            return None
+        return self.store.record_types(self.records)
+
+    @cached_property
     def evidence(self) -> dict[int, Evidence]:
         """Each candidate's answering sentence and how well it matches the question."""
+        types = self.stored_types if self.query.answer_kind is not None else None
         return {row: self.matcher.evidence(rec["text"], self.sentences[row],
-                                           self.word_keys[row], self.positions[row])
+                                           self.word_keys[row], self.positions[row],
+                                           None if types is None else types[row])
                 for row, rec in self.records.items()}
 
     @cached_property

@@ -85,7 +85,8 @@ def analyse(question: str, history: list[str] | tuple[str, ...] = (),
         folded for i, word in enumerate(TOKEN_RE.findall(question))
         if i and word[:1].isupper() and (folded := fold(word)) in own_set))
     return Query(question, recent, weights, tuple(own), history_terms, refers_back,
-                 expected(question), frozenset(zip(keys, keys[1:])), capitalised)
+                 expected(question, ranking.answer_types), frozenset(zip(keys, keys[1:])),
+                 capitalised)
 
 
 def _refers_back(question: str, own_terms: list[str]) -> bool:

@@ -12,9 +12,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa_service.search.answer_type import holds
+from qa_service.search.answer_type import answers, holds
 from qa_service.search.query import Query
-from qa_service.store import Index, Spans, WordKeys
+from qa_service.store import Index, Spans, TypedSpans, WordKeys
 from qa_service.text import content_keys, key
 
 TextSpan = tuple[int, int]
@@ -117,11 +117,13 @@ class SentenceMatcher:
         return mask
 
     def evidence(self, text: str, sentences: Sentences, word_keys: WordKeys | None = None,
-                 positions: list[int] | None = None) -> Evidence:
+                 positions: list[int] | None = None,
+                 types: TypedSpans | None = None) -> Evidence:
         """Score each (span, cosine) sentence of `text` and return the best one's evidence.
 
         `word_keys` are the offsets and keys of the text's content words, if known, and
-        `positions` where among them the words that matter are.
+        `positions` where among them the words that matter are; `types` the text's typed
+        spans as the build stored them (None: none stored, the text is read by pattern).
         """
         offsets, words = word_keys or passage_keys(text)
         if positions is None:
@@ -149,5 +151,8 @@ class SentenceMatcher:
                             if p + 1 < len(words) and offsets[p + 1] < end}
                 top_phrases = max(top_phrases, len(pairs & adjacent) / len(pairs))
         best = sentences[max(range(len(scores)), key=scores.__getitem__)][0]
-        typed = holds(self.kind, text[best[0]:best[1]])
+        if types is not None:
+            typed = answers(self.kind, types, best[0], best[1])
+        else:
+            typed = holds(self.kind, text[best[0]:best[1]])
         return Evidence(best, top_share, top_phrases, typed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from qa_service.text import KEY_SCHEME, content_keys
+from qa_service.text.entities import KINDS
 
 # Passages whose word keys are remembered per open file (about 20 KB each for a 200-word
 # passage): a small corpus's all, a large one's first asked.
@@ -21,6 +22,23 @@ KEYS_CACHE = 2048
 OFFSET_TYPE = "<u4"
 WordKeys = tuple[list[int] | tuple[int, ...], list[str] | tuple[str, ...]]
 Spans = list[tuple[int, int]]
+# Typed spans (text.entities.typed_spans) as (start, end, kind code) triples of offsets;
+# a kind's code is its place in KINDS, and the meta row `span_kinds` records that tuple,
+# so an index whose codes meant other kinds is read as one without typed spans.
+TypedSpans = list[tuple[int, int, str]]
+SPAN_KINDS = ",".join(KINDS)
+
+
+def pack_types(spans) -> bytes:
+    """Return typed spans (start, end, kind) as a build stores them."""
+    return pack_offsets([n for start, end, kind in spans
+                         for n in (start, end, KINDS.index(kind))])
+
+
+def unpack_types(data: bytes) -> TypedSpans:
+    """Return typed spans as `pack_types` stored them, in order of their start."""
+    flat = unpack_offsets(data)
+    return [(flat[i], flat[i + 1], KINDS[flat[i + 2]]) for i in range(0, len(flat), 3)]
 
 
 def pack_offsets(offsets) -> bytes:
@@ -49,8 +67,11 @@ class StoredKeys:
             self._query("SELECT 1 FROM meta WHERE name = 'key_scheme' AND value = ?",
                         (KEY_SCHEME,)))
         # Sentence spans beside the keys, and documents' title and lead keys (later builds).
-        self.has_spans = self.has_keys and any(
-            r[1] == "spans" for r in self._query("PRAGMA table_info(passage_keys)"))
+        stored = {r[1] for r in self._query("PRAGMA table_info(passage_keys)")}
+        self.has_spans = self.has_keys and "spans" in stored
+        # Typed spans of each passage (later builds, unless a build was told not to).
+        self.has_types = "types" in stored and bool(self._query(
+            "SELECT 1 FROM meta WHERE name = 'span_kinds' AND value = ?", (SPAN_KINDS,)))
         self.has_document_keys = self.has_keys and bool(self._query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'document_keys'"))
         self._keys: dict[int, WordKeys] = {}
@@ -58,10 +79,13 @@ class StoredKeys:
     def key_columns(self) -> tuple[str, str]:
         """Return the columns and joins that bring the stored keys along with passage rows
         `p` (see `passages(rows, keys=True)`): one read for all a question needs."""
-        if not self.has_keys:
+        if not (self.has_keys or self.has_types):
             return "", ""
-        columns = ", k.offsets AS key_offsets, k.keys AS key_words"
+        columns = ", k.types AS key_types" if self.has_types else ""
         joins = " LEFT JOIN passage_keys k ON k.rowid = p.rowid"
+        if not self.has_keys:
+            return columns, joins
+        columns += ", k.offsets AS key_offsets, k.keys AS key_words"
         if self.has_spans:
             columns += ", k.spans AS key_spans"
         if self.has_document_keys:
@@ -84,6 +108,15 @@ class StoredKeys:
             ends = unpack_offsets(r["key_spans"])
             spans[row] = list(zip(ends[::2], ends[1::2]))
         return keys, spans
+
+    @staticmethod
+    def record_types(records: dict) -> dict[int, TypedSpans] | None:
+        """Return the typed spans of passage records read with `keys=True` (None when
+        the build stored none: the answer type is then read from the text)."""
+        sample = next(iter(records.values()), None)
+        if sample is None or "key_types" not in sample.keys():
+            return None
+        return {row: unpack_types(r["key_types"] or b"") for row, r in records.items()}
 
     @staticmethod
     def record_documents(records: dict) -> dict[str, tuple[list[str], list[str]]]:
@@ -118,6 +151,12 @@ class StoredKeys:
             cache.update(read)
         found.update(read)
         return found
+
+    def stored_types(self, rows: list[int]) -> dict[int, bytes]:
+        """Return the packed typed spans of the given passages (for reuse in a build)."""
+        return {r[0]: r[1] or b"" for r in self._query(
+            f"SELECT rowid, types FROM passage_keys WHERE rowid IN ({','.join('?' * len(rows))})",
+            list(rows))}
 
     def sentence_spans(self, rows: list[int]) -> list[tuple[int, int, int, int]]:
         """Return (sentence row, passage row, start, end) of the given passages' sentences."""

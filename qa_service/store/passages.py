@@ -51,7 +51,8 @@ CREATE TABLE vocab (
     term TEXT PRIMARY KEY, key TEXT NOT NULL, df INTEGER NOT NULL, capitalized REAL
 ) WITHOUT ROWID;
 CREATE TABLE passage_keys (
-    rowid INTEGER PRIMARY KEY, offsets BLOB NOT NULL, keys TEXT NOT NULL, spans BLOB NOT NULL
+    rowid INTEGER PRIMARY KEY, offsets BLOB NOT NULL, keys TEXT NOT NULL, spans BLOB NOT NULL,
+    types BLOB
 );
 CREATE TABLE document_keys (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, lead TEXT NOT NULL
