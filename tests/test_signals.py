@@ -101,3 +101,13 @@ def test_known_names_says_whether_the_corpus_mentions_the_question_s_names(searc
     assert known("How many people were killed in the Almaty attack?") == {1.0}
     assert known("How many people were killed in the Paris attack?") == {0.0}
     assert known("how many people were killed") == {1.0}  # no name asked
+
+
+def test_a_near_miss_counts_names_as_if_its_documents_were_gone(searcher):
+    asked = "How many people were killed in the Almaty attack?"
+    whole = searcher.candidates(asked)
+    missed = searcher.candidates(asked, without=frozenset({"almaty.txt"}))
+    assert {whole.records[r]["doc_id"] for r in whole.rows} >= {"almaty.txt"}
+    assert all(missed.records[r]["doc_id"] != "almaty.txt" for r in missed.rows)
+    assert set(BY_NAME["known_names"].compute(whole).values()) == {1.0}
+    assert set(BY_NAME["known_names"].compute(missed).values()) == {0.0}

@@ -32,7 +32,7 @@ class Candidates:
 
     def __init__(self, query: Query, qvec: np.ndarray, rows: list[int], index: Index,
                  lexical: LexicalSearch, terms: Terms, retrieved: dict[str, Scores],
-                 ranking: RankingSettings):
+                 ranking: RankingSettings, removed: list[int] | None = None):
         self.query = query
         self.qvec = qvec
         self.rows = rows
@@ -42,6 +42,9 @@ class Candidates:
         self.terms = terms  # question and history words -> their forms in the corpus
         self.retrieved = retrieved  # "dense", "lexical": the scores retrieval gave
         self.ranking = ranking
+        # Passages of the corpus that count as absent (training's near misses: the
+        # documents that answer the question taken out), for what the corpus holds.
+        self.removed = removed or []
 
     @cached_property
     def records(self) -> dict:
@@ -157,6 +160,13 @@ class Candidates:
             if term in self.weights:
                 named.setdefault(term, self.weights[term])
         return named
+
+    def held_anywhere(self, term: str) -> bool:
+        """Whether some passage of the corpus (bar the removed) holds any form of `term`."""
+        count = self.lexical.match_count(self.terms[term])
+        if count and self.removed:
+            count -= len(self.lexical.matching(self.terms[term], self.removed))
+        return count > 0
 
     @cached_property
     def before(self) -> dict[int, int]:

@@ -134,14 +134,17 @@ class Searcher:
         h_terms = self.lexical.expand(query.history_terms)
         rows, retrieved = self._retrieve(query, qvec, q_terms, h_terms, filters or Filters(),
                                          top_k)
+        removed: list[int] = []
         if without:
             docs = self.index.passages.doc_ids(rows)
             rows = [r for r in rows if docs.get(r) not in without]
             kept = set(rows)
             retrieved = {name: {r: v for r, v in scores.items() if r in kept}
                          for name, scores in retrieved.items()}
+            removed = self.index.passages.rows_where(
+                (f"d.doc_id IN ({','.join('?' * len(without))})", sorted(without)))
         return Candidates(query, qvec, rows, self.index, self.lexical, {**h_terms, **q_terms},
-                          retrieved, self.ranking)
+                          retrieved, self.ranking, removed)
 
     def _diversify(self, found: Candidates, fused: dict[int, float], top_k: int
                    ) -> tuple[list[int], dict[int, list[int]]]:

@@ -3,7 +3,8 @@
 "How many died in the Paris attacks?" asked of reports on Aktobe shares their words and
 their topic, but no report names Paris: the corpus cannot answer it, however alike the
 passages read. The same for every candidate of a question; the answerability model reads
-it, and a name only the removed documents held is what near misses teach it.
+it. A near miss in training counts the corpus without the documents taken out, so a name
+only they held is unknown, as it would be in an archive that lacks them.
 """
 
 from qa_service.search.candidates import Candidates, Scores
@@ -15,7 +16,7 @@ def _known(c: Candidates) -> Scores:
     total = sum(names.values())
     if not total:
         return dict.fromkeys(c.rows, 1.0)
-    known = sum(w for t, w in names.items() if c.lexical.match_count(c.terms[t]) > 0)
+    known = sum(w for t, w in names.items() if c.held_anywhere(t))
     return dict.fromkeys(c.rows, known / total)
 
 
