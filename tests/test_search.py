@@ -433,3 +433,19 @@ def test_history_for_self_contained_questions_is_a_setting():
     ranking = RankingSettings(self_contained_history=1.0)
     query = analyse("Who founded the museum?", ["What flooded?"], ranking)
     assert query.history == ("What flooded?",) and query.weights == (1.0, 0.5)
+
+
+@pytest.mark.parametrize("question", [
+    "Which two companies are suing California over its law on gig workers?",  # a name first
+    "Who won the Almaty marathon this year?",  # a time
+    "This artist is the first to score a No. 1 hit across four different decades.",
+    "There is one US state with no commercial airline service: which one?",
+])
+def test_words_that_point_inside_the_question_or_to_a_time_take_no_history(question):
+    assert analyse(question, ["What happened at the Harbour Museum?"]).history == ()
+
+
+@pytest.mark.parametrize("question", ["When did this attack happen?", "Who said that?",
+                                      "What did the president say about their attack?"])
+def test_a_short_question_with_a_demonstrative_or_a_pronoun_takes_its_history(question):
+    assert analyse(question, ["What happened at the Harbour Museum?"]).history

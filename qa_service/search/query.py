@@ -8,14 +8,22 @@ import numpy as np
 
 from qa_service.config import RankingSettings
 from qa_service.search.answer_type import expected
-from qa_service.text import TOKEN_RE, content_keys, fold, normalize, terms, tokens
+from qa_service.text import TOKEN_RE, content_keys, fold, normalize, terms
 
 _DEFAULTS = RankingSettings()
-# Words that point back to the conversation for their subject.
-_REFERRING = frozenset(
-    "there then it its they them their theirs he him his she her hers this that these "
-    "those such".split()
-)
+# Words that point back to the conversation for their subject: pronouns, unless a name
+# before them in the question is what they stand for ("California over its law")...
+_PRONOUNS = frozenset(
+    "there then it its they them their theirs he him his she her hers".split())
+# ...and demonstratives, in a short question only ("When did this attack happen?"): in a
+# long one they most often point ahead or inside it ("This artist is the first to ...",
+# "a law that legalizes ...").
+_DEMONSTRATIVES = frozenset("this that these those such".split())
+DEMONSTRATIVE_TERMS = 4  # a question with fewer content words than this is short
+# "this week", "that year": a time, not something said before.
+_TIMES = frozenset(
+    "week weekend weeks year years month months day days morning afternoon evening night "
+    "tonight summer winter spring autumn fall season century decade time".split())
 _TO_BE = frozenset("is are was were be been".split())
 # Openings that continue the conversation rather than start a topic ("And in Almaty?",
 # "What about the injured?"): an ellipsis whose subject is in the question before.
@@ -92,12 +100,21 @@ def analyse(question: str, history: list[str] | tuple[str, ...] = (),
 def _refers_back(question: str, own_terms: list[str]) -> bool:
     """Say whether a question leans on the conversation: it points back ("died there?",
     "what did he say?"), continues it ("And in Almaty?") or names almost nothing itself."""
-    words = tokens(question)
+    raw = TOKEN_RE.findall(question)
+    words = [fold(w) for w in raw]
     opening = " ".join(words[:2])
     if any(opening == c or opening.startswith(c + " ") for c in _CONTINUING):
         return True
-    pointing = any(
-        w in _REFERRING and not (w == "there" and i and words[i - 1] in _TO_BE)
-        for i, w in enumerate(words)  # "is there ...?" is existential, not "at that place"
-    )
-    return pointing or len(own_terms) < 2
+    short = len(own_terms) < DEMONSTRATIVE_TERMS
+    named = False  # a name written before this word, inside the question
+    for i, w in enumerate(words):
+        if w in _PRONOUNS and not named:
+            # "is there ...?", "there are ..." are existential, not "at that place".
+            if not (w == "there" and ((i and words[i - 1] in _TO_BE) or (
+                    i + 1 < len(words) and words[i + 1] in _TO_BE))):
+                return True
+        elif w in _DEMONSTRATIVES and short and not (
+                i + 1 < len(words) and words[i + 1] in _TIMES):
+            return True
+        named = named or (i > 0 and raw[i][:1].isupper())
+    return len(own_terms) < 2
