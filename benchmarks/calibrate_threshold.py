@@ -1,7 +1,8 @@
-"""Check the confidence that decides `answerable` on a corpus, and where thresholds fall.
+"""Check the answerability that decides `answerable` on a corpus, and where thresholds fall.
 
-The confidence is the probability `qa-service train-ranker` fitted on the training
-collections (docs/evaluation.md); the threshold is not chosen here, on a development
+The answerability is the probability that the corpus answers, which `qa-service
+train-ranker` fitted on the training collections (docs/evaluation.md; the `confidence`
+an answer shows is another model's, P(the first passage answers)); the threshold is not chosen here, on a development
 set, but this shows how it separates three groups on an index:
 
 - answerable: `answerable`, `followup` and `conflict` questions of a dev file
@@ -51,7 +52,8 @@ def main() -> int:
     searcher = Searcher(index, get_encoder(index.model), settings)
 
     def confidence(question: str, history=()) -> float:
-        return searcher.rank(question[:1000], list(history)).confidence
+        """P(the corpus answers), against the answer threshold."""
+        return searcher.rank(question[:1000], list(history)).answers
 
     groups: dict[str, list[float]] = {"answerable": [], "unanswerable": []}
     for line in args.dev.read_text("utf-8").splitlines():
