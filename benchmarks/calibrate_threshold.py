@@ -2,8 +2,9 @@
 
 The answerability is the probability that the corpus answers, which `qa-service
 train-ranker` fitted on the training collections (docs/evaluation.md; the `confidence`
-an answer shows is another model's, P(the first passage answers)); the threshold is not chosen here, on a development
-set, but this shows how it separates three groups on an index:
+an answer shows is another model's, P(the first passage answers)); the threshold is not
+chosen here, on a development set, but this shows how it separates three groups on an
+index:
 
 - answerable: `answerable`, `followup` and `conflict` questions of a dev file
   (../shared/eval/dev.jsonl), which the corpus answers;
