@@ -38,17 +38,24 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores"
 
 
-def quality(args) -> int:
+def _examples(args) -> tuple[list, tuple[str, ...]] | None:
+    """The gathered examples and every signal's name (None: no file, skipped)."""
     from qa_service.learn import ExampleSet
-    from qa_service.learn.report import score
-    from qa_service.learn.train import cross_validate
     from qa_service.search.signals import SIGNALS
 
     if not args.examples.is_file():
         print(f"no file {args.examples}: skipped", file=sys.stderr)
+        return None
+    return ExampleSet.load(args.examples).examples, tuple(s.name for s in SIGNALS)
+
+
+def quality(args) -> int:
+    from qa_service.learn.report import score
+    from qa_service.learn.train import cross_validate
+
+    if (found := _examples(args)) is None:
         return 0
-    examples = ExampleSet.load(args.examples).examples
-    every = tuple(s.name for s in SIGNALS)
+    examples, every = found
     variants = {"all signals": every,
                 "no document context": tuple(n for n in every if n not in ("title", "context"))}
     variants |= {f"without {n}": tuple(m for m in every if m != n) for n in every}
@@ -66,16 +73,12 @@ def quality(args) -> int:
 
 
 def kinds(args) -> int:
-    from qa_service.learn import ExampleSet
     from qa_service.learn.report import by_kind
     from qa_service.learn.train import cross_validate
-    from qa_service.search.signals import SIGNALS
 
-    if not args.examples.is_file():
-        print(f"no file {args.examples}: skipped", file=sys.stderr)
+    if (loaded := _examples(args)) is None:
         return 0
-    examples = ExampleSet.load(args.examples).examples
-    every = tuple(s.name for s in SIGNALS)
+    examples, every = loaded
     before = tuple(n for n in every if n not in args.without)
     found = {label: by_kind(examples, cross_validate(examples, signals, args.folds, args.seed))
              for label, signals in (("before", before), ("after", every))}
