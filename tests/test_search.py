@@ -449,3 +449,18 @@ def test_words_that_point_inside_the_question_or_to_a_time_take_no_history(quest
                                       "What did the president say about their attack?"])
 def test_a_short_question_with_a_demonstrative_or_a_pronoun_takes_its_history(question):
     assert analyse(question, ["What happened at the Harbour Museum?"]).history
+
+
+def test_a_question_naming_only_what_no_passage_holds_is_declined(searcher):
+    # "Zanzibar" is in no document of the fixture corpus; "Harbour Museum" is.
+    answer = searcher.ask("How much did the Zanzibar museum cost?")
+    assert not answer.answerable and answer.confidence == 0.0 and answer.passages
+    known = searcher.ask("How much did the Harbour Museum cost?")
+    assert known.confidence > 0.0
+
+
+def test_declining_unknown_names_is_a_setting(built, encoder):
+    settings = built.with_(decline_unknown_names=False)
+    answer = Searcher(Index.load(settings.index_dir), encoder, settings).ask(
+        "How much did the Zanzibar museum cost?")
+    assert answer.confidence > 0.0

@@ -28,6 +28,7 @@ from qa_service.search.limits import validate
 from qa_service.search.query import Query, analyse
 from qa_service.search.ranking import Ranking
 from qa_service.search.signals import SIGNALS
+from qa_service.search.signals.known import KNOWN_NAMES
 from qa_service.store import Index, document_fields, page_of
 
 
@@ -106,6 +107,9 @@ class Searcher:
         sure = confidence(self.calibration, judged, top)
         answers = confidence(self.answerability, judged, top) \
             if self.answerability is not self.calibration else sure
+        if self.ranking.decline_unknown_names and top is not None and \
+                signals[KNOWN_NAMES.name].get(top, 1.0) == 0.0:
+            sure = answers = 0.0  # no passage holds any name the question asks about
         shown = self.fusion.shown({row: fused[row] for row in ranked}, sure)
         highlights = {row: found.evidence[row].span for row in ranked}
         return Ranking(found.query, ranked, records, fused, shown, signals, highlights, sure,
