@@ -150,6 +150,7 @@ def test_the_shipped_ranker_reads_every_signal_and_says_how_it_was_made():
         "realtimeqa-train", "squad-train-sample", "scifact-train", "squad-train-rest"}
     assert model.answerability is not model.calibration
     assert model.meta["candidates"] == Settings().ranking.candidates  # gathered as served
+    assert model.meta["answer_types"] == Settings().ranking.answer_types
 
 
 @pytest.mark.parametrize("args, message", [
@@ -232,3 +233,15 @@ def test_the_confidence_reads_the_first_passage_lead_over_the_next():
     signals = {"ranker": {1: 2.0, 2: 0.5, 3: 1.5}, "dense": {1: 0.3, 2: 0.6, 3: 0.1}}
     assert calibration_values(("gap.ranker", "top.dense", "best.dense"), signals, 1) == \
         pytest.approx([0.5, 0.3, 0.6])
+
+
+def test_a_server_taking_other_answer_types_than_its_ranker_learned_with_says_so(trained,
+                                                                                  caplog):
+    from qa_service.search.fusion import get_fusion
+
+    out, _ = trained
+    assert json.loads(out.read_text())["answer_types"] is False  # gathered as the default
+    get_fusion(Settings().with_(ranker=str(out)).ranking)
+    assert "answer_types" not in caplog.text
+    get_fusion(Settings().with_(ranker=str(out), answer_types=True).ranking)
+    assert "trained with answer_types off; this ranking takes on" in caplog.text

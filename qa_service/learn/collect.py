@@ -140,6 +140,9 @@ def gather(searchers: dict[str, Searcher], collections: dict, sample: int | None
             # The features are read over this many candidates from each retriever: a
             # server taking another number ranks a set the ranker has not seen.
             "candidates": searcher.ranking.candidates,
+            # answer_type reads spaCy's kinds or the patterns by this setting: a server
+            # taking the other reads a signal the ranker has not seen.
+            "answer_types": searcher.ranking.answer_types,
             "sha256": {f: file_sha256(own.folder / f) for f in
                        ("corpus.jsonl", "queries.jsonl", f"qrels/{own.split}.tsv")},
         })

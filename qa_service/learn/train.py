@@ -139,7 +139,8 @@ def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, comma
         "params": {**PARAMS, "rounds": ROUNDS},
         "calibration_params": {**CALIBRATION_PARAMS, "rounds": CALIBRATION_ROUNDS},
         "signals": list(signals),
-        "candidates": _candidates(data.sources),
+        "candidates": _recorded(data.sources, "candidates"),
+        "answer_types": _recorded(data.sources, "answer_types"),
         "calibration_features": list(CALIBRATION_FEATURES),
         "held_out": report,
         "calibration": calibration,
@@ -150,7 +151,8 @@ def train_model(data: ExampleSet, folds: int, seed: int, threshold: float, comma
     return model, report
 
 
-def _candidates(sources: list[dict]) -> int | None:
-    """The candidates per retriever the examples were gathered with (None: unrecorded)."""
-    found = {source.get("candidates") for source in sources}
+def _recorded(sources: list[dict], setting: str):
+    """The value of a ranking setting the examples were gathered with, when every
+    collection's agrees (None: unrecorded): candidates per retriever, answer types."""
+    found = {source.get(setting) for source in sources}
     return found.pop() if len(found) == 1 else None

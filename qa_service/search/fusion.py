@@ -105,6 +105,12 @@ def get_fusion(ranking: RankingSettings) -> Fusion:
     """Return the fusion strategy that `ranking.fusion` names."""
     if ranking.fusion == "learned":
         model = load_ranker(ranking.ranker)
+        kinds = model.meta.get("answer_types")
+        if kinds is not None and kinds != ranking.answer_types:
+            log.warning("the ranker %s was trained with answer_types %s; this ranking "
+                        "takes %s, so its answer_type signal differs from the one it "
+                        "learned", model.path, "on" if kinds else "off",
+                        "on" if ranking.answer_types else "off")
         trained = model.meta.get("candidates")
         if trained is not None and trained != ranking.candidates:
             log.warning("the ranker %s was trained on %d candidates per retriever; this "
