@@ -139,3 +139,18 @@ def test_table_lines_skip_empty_cells_and_label_only_real_headers():
     # A header repeated down the table is not a row.
     assert table_lines(["A", "B"], [["1", "2"], ["A", "B"], ["3", "4"]], "Cap") == [
         "Cap.", "A: 1; B: 2.", "A: 3; B: 4."]
+
+
+def test_labels_repeated_on_many_short_cells_cannot_multiply_a_table():
+    from qa_service.ingest.readers.tables import MAX_EXPANSION, SLACK_CHARS, table_lines
+
+    # A spanning 60-character header over 50 columns of one-character cells: labelled,
+    # each row would be 60 times its cells.
+    header, rows = ["L" * 60] * 50, [[chr(97 + i % 26) for i in range(50)]] * 2000
+    lines = table_lines(header, rows)
+    cells = 60 + 2000 * 50
+    assert sum(map(len, lines)) <= MAX_EXPANSION * cells + SLACK_CHARS
+    assert lines[1].startswith("a; b; c") and len(lines) == 2001
+    # An ordinary table keeps its labels.
+    assert table_lines(["Vessel class", "Fee per night"], [["Under 10 m", "18 euros"]]) == [
+        "Vessel class: Under 10 m; Fee per night: 18 euros."]

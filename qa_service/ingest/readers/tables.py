@@ -16,6 +16,13 @@ import re
 LABEL_MAX_CHARS = 60
 # A colspan beyond this is taken as this: a hostile page cannot make rows of millions.
 MAX_COLSPAN = 50
+# A table's lines may hold at most this many times the characters of its cells (each
+# written once) plus SLACK_CHARS: labels repeated on every row of many short cells, or a
+# spanning header copied across its columns, would otherwise multiply a file's size
+# (60-character labels on one-character cells: 60 times). Past it the table is written
+# without labels, each run of a repeated cell once.
+MAX_EXPANSION = 4
+SLACK_CHARS = 1000
 _END_RE = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _TABLE_TAG_RE = re.compile(r"<table\b", re.IGNORECASE)
 
@@ -41,6 +48,18 @@ def table_lines(header: list[str] | None, rows: list[list[str]], caption: str = 
         rows = [header, *rows]
     caption = _clean_cell(caption)
     lines = [as_sentence(caption)] if caption and rows else []
+    lines += _rows(rows, labels)
+    cells = sum(len(c) for row in ([header] if labels else []) + rows for c in _once(row))
+    if sum(map(len, lines)) > MAX_EXPANSION * (cells + len(caption)) + SLACK_CHARS:
+        rows = [_once(row) for row in ([header, *rows] if labels else rows)]
+        lines = lines[:1] if caption and rows else []
+        lines += _rows(rows, None)
+    return lines
+
+
+def _rows(rows: list[list[str]], labels: list[str] | None) -> list[str]:
+    """Return a line a row: its non-empty cells, each after its column's label if any."""
+    lines = []
     for row in rows:
         if labels and row == labels:
             continue  # a header repeated down the table (Word repeats it on each page)
@@ -49,8 +68,14 @@ def table_lines(header: list[str] | None, rows: list[list[str]], caption: str = 
                      for i, cell in enumerate(row) if cell]
         else:
             cells = [cell for cell in row if cell]
-        lines.append(as_sentence("; ".join(cells)))
+        if cells:
+            lines.append(as_sentence("; ".join(cells)))
     return lines
+
+
+def _once(row: list[str]) -> list[str]:
+    """Return a row's cells with each run of one repeated cell (a span's copies) once."""
+    return [c for i, c in enumerate(row) if c and (i == 0 or c != row[i - 1])]
 
 
 def join_blocks(blocks: list[tuple[str, bool]]) -> tuple[str, list[int]]:
