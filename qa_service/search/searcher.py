@@ -115,11 +115,16 @@ class Searcher:
         return Ranking(found.query, ranked, records, fused, shown, signals, highlights, sure,
                        found.matched, duplicates, answers)
 
+    @cached_property
+    def _reads_ranker(self) -> bool:
+        """Whether the confidence or answerability model reads the ranker's score."""
+        read = self.calibration.features + self.answerability.features
+        return RANKER in {f.partition(".")[2] for f in read}
+
     def _with_ranker(self, signals: dict, fused: dict[int, float], rows: list[int]) -> dict:
         """The signals with the learned ranker's scores, when the confidence reads them
         (under another fusion the ranker scores the candidates too)."""
-        read = self.calibration.features + self.answerability.features
-        if RANKER not in {f.partition(".")[2] for f in read}:
+        if not self._reads_ranker:
             return signals
         if self.fusion.name != "learned":
             fused = dict(zip(rows, load_ranker(self.ranking.ranker).scores(signals, rows)
