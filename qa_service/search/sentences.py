@@ -73,6 +73,7 @@ class SentenceMatcher:
         self.total = sum(weights.values())
         # Terms by number, in the order of `weights`: shares are summed in that order.
         self.term_weights = list(weights.values())
+        self.numbers = {term: number for number, term in enumerate(weights)}  # its bit
         self.bits: dict[str, int] = {}  # a key -> the mask of the terms it is a form of
         for number, term in enumerate(weights):
             for k in {key(f) for f in terms[term]}:

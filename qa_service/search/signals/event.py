@@ -17,7 +17,8 @@ def _event(c: Candidates) -> Scores:
     total = sum(names.values())
     if not total:
         return dict.fromkeys(c.rows, 0.0)
-    matcher, number = c.matcher, {t: n for n, t in enumerate(c.weights)}
+    matcher = c.matcher
+    number = matcher.numbers
     # The names a document's title and lead hold, as the context signal reads them.
     in_documents = {}
     for doc, keys in c.title_keys.items():
