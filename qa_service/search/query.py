@@ -79,7 +79,8 @@ def analyse(question: str, history: list[str] | tuple[str, ...] = (),
     recent = [normalize(h) for h in reversed(list(history))]
     recent = tuple(h for h in recent if h)[: len(ranking.history_weights)]
     own = terms(question)
-    refers_back = _refers_back(question, own)
+    raw = TOKEN_RE.findall(question)  # its words as written, capitals kept
+    refers_back = _refers_back(raw, own)
     # A question that names its own subject is searched alone: the conversation before
     # it would pull in its words ("deaths" into a question about the injured).
     boost = ranking.referring_boost if refers_back else ranking.self_contained_history
@@ -90,17 +91,22 @@ def analyse(question: str, history: list[str] | tuple[str, ...] = (),
     history_terms = tuple(t for t in terms(" ".join(recent)) if t not in own_set)
     keys = content_keys(question)[1]
     capitalised = tuple(dict.fromkeys(
-        folded for i, word in enumerate(TOKEN_RE.findall(question))
-        if i and word[:1].isupper() and (folded := fold(word)) in own_set))
+        folded for i, word in enumerate(raw)
+        if _written_as_name(raw, i) and (folded := fold(word)) in own_set))
     return Query(question, recent, weights, tuple(own), history_terms, refers_back,
                  expected(question, ranking.answer_types), frozenset(zip(keys, keys[1:])),
                  capitalised)
 
 
-def _refers_back(question: str, own_terms: list[str]) -> bool:
-    """Say whether a question leans on the conversation: it points back ("died there?",
-    "what did he say?"), continues it ("And in Almaty?") or names almost nothing itself."""
-    raw = TOKEN_RE.findall(question)
+def _written_as_name(raw: list[str], i: int) -> bool:
+    """Whether the i-th word of a question is capitalised where no sentence opens."""
+    return i > 0 and raw[i][:1].isupper()
+
+
+def _refers_back(raw: list[str], own_terms: list[str]) -> bool:
+    """Say whether a question (its words as written) leans on the conversation: it points
+    back ("died there?", "what did he say?"), continues it ("And in Almaty?") or names
+    almost nothing itself."""
     words = [fold(w) for w in raw]
     opening = " ".join(words[:2])
     if any(opening == c or opening.startswith(c + " ") for c in _CONTINUING):
@@ -116,5 +122,5 @@ def _refers_back(question: str, own_terms: list[str]) -> bool:
         elif w in _DEMONSTRATIVES and short and not (
                 i + 1 < len(words) and words[i + 1] in _TIMES):
             return True
-        named = named or (i > 0 and raw[i][:1].isupper())
+        named = named or _written_as_name(raw, i)
     return len(own_terms) < 2
