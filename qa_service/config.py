@@ -145,6 +145,13 @@ class RankingSettings:
     # held-out folds the rule declines 0.2 points more of the own questions (SciFact 1.5),
     # still fewer than 1 in 10 (docs/evaluation.md).
     decline_unknown_names: bool = True
+    # An answer compares the figures or dates (`disagreement`) of the passages the ranker
+    # gives at least this probability of answering: 1 %. Calibrated on training questions
+    # that have one right passage each, the probability of a second report that answers
+    # as well is low (0.01-0.1 for the Aktobe death tolls), while a passage under 1 % is
+    # off the question; each must also hold a value of the kind asked beside the question's
+    # words (`search/disagreement.py`).
+    disagreement_min: float = 0.01
     # Two passages whose content words' keys overlap this much (Jaccard) are one text (a
     # wire report printed by several outlets): the first stands for both and says where
     # else it is.

@@ -39,6 +39,28 @@ class SourceEntry:
 
 
 @dataclass
+class DisagreementEntry:
+    """What one answering report gives: its figure or date, and the passage that says it."""
+
+    doc_id: str
+    source: str
+    date: str | None
+    value: str
+    passage_id: str
+    rank: int
+
+
+@dataclass
+class Disagreement:
+    """The values the answering reports give for what was asked, one entry per report."""
+
+    kind: str  # the kind of answer asked: number, date ...
+    differ: bool  # whether they give different values
+    values: list[str]  # the distinct values (figures smallest first)
+    sources: list[DisagreementEntry]
+
+
+@dataclass
 class Answer:
     """The passages that answer a question, best first."""
 
@@ -52,6 +74,8 @@ class Answer:
     passages: list[PassageResult] = field(default_factory=list)
     # Set when the passages come from several reports: one entry each, in rank order.
     sources: list[SourceEntry] | None = None
+    # Set when two or more answering reports give a value of the kind asked.
+    disagreement: Disagreement | None = None
     # The version of the index that answered (as /api/health names it): a server swaps
     # in new builds, and every answer comes from exactly one.
     index: str | None = None
@@ -59,7 +83,7 @@ class Answer:
     def to_dict(self) -> dict:
         """Return the JSON body; optional fields appear only when they are set."""
         body = asdict(self)
-        for optional in ("sources", "index"):
+        for optional in ("sources", "disagreement", "index"):
             if body[optional] is None:
                 del body[optional]
         for passage in body["passages"]:
@@ -82,6 +106,10 @@ def answer_from_dict(data: dict) -> Answer:
     """Rebuild an Answer from its JSON body (as a server returns it)."""
     passages = [PassageResult(**p) for p in data.get("passages", [])]
     sources = [SourceEntry(**s) for s in data["sources"]] if data.get("sources") else None
+    compared = data.get("disagreement")
+    disagreement = Disagreement(
+        compared["kind"], compared["differ"], compared["values"],
+        [DisagreementEntry(**e) for e in compared["sources"]]) if compared else None
     return Answer(data["question"], data["query"], data["answerable"],
                   data.get("confidence", 0.0), data["took_ms"], passages, sources,
-                  data.get("index"))
+                  disagreement, data.get("index"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 
-from qa_service.response import Answer
+from qa_service.response import Answer, Disagreement
 
 
 def printable(text: str | None) -> str:
@@ -23,6 +23,16 @@ def percent(confidence: float) -> str:
     return f"{min(max(round(confidence * 100), 1), 99)}%"
 
 
+def compared(d: Disagreement) -> str:
+    """Say in one line what each answering report gives, and whether they differ."""
+    what = "dates" if d.kind == "date" else "figures"
+    each = "; ".join(f"{printable(e.source)}: {printable(e.value)} (#{e.rank})"
+                     for e in d.sources)
+    if d.differ:
+        return f"Sources give different {what}: {printable(', '.join(d.values))} ({each})"
+    return f"{len(d.sources)} sources agree: {printable(d.values[0])} ({each})"
+
+
 def render(answer: Answer) -> str:
     """Format an answer for a terminal: numbered passages with their attribution."""
     lines = []
@@ -32,6 +42,8 @@ def render(answer: Answer) -> str:
         lines.append("From " + "; ".join(
             f"{printable(s.source)} ({s.date or 'undated'}): "
             + ", ".join(f"#{r}" for r in s.ranks) for s in answer.sources))
+    if answer.disagreement:
+        lines.append(compared(answer.disagreement))
     if not answer.passages:
         lines.append("No passages found.")
     else:

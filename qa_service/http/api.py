@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, jsonify, request
 from qa_service.errors import IndexCorrupt, IndexMissing, InvalidInput, NotReady, QAError
 from qa_service.http.body import json_body
 from qa_service.http.metrics import question_answered
-from qa_service.http.openapi import DEFAULT_LIMIT, MAX_LIMIT, spec
+from qa_service.http.openapi import spec
+from qa_service.http.schemas import DEFAULT_LIMIT, MAX_LIMIT
 from qa_service.service import Service
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ class Fusion(Protocol):
 
     name: str
     signals: tuple[str, ...]  # the signals it reads
+    probabilities: bool  # whether the scores it shows are P(the passage answers)
 
     def fuse(self, signals: dict[str, Scores], rows: list[int]) -> Scores: ...
 
@@ -37,6 +38,7 @@ class WeightedFusion:
     """
 
     name = "weighted"
+    probabilities = False
 
     def __init__(self, weights: dict[str, float]):
         self.weights = {name: w for name, w in weights.items() if w}
@@ -65,6 +67,7 @@ class ReciprocalRankFusion:
     """Plain reciprocal-rank fusion (Cormack et al. 2009): sum of 1 / (k + rank)."""
 
     name = "rrf"
+    probabilities = False
     signals = tuple(s.name for s in SIGNALS if s.alone)
 
     def __init__(self, k: int = 60):
@@ -88,6 +91,7 @@ class LearnedFusion:
     """A LambdaMART ranker over every signal (train-ranker), scores on one scale."""
 
     name = "learned"
+    probabilities = True
 
     def __init__(self, model: RankerModel):
         self.model = model

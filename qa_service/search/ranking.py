@@ -23,3 +23,4 @@ class Ranking:
     matched: dict[int, list[str]]  # row -> the query terms it contains
     duplicates: dict[int, list[int]]  # row -> near-copies folded into it
     answers: float = 0.0  # P(the corpus answers the question), against the answer threshold
+    weights: dict[str, float] | None = None  # the query's terms and their weights (idf)

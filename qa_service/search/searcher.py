@@ -18,6 +18,7 @@ from qa_service.encoders import Encoder
 from qa_service.response import Answer, PassageResult, sources_of
 from qa_service.search.candidates import Candidates
 from qa_service.search.confidence import RANKER, confidence
+from qa_service.search.disagreement import disagreement
 from qa_service.search.diversity import collapse_duplicates, crowd, mmr
 from qa_service.search.explain import explanation
 from qa_service.search.filters import Filters, check_values
@@ -79,14 +80,20 @@ class Searcher:
                 also_in=[_copy(ranking.records[d]) for d in ranking.duplicates[row]]
                 if row in ranking.duplicates else None,
             ))
+        answerable = bool(results) and ranking.answers >= self.ranking.answer_threshold
+        query = ranking.query
         return Answer(
             question=question.strip(),
-            query=ranking.query.text,
-            answerable=bool(results) and ranking.answers >= self.ranking.answer_threshold,
+            query=query.text,
+            answerable=answerable,
             confidence=round(ranking.confidence, 4),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=results,
             sources=sources_of(results),
+            disagreement=disagreement(
+                query.answer_kind, results, query.question_terms, query.capitalised,
+                ranking.weights or {}, self.ranking.disagreement_min,
+                self.fusion.probabilities) if answerable else None,
             index=self.index.path.name,
         )
 
@@ -113,7 +120,7 @@ class Searcher:
         shown = self.fusion.shown({row: fused[row] for row in ranked}, sure)
         highlights = {row: found.evidence[row].span for row in ranked}
         return Ranking(found.query, ranked, records, fused, shown, signals, highlights, sure,
-                       found.matched, duplicates, answers)
+                       found.matched, duplicates, answers, found.weights)
 
     @cached_property
     def _reads_ranker(self) -> bool:
