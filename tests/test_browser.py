@@ -52,6 +52,7 @@ def test_a_question_gets_attributed_cards_with_the_answer_marked(page):
 def test_several_sources_are_shown_side_by_side(page):
     turn = ask(page, "How many people were injured in Aktobe?")
     compare = turn.locator(".source-list li")
+    assert compare.first.is_visible()  # open on a wide screen
     assert compare.count() >= 2
     names = [item.locator(".badge").inner_text() for item in compare.all()]
     assert len(set(names)) == len(names)
@@ -92,6 +93,56 @@ def test_an_answer_says_how_sure_it_is_in_words(page):
     words = turn.locator(".confidence").inner_text()
     assert words.split(" · ")[0] in ("strong match", "good match", "possible match")
     assert "confidence" in words and "%" in words
+
+
+def test_the_input_bar_is_as_wide_as_the_conversation(page):
+    ask(page, "Who is Marat Shibutov?")
+    thread = page.locator("#thread").bounding_box()
+    field = page.locator("#question").bounding_box()
+    send = page.locator("#send").bounding_box()
+    assert abs(field["x"] - thread["x"]) <= 2
+    assert abs(send["x"] + send["width"] - (thread["x"] + thread["width"])) <= 2
+    assert page.locator("#ask-form").bounding_box()["width"] < 1100 * 0.8
+
+
+QUESTIONS = [
+    "When did the attack on the Pallas gun store start?",
+    "How many people were injured in Aktobe?",
+    "How many people died there?",  # a follow-up: an "Understood as" line above its cards
+    "Who won the football World Cup in 2014?",  # a decline: its notice above its cards
+    "Who is Marat Shibutov?",
+]
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
+def test_each_new_answer_is_in_view_below_the_header_and_above_the_input(
+        browser, real_server, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(real_server.url + "/")
+    for number, question in enumerate(QUESTIONS, 1):
+        turn = ask(page, question)
+        header = page.locator("header.top").bounding_box()
+        composer = page.locator("#ask-form").bounding_box()
+        top = turn.bounding_box()["y"]
+        card = turn.locator(".card").first.bounding_box()
+        where = f"turn {number} at {width}x{height}: turn at {top:.0f}, first card at " \
+                f"{card['y']:.0f}, header ends {header['y'] + header['height']:.0f}, " \
+                f"input bar starts {composer['y']:.0f}"
+        # The turn's top just below the header, and its first card's top above the input bar.
+        assert 0 <= top - (header["y"] + header["height"]) <= 24, where
+        assert header["y"] + header["height"] < card["y"] < composer["y"] - 24, where
+        assert composer["y"] + composer["height"] <= height + 1, where
+        # What is drawn there is the card, not the input bar or the header over it.
+        inside = page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.card')",
+                               [card["x"] + card["width"] / 2, card["y"] + 12])
+        assert inside, where
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"chat-fifth-answer-{width}px.png"))
+    assert page.errors == []
+    context.close()
 
 
 def test_markup_in_a_question_is_shown_as_text_and_runs_nothing(page):

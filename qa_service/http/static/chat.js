@@ -13,6 +13,7 @@
   const thread = document.getElementById("thread");
   const intro = document.getElementById("intro");
   const newConversation = document.getElementById("new-conversation");
+  const header = document.getElementById("top");
 
   let history = [];
   let busy = false;
@@ -22,6 +23,24 @@
     input.disabled = value;
     send.disabled = value;
     form.setAttribute("aria-busy", String(value));
+  }
+
+  // The sticky header and the fixed composer cover the top and bottom of the window:
+  // their heights become the page's scroll padding, so what is scrolled into view (a new
+  // turn, a focused link) lands between them, and the room left under the last answer.
+  const narrow = matchMedia("(max-width: 600px)");
+  function measureChrome() {
+    const root = document.documentElement.style;
+    root.setProperty("--top-height", `${header.offsetHeight}px`);
+    root.setProperty("--composer-height", `${form.offsetHeight}px`);
+  }
+  new ResizeObserver(measureChrome).observe(form);
+  new ResizeObserver(measureChrome).observe(header);
+
+  // A turn's top just below the header ("start"), or its end just above the composer.
+  function reveal(turn, block) {
+    measureChrome();  // the status line may have grown the composer since the last paint
+    turn.scrollIntoView({ block, behavior: "instant" });
   }
 
   function highlighted(text, highlight) {
@@ -55,7 +74,8 @@
            "Open in document")));
   }
 
-  // Several reports: what each one says, side by side (its best sentence), then the cards.
+  // Several reports: what each one says, side by side (its best sentence), above the
+  // cards. Folded on a narrow screen, where it would push the first card out of view.
   function sourcesSummary(answer) {
     if (!answer.sources || answer.sources.length < 2) return null;
     const byRank = new Map(answer.passages.map((p) => [p.rank, p]));
@@ -67,10 +87,10 @@
         el("q", { class: "compare-text", text: best ? best.highlight : "" }),
         el("span", { class: "ranks", text: s.ranks.map((r) => `#${r}`).join(" ") }));
     });
-    return el("section", { class: "sources", "aria-label": "What each source says" },
-      el("h3", { class: "sources-label",
-                 text: `${answer.sources.length} reports — compare what they say:` }),
-      el("ul", { class: "source-list" }, items));
+    return el("details", { class: "sources", open: !narrow.matches },
+      el("summary", { class: "sources-label",
+                      text: `${answer.sources.length} reports — compare what they say` }),
+      el("ul", { class: "source-list", "aria-label": "What each source says" }, items));
   }
 
   // The confidence in words: a probability that the first passage answers the question.
@@ -122,7 +142,7 @@
         el("p", { text: question })),
       answerBox);
     thread.append(turn);
-    turn.scrollIntoView({ block: "end" });
+    reveal(turn, "end");
     setBusy(true);
     status.textContent = "Searching…";
     try {
@@ -142,7 +162,8 @@
       status.textContent = `Error: ${error.message}`;
     } finally {
       setBusy(false);
-      input.focus();
+      reveal(turn, "start");
+      input.focus({ preventScroll: true });
     }
   }
 
