@@ -49,6 +49,8 @@
     return [text.slice(0, at), el("mark", { text: highlight }), text.slice(at + highlight.length)];
   }
 
+  // One link per card, the title: its name adds where it leads, for a screen reader that
+  // lists links out of context.
   function card(p) {
     const cls = sourceClass(p.source);
     const href = documentHref(p.doc_id, p.paragraph);
@@ -59,19 +61,16 @@
         el("span", { class: `badge ${cls}`, text: p.source }),
         el("span", { class: "card-meta", text: meta })),
       el("h3", { class: "card-title" },
-        el("a", { href, target: "_blank", rel: "noopener", text: p.title })),
+        el("a", { href, target: "_blank", rel: "noopener" }, p.title,
+          el("span", { class: "visually-hidden",
+                       text: `, ${p.source}, paragraph ${p.paragraph} (opens in a new tab)` }))),
       el("blockquote", { class: "passage", cite: href }, highlighted(p.text, p.highlight)),
       p.also_in && p.also_in.length
         ? el("p", { class: "also-in" }, "Also in: ", p.also_in.map((c, i) => [
           i ? "; " : "",
           el("a", { href: documentHref(c.doc_id, c.paragraph), target: "_blank", rel: "noopener",
                     text: `${c.source}, paragraph ${c.paragraph}` })]))
-        : null,
-      el("p", { class: "card-foot" },
-        el("span", { text: `#${p.rank} · score ${p.score.toFixed(3)}` }),
-        el("a", { href, target: "_blank", rel: "noopener",
-                  "aria-label": `Open ${p.source}, paragraph ${p.paragraph}, in its document` },
-           "Open in document")));
+        : null);
   }
 
   // Several reports: what each one says, side by side (its best sentence), above the
@@ -84,8 +83,7 @@
       return el("li", { class: `compare-item ${sourceClass(s.source)}` },
         el("span", { class: `badge ${sourceClass(s.source)}`, text: s.source }),
         el("span", { class: "compare-date", text: s.date || "undated" }),
-        el("q", { class: "compare-text", text: best ? best.highlight : "" }),
-        el("span", { class: "ranks", text: s.ranks.map((r) => `#${r}`).join(" ") }));
+        el("q", { class: "compare-text", text: best ? best.highlight : "" }));
     });
     return el("details", { class: "sources", open: !narrow.matches },
       el("summary", { class: "sources-label",
@@ -101,6 +99,39 @@
     return "possible match";
   }
 
+  // The words, and on hover or focus the figure: from 1% to 99%, since an estimate is
+  // never certain and 0.996 must not read "100%".
+  let tips = 0;
+  function confidence(answer) {
+    const words = matchWords(answer);
+    const percent = Math.min(Math.max(Math.round(answer.confidence * 100), 1), 99);
+    const id = `confidence-${++tips}`;
+    const tip = el("span", { class: "tip", id, role: "tooltip",
+      text: `confidence ${percent}%: how likely the first passage answers this` });
+    const word = el("span", { class: `match ${words.split(" ")[0]}`, tabindex: "0",
+                              "aria-describedby": id, text: words });
+    const holder = el("span", { class: "has-tip" }, word, tip);
+    // Escape hides the figure until the pointer or the focus leaves (WCAG 1.4.13).
+    word.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") holder.classList.add("dismissed");
+    });
+    for (const type of ["blur", "mouseleave"]) {
+      holder.addEventListener(type, () => holder.classList.remove("dismissed"), true);
+    }
+    return el("p", { class: "confidence" }, holder);
+  }
+
+  // What history changed, in words: the server runs "question (context: earlier | ...)";
+  // the reader sees which earlier questions it followed on from. Nothing when it ran the
+  // question alone (a difference of spacing only is no change).
+  function understoodAs(answer) {
+    const match = /^(.*?) \(context: (.*)\)$/s.exec(answer.query);
+    if (answer.query === answer.question || !match) return null;
+    const earlier = match[2].split(" | ").map((q) => `“${q}”`).join(" and ");
+    return el("p", { class: "query-note",
+                     text: `Understood as: “${match[1]}” following on from ${earlier}` });
+  }
+
   function renderAnswer(box, answer) {
     box.replaceChildren();
     if (!answer.passages.length) {
@@ -112,15 +143,9 @@
         el("strong", { text: "The documents do not answer this question." }),
         " The closest passages are shown below, for reference only."));
     }
-    // From 1% to 99%: an estimate is never certain, and 0.996 must not read "100%".
-    const percent = Math.min(Math.max(Math.round(answer.confidence * 100), 1), 99);
-    box.append(el("p", { class: "confidence",
-                         title: "How likely the first passage answers this" },
-      el("span", { class: `match ${matchWords(answer).split(" ")[0]}`, text: matchWords(answer) }),
-      ` · confidence ${percent}%`));
-    if (answer.query !== answer.question) {
-      box.append(el("p", { class: "query-note", text: `Searched for: ${answer.query}` }));
-    }
+    box.append(confidence(answer));
+    const understood = understoodAs(answer);
+    if (understood) box.append(understood);
     const summary = sourcesSummary(answer);
     if (summary) box.append(summary);
     box.append(el("ol", { class: "cards", "aria-label": "Passages" }, answer.passages.map(card)));
