@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -174,6 +176,36 @@ def test_each_new_answer_is_in_view_below_the_header_and_above_the_input(
     page.screenshot(path=str(OUTPUT / f"chat-fifth-answer-{width}px.png"))
     assert page.errors == []
     context.close()
+
+
+def test_the_examples_are_topics_from_the_served_documents(page, real_server):
+    examples = page.locator("#examples .example")
+    examples.first.wait_for(timeout=10_000)
+    with urllib.request.urlopen(real_server.url + "/api/documents") as response:
+        source_of = {d["title"]: d["source"] for d in json.load(response)["documents"]}
+    shown = [example.inner_text() for example in examples.all()]
+    assert 2 <= len(shown) <= 3 and set(shown) <= set(source_of)
+    assert len({source_of[title] for title in shown}) == len(shown)  # a source each
+    assert "Pallas gun store" not in page.locator("#intro").inner_text()  # nothing fixed
+    assert not page.locator("#key-hint").is_visible()  # no keys on this server
+    with page.expect_request("**/api/ask") as request:
+        examples.first.click()  # a topic is asked as it stands
+    assert request.value.post_data_json["question"] == shown[0]
+    turn = page.locator(".turn").last
+    turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
+    assert turn.locator(".question p").inner_text() == shown[0]
+    assert turn.locator(".card").count() >= 1
+
+
+def test_a_collection_without_documents_offers_no_examples(page):
+    # A build refuses a corpus that gives no passage: the empty listing is stubbed.
+    empty = {"documents": [], "total": 0, "limit": 100, "offset": 0}
+    page.route("**/api/documents?*", lambda route: route.fulfill(json=empty))
+    with page.expect_response("**/api/documents?*"):
+        page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".example").count() == 0 and page.locator("#examples").is_hidden()
+    assert page.locator("#intro").is_visible()
 
 
 def test_markup_in_a_question_is_shown_as_text_and_runs_nothing(page):

@@ -95,3 +95,20 @@ def test_the_document_page_asks_for_the_key_too(keyed_server, context):
     page.locator("#document h1").wait_for(timeout=10_000)
     assert page.locator("#document li").count() >= 1
     assert context.errors == []
+
+
+def test_the_chat_page_says_a_key_is_needed_before_the_first_question(keyed_server, context):
+    page = open_page(context, keyed_server.url + "/")
+    hint = page.locator("#key-hint")
+    hint.wait_for(state="visible", timeout=10_000)
+    assert "needs an API key" in hint.inner_text()
+    assert page.locator("dialog").count() == 0  # told, not yet asked
+    assert not page.locator("#examples").is_visible()  # the listing needs the key too
+    page.get_by_role("button", name="Enter the key now").click()
+    submit_key(page, KEY, "needs an API key")
+    hint.wait_for(state="hidden", timeout=10_000)
+    examples = page.locator("#examples .example")
+    examples.first.wait_for(timeout=10_000)
+    assert 2 <= examples.count() <= 3  # the served documents' titles, once the key is in
+    assert page.evaluate("document.activeElement.id") == "question"
+    assert context.errors == []

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { el, documentHref, sourceClass, resetSources, getJSON } = QA;
+  const { el, documentHref, sourceClass, resetSources, getJSON, KeyNeeded } = QA;
   const MAX_HISTORY = 10;
 
   const form = document.getElementById("ask-form");
@@ -14,6 +14,8 @@
   const intro = document.getElementById("intro");
   const newConversation = document.getElementById("new-conversation");
   const header = document.getElementById("top");
+  const examples = document.getElementById("examples");
+  const keyHint = document.getElementById("key-hint");
 
   let history = [];
   let busy = false;
@@ -180,6 +182,7 @@
       status.textContent = renderAnswer(answerBox, answer);
       history = [...history, question].slice(-MAX_HISTORY);
       input.value = "";
+      if (!keyHint.hidden) loadExamples(false);  // the reader has given a key meanwhile
     } catch (error) {
       answerBox.classList.remove("pending");
       answerBox.classList.add("error");
@@ -214,12 +217,48 @@
     input.focus();
   });
 
-  for (const example of document.querySelectorAll(".example")) {
-    example.addEventListener("click", () => {
-      input.value = example.textContent;
-      form.requestSubmit();
+  // Topics to try, drawn from what is indexed: up to three document titles, one a source
+  // first. None on a collection with no documents.
+  const EXAMPLES = 3;
+  const MAX_EXAMPLE = 200;  // characters: a longer title reads as no topic
+  function showExamples(documents) {
+    const titles = [];
+    const sources = new Set();
+    for (const firstOfSource of [true, false]) {
+      for (const doc of documents) {
+        const title = (doc.title || "").trim();
+        if (!title || title.length > MAX_EXAMPLE || titles.includes(title)) continue;
+        if (titles.length >= EXAMPLES) break;
+        if (firstOfSource && sources.has(doc.source)) continue;
+        sources.add(doc.source);
+        titles.push(title);
+      }
+    }
+    examples.querySelector("ul").replaceChildren(...titles.map((title) => {
+      const button = el("button", { type: "button", class: "example", text: title });
+      button.addEventListener("click", () => {
+        input.value = title;
+        form.requestSubmit();
+      });
+      return el("li", {}, button);
+    }));
+    examples.hidden = !titles.length;
+  }
+
+  // The documents listing gives the examples, and tells before the first question whether
+  // the server wants a key (it answers 401); the key is asked for only when the reader acts.
+  function loadExamples(askForKey) {
+    return getJSON("/api/documents?limit=100", { askForKey }).then((page) => {
+      keyHint.hidden = true;
+      showExamples(page.documents);
+    }).catch((error) => {
+      if (error instanceof KeyNeeded) keyHint.hidden = false;
     });
   }
+  document.getElementById("enter-key").addEventListener("click", () => {
+    loadExamples(true).then(() => input.focus());
+  });
+  loadExamples(false);
 
   getJSON("/api/health").then((health) => {
     document.getElementById("corpus-info").textContent =
