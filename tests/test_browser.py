@@ -193,7 +193,7 @@ def test_the_examples_are_topics_from_the_served_documents(page, real_server):
     assert request.value.post_data_json["question"] == shown[0]
     turn = page.locator(".turn").last
     turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
-    assert turn.locator(".question p").inner_text() == shown[0]
+    assert turn.locator(".question .asked").inner_text() == shown[0]
     assert turn.locator(".card").count() >= 1
 
 
@@ -211,7 +211,7 @@ def test_a_collection_without_documents_offers_no_examples(page):
 def test_markup_in_a_question_is_shown_as_text_and_runs_nothing(page):
     question = "<img src=x onerror=alert(1)> <script>alert(2)</script>"
     turn = ask(page, question)
-    assert turn.locator(".question p").inner_text() == question
+    assert turn.locator(".question .asked").inner_text() == question
     assert page.locator(".thread img, .thread script").count() == 0
     assert page.dialogs == []
 

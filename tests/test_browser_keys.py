@@ -5,19 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import FAKE_MODEL, LiveServer, fake_index
+from tests.conftest import API_KEY as KEY
 
 pytestmark = pytest.mark.browser
-
-KEY = "browser-key-5150"
-
-
-@pytest.fixture(scope="module")
-def keyed_server(tmp_path_factory):
-    settings = fake_index(tmp_path_factory.mktemp("browser-keys"))
-    server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_API_KEYS": KEY})
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -163,10 +163,11 @@
     intro.hidden = true;
     const answerBox = el("div", { class: "answer pending" },
       el("span", { class: "spinner", "aria-hidden": "true" }), "Searching the documents…");
+    // The question heads its turn (an h2 over the cards' h3), for reading by headings.
     const turn = el("article", { class: "turn" },
       el("div", { class: "question" },
-        el("span", { class: "visually-hidden", text: "You asked: " }),
-        el("p", { text: question })),
+        el("h2", {}, el("span", { class: "visually-hidden", text: "You asked: " }),
+          el("span", { class: "asked", text: question }))),
       answerBox);
     thread.append(turn);
     reveal(turn, "end");
