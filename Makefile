@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks, from tests/axe/package-lock.json.
+AXE := tests/axe/node_modules/axe-core/axe.min.js
 # Optional extras to install besides dev; CI adds ray (~500 MB) so `build --engine ray` is tested.
 EXTRAS ?= dev
 # The model ships inside a Python package: nothing is downloaded at run time.
@@ -15,8 +17,8 @@ export TRANSFORMERS_OFFLINE := 1
 run: index
 	$(BIN)/qa-service serve --host 127.0.0.1 --port 8000
 
-# The browser tests need Debian's chromium: installed here when missing (.ci/system-deps).
-test: $(STAMP)
+# The browser tests need Debian's chromium and npm: installed here when missing (.ci/system-deps).
+test: $(STAMP) $(AXE)
 	./.ci/system-deps --browser
 	$(BIN)/ruff check qa_service tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -25,6 +27,13 @@ test: $(STAMP)
 # when one has a fixed version to bump to, or when the audit cannot be done at all.
 audit: $(STAMP)
 	$(BIN)/python .ci/audit.py requirements.lock
+
+# The exact axe-core version the lock file names, its integrity (sha512) checked by `npm ci`;
+# no install scripts run.
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	./.ci/system-deps --browser
+	cd tests/axe && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 index: $(STAMP)
 	$(BIN)/qa-service build --if-stale
@@ -59,4 +68,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) index/current index/v-* index/.work-* .pytest_cache
+	rm -rf $(VENV) index/current index/v-* index/.work-* .pytest_cache tests/axe/node_modules

@@ -216,6 +216,9 @@ def real_server(real_index):
 
 
 CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
+# axe-core at the exact version of tests/axe/package-lock.json; `make test` installs it.
+AXE = REPO / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+API_KEY = "browser-key-5150"
 
 
 @pytest.fixture(scope="session")
@@ -253,3 +256,28 @@ def searcher_over(tmp_path, encoder):
         return Searcher(Index.load(settings.index_dir), encoder, settings)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tmp_path_factory):
+    """The test corpus served with the fake model and API keys on (the key: API_KEY)."""
+    settings = fake_index(tmp_path_factory.mktemp("browser-keys"))
+    server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_API_KEYS": API_KEY})
+    yield server
+    server.stop()
+
+
+def serious_violations(page) -> list[str]:
+    """Run axe-core over the page; return its serious and critical violations, one line
+    each (the rule, its impact and the elements)."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} not found: run `make test`, or `npm ci` in tests/axe")
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => {
+        const found = await axe.run(document, { resultTypes: ["violations"] });
+        return found.violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id} (${v.impact}): ${v.help}: ` +
+                        v.nodes.map((n) => n.target.join(" ")).join(", "));
+    }""")

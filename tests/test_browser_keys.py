@@ -5,19 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import FAKE_MODEL, LiveServer, fake_index
+from tests.conftest import API_KEY as KEY
 
 pytestmark = pytest.mark.browser
-
-KEY = "browser-key-5150"
-
-
-@pytest.fixture(scope="module")
-def keyed_server(tmp_path_factory):
-    settings = fake_index(tmp_path_factory.mktemp("browser-keys"))
-    server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_API_KEYS": KEY})
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -94,4 +84,21 @@ def test_the_document_page_asks_for_the_key_too(keyed_server, context):
     submit_key(page, KEY, "needs an API key")
     page.locator("#document h1").wait_for(timeout=10_000)
     assert page.locator("#document li").count() >= 1
+    assert context.errors == []
+
+
+def test_the_chat_page_says_a_key_is_needed_before_the_first_question(keyed_server, context):
+    page = open_page(context, keyed_server.url + "/")
+    hint = page.locator("#key-hint")
+    hint.wait_for(state="visible", timeout=10_000)
+    assert "needs an API key" in hint.inner_text()
+    assert page.locator("dialog").count() == 0  # told, not yet asked
+    assert not page.locator("#examples").is_visible()  # the listing needs the key too
+    page.get_by_role("button", name="Enter the key now").click()
+    submit_key(page, KEY, "needs an API key")
+    hint.wait_for(state="hidden", timeout=10_000)
+    examples = page.locator("#examples .example")
+    examples.first.wait_for(timeout=10_000)
+    assert 2 <= examples.count() <= 3  # the served documents' titles, once the key is in
+    assert page.evaluate("document.activeElement.id") == "question"
     assert context.errors == []

@@ -149,6 +149,16 @@ def test_chat_keeps_the_history_and_new_resets_it(runner, cli_built):
     assert "Searched for" not in answers[4]
 
 
+def test_chat_names_an_unknown_command_instead_of_searching_it(runner, cli_built):
+    result = runner.invoke(cli, ["chat"], input="/bogus\n/new please\n/etc/hosts bridge\n/quit\n")
+    assert result.exit_code == 0, result.output
+    replies = re.split(r"(?m)^> ", result.stdout)
+    assert replies[1] == ("Unknown command /bogus; the commands are /new, /quit, /exit, "
+                          "/help, /?.\n")  # one line, and nothing was searched
+    assert replies[2] == "New conversation.\n"  # a known command, words after it or not
+    assert "Northport Gazette" in replies[3]  # a path is no command: a question
+
+
 def test_chat_reports_a_bad_question_and_goes_on(runner, cli_built):
     result = runner.invoke(cli, ["chat"], input="x" * 1001 + "\nbridge\n")
     assert result.exit_code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -78,8 +79,18 @@ def ask(question, top_k, history, sources, since, until, where, index_dir, serve
 CHAT_HELP = """Commands:
   /new   start a new conversation (forget the earlier questions)
   /quit  end (also /exit or Ctrl-D)
-  /help  show this list
+  /help  show this list (also /?)
 Anything else is a question; follow-ups use the conversation so far."""
+COMMANDS = ("/new", "/quit", "/exit", "/help", "/?")
+# A line whose first word reads as a command ("/bogus", "/new please"); "/etc/hosts ..."
+# or "/ 2" do not, and stay questions.
+COMMAND_RE = re.compile(r"/[A-Za-z]+|/\?")
+
+
+def command_of(line: str) -> str | None:
+    """Return the command that `line` starts with, or None when it is a question."""
+    word = line.split(maxsplit=1)[0] if line else ""
+    return word if COMMAND_RE.fullmatch(word) else None
 
 
 @click.command()
@@ -102,16 +113,20 @@ def chat(top_k, sources, since, until, where, index_dir, server) -> None:
         except EOFError:
             click.echo()
             return
-        if question in ("/quit", "/exit"):
+        if not question:
+            continue
+        command = command_of(question)
+        if command in ("/quit", "/exit"):
             return
-        if question == "/new":
+        if command == "/new":
             history = []
             click.echo("New conversation.")
             continue
-        if question in ("/help", "/?"):
+        if command in ("/help", "/?"):
             click.echo(CHAT_HELP)
             continue
-        if not question:
+        if command:  # a mistyped command: searching it would answer something not asked
+            click.echo(f"Unknown command {command}; the commands are {', '.join(COMMANDS)}.")
             continue
         try:
             answer = answer_body(request_body(question, history[-MAX_HISTORY:], top_k,

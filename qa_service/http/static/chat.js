@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { el, documentHref, sourceClass, resetSources, getJSON } = QA;
+  const { el, documentHref, sourceClass, resetSources, getJSON, KeyNeeded } = QA;
   const MAX_HISTORY = 10;
 
   const form = document.getElementById("ask-form");
@@ -13,6 +13,9 @@
   const thread = document.getElementById("thread");
   const intro = document.getElementById("intro");
   const newConversation = document.getElementById("new-conversation");
+  const header = document.getElementById("top");
+  const examples = document.getElementById("examples");
+  const keyHint = document.getElementById("key-hint");
 
   let history = [];
   let busy = false;
@@ -24,12 +27,32 @@
     form.setAttribute("aria-busy", String(value));
   }
 
+  // The sticky header and the fixed composer cover the top and bottom of the window:
+  // their heights become the page's scroll padding, so what is scrolled into view (a new
+  // turn, a focused link) lands between them, and the room left under the last answer.
+  const narrow = matchMedia("(max-width: 600px)");
+  function measureChrome() {
+    const root = document.documentElement.style;
+    root.setProperty("--top-height", `${header.offsetHeight}px`);
+    root.setProperty("--composer-height", `${form.offsetHeight}px`);
+  }
+  new ResizeObserver(measureChrome).observe(form);
+  new ResizeObserver(measureChrome).observe(header);
+
+  // A turn's top just below the header ("start"), or its end just above the composer.
+  function reveal(turn, block) {
+    measureChrome();  // the status line may have grown the composer since the last paint
+    turn.scrollIntoView({ block, behavior: "instant" });
+  }
+
   function highlighted(text, highlight) {
     const at = highlight ? text.indexOf(highlight) : -1;
     if (at < 0) return [text];
     return [text.slice(0, at), el("mark", { text: highlight }), text.slice(at + highlight.length)];
   }
 
+  // One link per card, the title: its name adds where it leads, for a screen reader that
+  // lists links out of context.
   function card(p) {
     const cls = sourceClass(p.source);
     const href = documentHref(p.doc_id, p.paragraph);
@@ -40,22 +63,20 @@
         el("span", { class: `badge ${cls}`, text: p.source }),
         el("span", { class: "card-meta", text: meta })),
       el("h3", { class: "card-title" },
-        el("a", { href, target: "_blank", rel: "noopener", text: p.title })),
+        el("a", { href, target: "_blank", rel: "noopener" }, p.title,
+          el("span", { class: "visually-hidden",
+                       text: `, ${p.source}, paragraph ${p.paragraph} (opens in a new tab)` }))),
       el("blockquote", { class: "passage", cite: href }, highlighted(p.text, p.highlight)),
       p.also_in && p.also_in.length
         ? el("p", { class: "also-in" }, "Also in: ", p.also_in.map((c, i) => [
           i ? "; " : "",
           el("a", { href: documentHref(c.doc_id, c.paragraph), target: "_blank", rel: "noopener",
                     text: `${c.source}, paragraph ${c.paragraph}` })]))
-        : null,
-      el("p", { class: "card-foot" },
-        el("span", { text: `#${p.rank} · score ${p.score.toFixed(3)}` }),
-        el("a", { href, target: "_blank", rel: "noopener",
-                  "aria-label": `Open ${p.source}, paragraph ${p.paragraph}, in its document` },
-           "Open in document")));
+        : null);
   }
 
-  // Several reports: what each one says, side by side (its best sentence), then the cards.
+  // Several reports: what each one says, side by side (its best sentence), above the
+  // cards. Folded on a narrow screen, where it would push the first card out of view.
   function sourcesSummary(answer) {
     if (!answer.sources || answer.sources.length < 2) return null;
     const byRank = new Map(answer.passages.map((p) => [p.rank, p]));
@@ -64,13 +85,12 @@
       return el("li", { class: `compare-item ${sourceClass(s.source)}` },
         el("span", { class: `badge ${sourceClass(s.source)}`, text: s.source }),
         el("span", { class: "compare-date", text: s.date || "undated" }),
-        el("q", { class: "compare-text", text: best ? best.highlight : "" }),
-        el("span", { class: "ranks", text: s.ranks.map((r) => `#${r}`).join(" ") }));
+        el("q", { class: "compare-text", text: best ? best.highlight : "" }));
     });
-    return el("section", { class: "sources", "aria-label": "What each source says" },
-      el("h3", { class: "sources-label",
-                 text: `${answer.sources.length} reports — compare what they say:` }),
-      el("ul", { class: "source-list" }, items));
+    return el("details", { class: "sources", open: !narrow.matches },
+      el("summary", { class: "sources-label",
+                      text: `${answer.sources.length} reports — compare what they say` }),
+      el("ul", { class: "source-list", "aria-label": "What each source says" }, items));
   }
 
   // The confidence in words: a probability that the first passage answers the question.
@@ -79,6 +99,39 @@
     if (answer.confidence >= 0.9) return "strong match";
     if (answer.confidence >= 0.7) return "good match";
     return "possible match";
+  }
+
+  // The words, and on hover or focus the figure: from 1% to 99%, since an estimate is
+  // never certain and 0.996 must not read "100%".
+  let tips = 0;
+  function confidence(answer) {
+    const words = matchWords(answer);
+    const percent = Math.min(Math.max(Math.round(answer.confidence * 100), 1), 99);
+    const id = `confidence-${++tips}`;
+    const tip = el("span", { class: "tip", id, role: "tooltip",
+      text: `confidence ${percent}%: how likely the first passage answers this` });
+    const word = el("span", { class: `match ${words.split(" ")[0]}`, tabindex: "0",
+                              "aria-describedby": id, text: words });
+    const holder = el("span", { class: "has-tip" }, word, tip);
+    // Escape hides the figure until the pointer or the focus leaves (WCAG 1.4.13).
+    word.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") holder.classList.add("dismissed");
+    });
+    for (const type of ["blur", "mouseleave"]) {
+      holder.addEventListener(type, () => holder.classList.remove("dismissed"), true);
+    }
+    return el("p", { class: "confidence" }, holder);
+  }
+
+  // What history changed, in words: the server runs "question (context: earlier | ...)";
+  // the reader sees which earlier questions it followed on from. Nothing when it ran the
+  // question alone (a difference of spacing only is no change).
+  function understoodAs(answer) {
+    const match = /^(.*?) \(context: (.*)\)$/s.exec(answer.query);
+    if (answer.query === answer.question || !match) return null;
+    const earlier = match[2].split(" | ").map((q) => `“${q}”`).join(" and ");
+    return el("p", { class: "query-note",
+                     text: `Understood as: “${match[1]}” following on from ${earlier}` });
   }
 
   function renderAnswer(box, answer) {
@@ -92,15 +145,9 @@
         el("strong", { text: "The documents do not answer this question." }),
         " The closest passages are shown below, for reference only."));
     }
-    // From 1% to 99%: an estimate is never certain, and 0.996 must not read "100%".
-    const percent = Math.min(Math.max(Math.round(answer.confidence * 100), 1), 99);
-    box.append(el("p", { class: "confidence",
-                         title: "How likely the first passage answers this" },
-      el("span", { class: `match ${matchWords(answer).split(" ")[0]}`, text: matchWords(answer) }),
-      ` · confidence ${percent}%`));
-    if (answer.query !== answer.question) {
-      box.append(el("p", { class: "query-note", text: `Searched for: ${answer.query}` }));
-    }
+    box.append(confidence(answer));
+    const understood = understoodAs(answer);
+    if (understood) box.append(understood);
     const summary = sourcesSummary(answer);
     if (summary) box.append(summary);
     box.append(el("ol", { class: "cards", "aria-label": "Passages" }, answer.passages.map(card)));
@@ -116,13 +163,14 @@
     intro.hidden = true;
     const answerBox = el("div", { class: "answer pending" },
       el("span", { class: "spinner", "aria-hidden": "true" }), "Searching the documents…");
+    // The question heads its turn (an h2 over the cards' h3), for reading by headings.
     const turn = el("article", { class: "turn" },
       el("div", { class: "question" },
-        el("span", { class: "visually-hidden", text: "You asked: " }),
-        el("p", { text: question })),
+        el("h2", {}, el("span", { class: "visually-hidden", text: "You asked: " }),
+          el("span", { class: "asked", text: question }))),
       answerBox);
     thread.append(turn);
-    turn.scrollIntoView({ block: "end" });
+    reveal(turn, "end");
     setBusy(true);
     status.textContent = "Searching…";
     try {
@@ -135,6 +183,7 @@
       status.textContent = renderAnswer(answerBox, answer);
       history = [...history, question].slice(-MAX_HISTORY);
       input.value = "";
+      if (!keyHint.hidden) loadExamples(false);  // the reader has given a key meanwhile
     } catch (error) {
       answerBox.classList.remove("pending");
       answerBox.classList.add("error");
@@ -142,7 +191,8 @@
       status.textContent = `Error: ${error.message}`;
     } finally {
       setBusy(false);
-      input.focus();
+      reveal(turn, "start");
+      input.focus({ preventScroll: true });
     }
   }
 
@@ -168,12 +218,48 @@
     input.focus();
   });
 
-  for (const example of document.querySelectorAll(".example")) {
-    example.addEventListener("click", () => {
-      input.value = example.textContent;
-      form.requestSubmit();
+  // Topics to try, drawn from what is indexed: up to three document titles, one a source
+  // first. None on a collection with no documents.
+  const EXAMPLES = 3;
+  const MAX_EXAMPLE = 200;  // characters: a longer title reads as no topic
+  function showExamples(documents) {
+    const titles = [];
+    const sources = new Set();
+    for (const firstOfSource of [true, false]) {
+      for (const doc of documents) {
+        const title = (doc.title || "").trim();
+        if (!title || title.length > MAX_EXAMPLE || titles.includes(title)) continue;
+        if (titles.length >= EXAMPLES) break;
+        if (firstOfSource && sources.has(doc.source)) continue;
+        sources.add(doc.source);
+        titles.push(title);
+      }
+    }
+    examples.querySelector("ul").replaceChildren(...titles.map((title) => {
+      const button = el("button", { type: "button", class: "example", text: title });
+      button.addEventListener("click", () => {
+        input.value = title;
+        form.requestSubmit();
+      });
+      return el("li", {}, button);
+    }));
+    examples.hidden = !titles.length;
+  }
+
+  // The documents listing gives the examples, and tells before the first question whether
+  // the server wants a key (it answers 401); the key is asked for only when the reader acts.
+  function loadExamples(askForKey) {
+    return getJSON("/api/documents?limit=100", { askForKey }).then((page) => {
+      keyHint.hidden = true;
+      showExamples(page.documents);
+    }).catch((error) => {
+      if (error instanceof KeyNeeded) keyHint.hidden = false;
     });
   }
+  document.getElementById("enter-key").addEventListener("click", () => {
+    loadExamples(true).then(() => input.focus());
+  });
+  loadExamples(false);
 
   getJSON("/api/health").then((health) => {
     document.getElementById("corpus-info").textContent =

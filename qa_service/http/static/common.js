@@ -100,7 +100,10 @@ const QA = (() => {
     return keyRequest;
   }
 
-  async function getJSON(url, options = {}) {
+  // A refused key when the caller chose not to ask (askForKey: false): it says so itself.
+  class KeyNeeded extends Error {}
+
+  async function getJSON(url, { askForKey = true, ...options } = {}) {
     for (;;) {
       const key = storedKey();
       const headers = { ...(options.headers || {}) };
@@ -119,6 +122,7 @@ const QA = (() => {
       }
       if (response.status === 401) {
         if (storedKey() !== key) continue;  // another request got a new key meanwhile
+        if (!askForKey) throw new KeyNeeded("This service needs an API key.");
         storeKey("");
         const given = await keyFromUser(key
           ? "That API key was not accepted. Enter another one."
@@ -135,5 +139,5 @@ const QA = (() => {
     }
   }
 
-  return { el, documentHref, safeUrl, sourceClass, resetSources, getJSON };
+  return { el, documentHref, safeUrl, sourceClass, resetSources, getJSON, KeyNeeded };
 })();

@@ -1,0 +1,97 @@
+"""Accessibility measured in a real browser: axe-core over every view of the pages, at a
+desktop and a phone size, in the light and the dark theme; and the dark theme is dark."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import API_KEY, serious_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+SIZES = {"1280x900": {"width": 1280, "height": 900}, "390x844": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def context(browser, request):
+    size, scheme = request.param
+    # axe-core goes in as a script tag, which the pages' policy (script-src 'self') rightly
+    # refuses; these contexts alone bypass it, so that the page measured is the real one.
+    context = browser.new_context(viewport=SIZES[size], color_scheme=scheme, bypass_csp=True)
+    context.errors, context.scheme = [], scheme
+    yield context
+    context.close()
+
+
+def open_page(context, url: str):
+    page = context.new_page()
+    page.on("pageerror", lambda e: context.errors.append(str(e)))
+    # The keyed server refuses the page's first requests: chromium logs each 401.
+    page.on("console", lambda m: m.type == "error" and "401" not in m.text
+            and context.errors.append(m.text))
+    page.goto(url)
+    return page
+
+
+def ask(page, question: str):
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+    turn = page.locator(".turn").last
+    turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
+    return turn
+
+
+VIEWS = [(size, scheme) for scheme in ("light", "dark") for size in SIZES]
+
+
+@pytest.mark.parametrize("context", VIEWS, indirect=True, ids=[f"{s}-{c}" for s, c in VIEWS])
+def test_no_serious_accessibility_violations_in_any_view(context, real_server, keyed_server):
+    seen = {}
+    page = open_page(context, real_server.url + "/")
+    page.locator("#examples .example").first.wait_for(timeout=10_000)
+    seen["the empty page"] = serious_violations(page)
+    turn = ask(page, "When did the attack on the Pallas gun store start?")
+    turn.locator(".confidence .match").focus()  # its figure shown, to be measured too
+    seen["an answer"] = serious_violations(page)
+    ask(page, "Who won the football World Cup in 2014?")
+    seen["a decline"] = serious_violations(page)
+    page.goto(real_server.url + turn.locator(".card-title a").first.get_attribute("href"))
+    page.locator("#document li:focus").wait_for(timeout=10_000)  # at the cited paragraph
+    seen["the document view"] = serious_violations(page)
+
+    keyed = open_page(context, keyed_server.url + "/")
+    keyed.locator("#key-hint").wait_for(state="visible", timeout=10_000)
+    seen["the key hint"] = serious_violations(keyed)
+    keyed.fill("#question", "Who directs the museum?")
+    keyed.press("#question", "Enter")
+    keyed.locator("dialog.key-dialog").wait_for(timeout=10_000)
+    seen["the API-key dialog"] = serious_violations(keyed)
+    keyed.locator("dialog.key-dialog input").fill(API_KEY)
+    keyed.locator("dialog.key-dialog input").press("Enter")
+    keyed.locator(".turn .answer:not(.pending)").wait_for(timeout=30_000)
+
+    assert {view: found for view, found in seen.items() if found} == {}
+    assert context.errors == []
+
+
+@pytest.mark.parametrize("context", [("390x844", "dark"), ("1280x900", "light")],
+                         indirect=True, ids=["dark", "light"])
+def test_the_theme_follows_the_system_setting(context, real_server):
+    page = open_page(context, real_server.url + "/")
+    turn = ask(page, "Who is Marat Shibutov?")
+
+    def luminance(selector: str, prop: str) -> float:
+        rgb = page.eval_on_selector(selector, f"e => getComputedStyle(e).{prop}")
+        red, green, blue = (float(x) for x in re.findall(r"[\d.]+", rgb)[:3])  # "rgb(r, g, b)"
+        return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+    page_bg, card_bg = luminance("html", "backgroundColor"), luminance(".card", "backgroundColor")
+    text = luminance(".passage", "color")
+    if context.scheme == "dark":
+        assert page_bg < 0.15 and card_bg < 0.2 and text > 0.8, (page_bg, card_bg, text)
+    else:
+        assert page_bg > 0.9 and card_bg > 0.9 and text < 0.2, (page_bg, card_bg, text)
+    assert turn.locator(".card").count() >= 1
+    assert context.errors == []
