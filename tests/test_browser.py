@@ -51,17 +51,41 @@ def test_a_question_gets_attributed_cards_with_the_answer_marked(page):
     page.screenshot(path=str(OUTPUT / "chat-answer.png"), full_page=True)
 
 
-def test_several_sources_are_shown_side_by_side(page):
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
+def test_reports_that_disagree_are_compared_in_a_compact_table(
+        browser, real_server, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(real_server.url + "/")
     turn = ask(page, "How many people were injured in Aktobe?")
-    compare = turn.locator(".source-list li")
-    assert compare.first.is_visible()  # open on a wide screen
-    assert compare.count() >= 2
-    names = [item.locator(".badge").inner_text() for item in compare.all()]
-    assert len(set(names)) == len(names)
-    said = " ".join(item.locator(".compare-text").inner_text() for item in compare.all())
-    assert "38" in said and "22" in said  # the reports' differing figures, side by side
     OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "chat-sources.png"), full_page=True)
+    page.screenshot(path=str(OUTPUT / f"chat-disagreement-{width}px.png"))
+    table = turn.locator(".sources")
+    heading = table.locator(".sources-label").inner_text()
+    assert heading.startswith("Sources give different figures:")
+    assert "22" in heading and "38" in heading  # the reports' differing figures
+    rows = table.locator("tbody tr")
+    assert rows.count() >= 2
+    names = [row.locator(".badge").inner_text() for row in rows.all()]
+    assert len(set(names)) == len(names)  # one row per report
+    for row in rows.all():
+        assert row.is_visible()
+        value = row.locator(".compare-value").inner_text()
+        assert value and len(value) < 20  # the figure, not the passage again
+        assert "/documents/" in row.locator(".compare-value a").get_attribute("href")
+    box = table.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width  # no sideways scrolling
+    assert box["height"] < 60 + 40 * rows.count(), box  # compact: a line a report
+    cards = turn.locator(".card")
+    highlights = " ".join(cards.nth(i).locator("mark").inner_text()
+                          for i in range(cards.count()) if cards.nth(i).locator("mark").count())
+    assert highlights and highlights[:40] not in table.inner_text()  # no repeated text
+    context.close()
+
+
+def test_a_question_that_asks_no_figure_has_no_table(page):
+    turn = ask(page, "Who is Marat Shibutov?")
+    assert turn.locator(".sources").count() == 0
 
 
 def test_a_follow_up_sends_the_history(page):

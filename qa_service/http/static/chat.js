@@ -30,7 +30,6 @@
   // The sticky header and the fixed composer cover the top and bottom of the window:
   // their heights become the page's scroll padding, so what is scrolled into view (a new
   // turn, a focused link) lands between them, and the room left under the last answer.
-  const narrow = matchMedia("(max-width: 600px)");
   function measureChrome() {
     const root = document.documentElement.style;
     root.setProperty("--top-height", `${header.offsetHeight}px`);
@@ -75,22 +74,40 @@
         : null);
   }
 
-  // Several reports: what each one says, side by side (its best sentence), above the
-  // cards. Folded on a narrow screen, where it would push the first card out of view.
-  function sourcesSummary(answer) {
-    if (!answer.sources || answer.sources.length < 2) return null;
+  // The reports that answer, when they give a figure or a date: one compact row each
+  // (source, date, value, a link to its passage), headed by what differs or by their
+  // agreement. The server chose the rows (answer.disagreement): only passages the ranker
+  // thinks answer, one per report; no passage text is repeated here.
+  function comparison(answer) {
+    const d = answer.disagreement;
+    if (!d || !d.sources || d.sources.length < 2) return null;
+    const what = d.kind === "date" ? "dates" : "figures";
+    const heading = d.differ
+      ? `Sources give different ${what}: ${d.values.join(", ")}`
+      : `${d.sources.length} sources agree: ${d.values[0]}`;
     const byRank = new Map(answer.passages.map((p) => [p.rank, p]));
-    const items = answer.sources.map((s) => {
-      const best = byRank.get(s.ranks[0]);
-      return el("li", { class: `compare-item ${sourceClass(s.source)}` },
-        el("span", { class: `badge ${sourceClass(s.source)}`, text: s.source }),
-        el("span", { class: "compare-date", text: s.date || "undated" }),
-        el("q", { class: "compare-text", text: best ? best.highlight : "" }));
+    const rows = d.sources.map((s) => {
+      const passage = byRank.get(s.rank);
+      const href = passage ? documentHref(s.doc_id, passage.paragraph) : null;
+      return el("tr", { class: sourceClass(s.source) },
+        el("th", { scope: "row" }, el("span", { class: `badge ${sourceClass(s.source)}`,
+                                                text: s.source })),
+        el("td", { class: "compare-date", text: s.date || "undated" }),
+        // The value links to the passage that gives it: one link a row.
+        el("td", { class: "compare-value" }, href
+          ? el("a", { href, target: "_blank", rel: "noopener", text: s.value,
+                      // the visible value first in its name (WCAG 2.5.3)
+                      "aria-label": `${s.value}: ${s.source}'s passage (opens in a new tab)` })
+          : s.value));
     });
-    return el("details", { class: "sources", open: !narrow.matches },
-      el("summary", { class: "sources-label",
-                      text: `${answer.sources.length} reports — compare what they say` }),
-      el("ul", { class: "source-list", "aria-label": "What each source says" }, items));
+    return el("section", { class: `sources ${d.differ ? "differ" : "agree"}`,
+                           "aria-label": heading },
+      el("p", { class: "sources-label", text: heading }),
+      el("table", { class: "compare" },
+        el("thead", { class: "visually-hidden" },
+          el("tr", {}, ...["Source", "Date", d.kind === "date" ? "Date given" : "Figure"]
+            .map((h) => el("th", { scope: "col", text: h })))),
+        el("tbody", {}, rows)));
   }
 
   // The confidence in words: a probability that the first passage answers the question.
@@ -148,8 +165,8 @@
     box.append(confidence(answer));
     const understood = understoodAs(answer);
     if (understood) box.append(understood);
-    const summary = sourcesSummary(answer);
-    if (summary) box.append(summary);
+    const compared = comparison(answer);
+    if (compared) box.append(compared);
     box.append(el("ol", { class: "cards", "aria-label": "Passages" }, answer.passages.map(card)));
     const sources = new Set(answer.passages.map((p) => p.source)).size;
     const count = answer.passages.length;
