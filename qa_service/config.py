@@ -134,8 +134,8 @@ class RankingSettings:
     # kept) are hard to tell from answered questions, and at 0.5 nearly half of the news
     # collection's own questions were declined. 0.2 is the highest threshold of the
     # held-out sweep that declines fewer than 1 in 10 of every training collection's own
-    # questions (news 8.3 %, SciFact 7.4 %, SQuAD about 2 %), while declining 34 % of news
-    # near misses and 75-94 % of other collections' questions (docs/evaluation.md).
+    # questions (news 8.0 %, SciFact 6.6 %, SQuAD about 2 %), while declining 33 % of news
+    # near misses and 58-95 % of other collections' questions (docs/evaluation.md).
     answer_threshold: float = 0.2
     # A question that names something (a word it or the corpus capitalises) of which no
     # passage holds any name is declined, its confidence 0: "How many died in the Paris

@@ -147,7 +147,7 @@ def test_the_shipped_ranker_reads_every_signal_and_says_how_it_was_made():
     assert model.signals == tuple(s.name for s in SIGNALS)
     assert model.meta["command"].startswith("qa-service train-ranker ")
     assert {d["collection"] for d in model.meta["data"]} == {
-        "realtimeqa-train", "squad-train-sample", "scifact-train", "squad-train-rest"}
+        "realtimeqa-train", "squad-train-sample", "scifact-train", "squad-train-full"}
     assert model.answerability is not model.calibration
     assert model.meta["candidates"] == Settings().ranking.candidates  # gathered as served
     assert model.meta["answer_types"] == Settings().ranking.answer_types
