@@ -248,7 +248,7 @@ def test_unknown_or_escaping_document_ids_are_404(client, path):
 
 
 @pytest.mark.parametrize("path", ["/", "/api/health", "/api/nothing", "/static/chat.js",
-                                  "/documents/flood.txt"])
+                                  "/documents/flood.txt", "/documents"])
 def test_security_headers_on_every_response(client, path):
     response = client.get(path)
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
@@ -290,11 +290,19 @@ def test_an_unexpected_error_is_a_json_500_without_details(client, app, monkeypa
 def test_pages_carry_no_inline_script(client):
     import re
 
-    for path in ("/", "/documents/flood.txt"):
+    for path in ("/", "/documents/flood.txt", "/documents"):
         html = client.get(path).get_data(as_text=True)
         assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
         assert not re.search(r"\son[a-z]+=", html)
         assert "http://" not in html and "https://" not in html  # no external assets
+
+
+def test_the_documents_list_is_a_page_and_its_slash_leads_there(client):
+    page = client.get("/documents")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "/static/archive.js" in page.get_data(as_text=True)
+    slash = client.get("/documents/")
+    assert slash.status_code == 308 and slash.headers["Location"] == "/documents"
 
 
 def test_the_schema_check_rejects_a_body_that_breaks_the_contract():
