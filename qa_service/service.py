@@ -12,12 +12,17 @@ from qa_service.encoders import Encoder, encoder_for
 from qa_service.errors import IndexCorrupt, InvalidInput, NotFound
 from qa_service.indexing import stale_reason
 from qa_service.response import Answer
-from qa_service.search import Searcher, answer_type, parse_filters
+from qa_service.search import Filters, Searcher, answer_type, parse_filters
+from qa_service.search.filters import check_values
 from qa_service.store import Index, document_fields, page_of
 
 log = logging.getLogger(__name__)
 
 ASK_FIELDS = {"question", "history", "top_k", "filters", "explain"}
+# The documents listing's facets: enough to offer as choices, bounded on a large archive.
+FACET_SOURCES = 200  # sources, those with most documents first
+FACET_FIELDS = 20  # metadata fields, by name
+FACET_VALUES = 20  # values of each field, sorted
 
 
 @dataclass
@@ -111,9 +116,32 @@ class Service:
                       "built_at": m.built_at},
         }
 
-    def documents(self, limit: int = -1, offset: int = 0) -> list[dict]:
-        """Return documents by doc_id, `limit` of them from `offset` (-1: all)."""
-        return document_summaries(self.index, limit, offset)
+    def documents(self, limit: int = -1, offset: int = 0,
+                  filters: Filters | None = None) -> tuple[list[dict], int]:
+        """Return documents by doc_id, `limit` of them from `offset` (-1: all), of those
+        that meet `filters`, and how many do (all the index holds, without filters)."""
+        store = self.index.passages
+        if filters is None or not filters.active:
+            return (document_summaries(self.index, limit, offset),
+                    self.index.manifest.counts["documents"])
+        check_values(filters, store)  # a value no document has is an error naming those that do
+        where = filters.sql()
+        return ([_document(row) for row in store.documents(limit, offset, where)],
+                store.document_count(where))
+
+    def facets(self) -> dict:
+        """What the documents can be filtered by: their sources (with how many documents
+        each has), the span of their dates, and their metadata fields with some values."""
+        store = self.index.passages
+        sources, source_total = store.source_counts(FACET_SOURCES)
+        earliest, latest = store.date_span()
+        fields = []
+        for name in store.field_names(FACET_FIELDS):
+            values, total = store.field_values(name, None, FACET_VALUES)
+            fields.append({"field": name, "values": values, "total": total})
+        return {"sources": [{"source": s, "documents": n} for s, n in sources],
+                "sources_total": source_total,
+                "dates": {"earliest": earliest, "latest": latest}, "fields": fields}
 
     def document(self, doc_id: str) -> dict:
         doc, paragraphs = self.index.passages.document(doc_id)

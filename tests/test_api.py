@@ -161,6 +161,71 @@ def test_documents_list_and_one_document_in_context(client):
     assert body["paragraphs"][0]["text"].startswith("The Harbour Museum reopened")
 
 
+@pytest.mark.parametrize("query, found", [
+    ("source=northport%20gazette", ["flood.txt"]),  # case-insensitive
+    ("source=Northport%20Gazette&source=City%20Arts%20Weekly", ["flood.txt", "more/museum.html"]),
+    ("date_from=2022-01-01", ["more/museum.html", "more/orchard.md"]),
+    ("date_from=2021-01-01&date_to=2022-12-31", ["flood.txt", "more/orchard.md"]),
+    ("where=author%3DJane%20Example", ["flood.txt"]),
+    ("where=tags%3Dtransport&where=tags%3Dflood", ["flood.txt"]),  # any of a field's values
+    ("where=date%3E%3D2022-01-01&where=date%3C%3D2022-12-31", ["more/orchard.md"]),
+    ("source=Northport%20Gazette&date_from=2022-01-01", []),  # all of them: none
+])
+def test_the_documents_listing_filters_as_ask_does(client, query, found):
+    response = client.get(f"/api/documents?{query}")
+    assert_matches(response, "/api/documents")
+    body = response.get_json()
+    assert [d["doc_id"] for d in body["documents"]] == found
+    assert body["total"] == len(found)  # how many match, not how many the index holds
+    assert "facets" not in body
+
+
+def test_a_filtered_listing_is_paged_over_what_matches(client):
+    first = client.get("/api/documents?date_from=2021-01-01&limit=1").get_json()
+    second = client.get("/api/documents?date_from=2021-01-01&limit=1&offset=1").get_json()
+    assert first["total"] == second["total"] == 3
+    assert [d["doc_id"] for d in first["documents"] + second["documents"]] == [
+        "flood.txt", "more/museum.html"]
+
+
+def test_the_documents_listing_gives_its_facets_when_asked(client):
+    response = client.get("/api/documents?facets=true&limit=1")
+    assert_matches(response, "/api/documents")
+    body = response.get_json()
+    assert len(body["documents"]) == 1 and body["total"] == 3
+    facets = body["facets"]
+    assert {s["source"]: s["documents"] for s in facets["sources"]} == {
+        "Northport Gazette": 1, "City Arts Weekly": 1, "corpus": 1}
+    assert facets["sources_total"] == 3
+    assert facets["dates"] == {"earliest": "2021-03-09", "latest": "2023-05-12"}
+    assert {f["field"]: f["values"] for f in facets["fields"]} == {
+        "author": ["Jane Example"], "tags": ["flood", "transport"]}
+    # The whole index's facets, whatever the filters: choices to widen a search with.
+    narrow = client.get("/api/documents?facets=1&source=corpus").get_json()
+    assert narrow["total"] == 1 and narrow["facets"] == facets
+
+
+@pytest.mark.parametrize("query, message", [
+    ("source=nobody", "no document has source 'nobody'; its values are: City Arts Weekly"),
+    ("source=", "source must not be empty"),
+    ("where=bogus%3Dx", "no document has a field 'bogus'; the fields are: doc_id"),
+    ("where=author", "where 'author': expected FIELD=VALUE"),
+    ("where=tags%3Dflood&where=tags%3E%3D2020-01-01", "give values or a date range, not both"),
+    ("where=date%3E%3DJune", "where.date.from must be a date as YYYY-MM-DD"),
+    ("date_from=2022-02-30", "date_from must be a date as YYYY-MM-DD"),
+    ("date_from=2023-01-01&date_to=2022-01-01", "date_from is after date_to"),
+    ("sources=RT", "unknown parameter 'sources': expected limit, offset, source"),
+    ("facets=maybe", "facets must be true or false"),
+    ("limit=0", "limit must be an integer from 1 to 1000"),
+])
+def test_a_bad_documents_filter_is_a_400_that_says_why(client, query, message):
+    response = client.get(f"/api/documents?{query}")
+    assert response.status_code == 400
+    assert_matches(response, "/api/documents")
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_input" and message in error["message"], error
+
+
 @pytest.mark.parametrize("path", [
     "/api/documents/nothing.txt",
     "/api/documents/../flood.txt",
@@ -183,7 +248,7 @@ def test_unknown_or_escaping_document_ids_are_404(client, path):
 
 
 @pytest.mark.parametrize("path", ["/", "/api/health", "/api/nothing", "/static/chat.js",
-                                  "/documents/flood.txt"])
+                                  "/documents/flood.txt", "/documents"])
 def test_security_headers_on_every_response(client, path):
     response = client.get(path)
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
@@ -225,11 +290,19 @@ def test_an_unexpected_error_is_a_json_500_without_details(client, app, monkeypa
 def test_pages_carry_no_inline_script(client):
     import re
 
-    for path in ("/", "/documents/flood.txt"):
+    for path in ("/", "/documents/flood.txt", "/documents"):
         html = client.get(path).get_data(as_text=True)
         assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
         assert not re.search(r"\son[a-z]+=", html)
         assert "http://" not in html and "https://" not in html  # no external assets
+
+
+def test_the_documents_list_is_a_page_and_its_slash_leads_there(client):
+    page = client.get("/documents")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "/static/archive.js" in page.get_data(as_text=True)
+    slash = client.get("/documents/")
+    assert slash.status_code == 308 and slash.headers["Location"] == "/documents"
 
 
 def test_the_schema_check_rejects_a_body_that_breaks_the_contract():

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from schemathesis import GenerationMode
 
 from qa_service.http import create_app
+from qa_service.text import normalize
 from tests.conftest import FAKE_MODEL
 
 OPERATIONS = [("/api/ask", "POST"), ("/api/health", "GET"), ("/api/ready", "GET"),
@@ -60,11 +61,21 @@ def test_the_api_honours_its_openapi_document(api_schema, path, method, mode):
     @EXAMPLES
     def check(case):
         filters = case.body.get("filters") if isinstance(case.body, dict) else None
+        question = case.body.get("question") if isinstance(case.body, dict) else None
+        if mode == GenerationMode.POSITIVE and isinstance(question, str):
+            # "Not only white space" by Python's reckoning (\x1c is white space there, not
+            # in a JSON schema's \S) and not only invisible characters: a 400 of its own.
+            assume(question.strip() and normalize(question))
         if mode == GenerationMode.POSITIVE and isinstance(filters, dict):
             # Rules a JSON schema cannot state, each rejected with a 400 of its own: the
             # range's order, and filter values that name what the index holds.
             assume(filters.get("date_from", "") <= filters.get("date_to", "9999"))
             assume(not filters.get("sources") and not filters.get("where"))
+        if mode == GenerationMode.POSITIVE and path == "/api/documents" and case.query:
+            # The same rules for the listing's filters, as query parameters.
+            query = case.query
+            assume(query.get("date_from", "") <= query.get("date_to", "9999"))
+            assume(not query.get("source") and not query.get("where"))
         case.call_and_validate(additional_checks=[error_is_json_with_code_and_message])
 
     check()

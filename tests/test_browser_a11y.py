@@ -55,11 +55,26 @@ def test_no_serious_accessibility_violations_in_any_view(context, real_server, k
     turn = ask(page, "When did the attack on the Pallas gun store start?")
     turn.locator(".confidence .match").focus()  # its figure shown, to be measured too
     seen["an answer"] = serious_violations(page)
+    turn.locator(".card-title a").first.click()  # the document beside the conversation
+    page.locator("#doc-panel li.cited:focus").wait_for(timeout=10_000)
+    seen["the document panel"] = serious_violations(page)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Filters").click()
+    page.locator("#filters-panel .source-list input").first.check()
+    seen["the filters"] = serious_violations(page)
+    page.keyboard.press("Escape")
+    page.locator("#filters-clear").dispatch_event("click")  # (hidden now: no role to find)
     ask(page, "Who won the football World Cup in 2014?")
     seen["a decline"] = serious_violations(page)
+    page.click("#new-conversation")
+    seen["the undo after New conversation"] = serious_violations(page)
+    page.get_by_role("button", name="Undo").click()
     page.goto(real_server.url + turn.locator(".card-title a").first.get_attribute("href"))
     page.locator("#document li:focus").wait_for(timeout=10_000)  # at the cited paragraph
     seen["the document view"] = serious_violations(page)
+    page.goto(real_server.url + "/documents?limit=2&source=RT&source=RFE/RL")
+    page.locator(".doc-row").first.wait_for(timeout=10_000)
+    seen["the documents list, filtered and paged"] = serious_violations(page)
 
     keyed = open_page(context, keyed_server.url + "/")
     keyed.locator("#key-hint").wait_for(state="visible", timeout=10_000)

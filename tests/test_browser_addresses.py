@@ -35,8 +35,11 @@ def test_a_cited_file_named_with_a_newline_opens_from_its_card(page, server):
     page.locator(".answer:not(.pending)").last.wait_for(timeout=30_000)
     link = page.locator(".card-title a").filter(has_text="ferry").first
     assert "ferry%0Anotice.txt" in link.get_attribute("href")
-    with page.context.expect_page() as opened:  # the card opens the document in a new tab
-        link.click()
+    link.click()  # the card opens the document beside the conversation...
+    page.locator("#doc-panel li.cited").wait_for(timeout=30_000)
+    assert "first boat will leave at six" in page.locator("#doc-panel").inner_text()
+    with page.context.expect_page() as opened:  # ... and in a new tab with Ctrl
+        link.click(modifiers=["Control"])
     document = opened.value
     document.locator("#p1").wait_for(timeout=30_000)
     assert "first boat will leave at six" in document.locator("#document").inner_text()

@@ -51,16 +51,23 @@ def test_the_chat_page_asks_for_the_key_and_keeps_it_for_the_tab(keyed_server, c
     assert page.locator(".turn .card").count() >= 1
     assert page.evaluate("sessionStorage.getItem('qa-api-key')") == KEY
     assert page.evaluate("localStorage.length") == 0 and context.cookies() == []
+    # The conversation is kept as the key is, for the tab only: what a keyed server
+    # answered does not outlive the key in the browser.
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('qa-conversation'))"
+                         ".turns[0].question") == "Who directs the museum?"
     # The next question, and the page after a reload, send the key without asking.
     with page.expect_request("**/api/ask") as request:
         ask(page, "What about the bridge?")
     assert request.value.headers["authorization"] == f"Bearer {KEY}"
     page.reload()
+    page.locator(".turn .card").first.wait_for(timeout=10_000)  # the conversation too
+    assert page.locator(".turn").count() == 2
     with page.expect_request("**/api/ask") as request:
         ask(page, "Who directs the museum?")
     assert request.value.headers["authorization"] == f"Bearer {KEY}"
-    page.locator(".turn .answer:not(.pending)").wait_for(timeout=30_000)
+    page.locator(".turn .answer:not(.pending)").last.wait_for(timeout=30_000)
     assert page.locator("dialog").count() == 0
+    assert page.evaluate("localStorage.length") == 0
     # Another tab has its own storage: it asks again.
     other = open_page(context, keyed_server.url + "/")
     ask(other, "Who directs the museum?")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 
 import click
 
 from qa_service.config import Settings
-from qa_service.errors import QAError
+from qa_service.errors import InvalidInput, QAError
 
 PATH = click.Path(path_type=Path)
 
@@ -49,31 +48,14 @@ top_k_option = click.option("-k", "--top-k", type=int,
                             help="How many passages to return (1-20) [5].")
 
 
-WHERE_RE = re.compile(r"\s*([^=<>]+?)\s*(=|>=|<=)\s*(.*)", re.DOTALL)
-
-
 def parse_where(ctx, param, given: tuple[str, ...]) -> dict:
     """Turn --where FIELD=VALUE, FIELD>=DATE and FIELD<=DATE into the API's `where`."""
-    where: dict = {}
-    for item in given:
-        match = WHERE_RE.fullmatch(item)
-        if not match or not match.group(3).strip():
-            raise click.BadParameter(f"{item!r}: expected FIELD=VALUE, FIELD>=YYYY-MM-DD or "
-                                     "FIELD<=YYYY-MM-DD", ctx, param)
-        name, op, value = match.group(1), match.group(2), match.group(3).strip()
-        if op == "=":
-            current = where.setdefault(name, [])
-            if not isinstance(current, list):
-                raise click.BadParameter(f"{name}: give values or a date range, not both",
-                                         ctx, param)
-            current.append(value)
-        else:
-            current = where.setdefault(name, {})
-            if not isinstance(current, dict):
-                raise click.BadParameter(f"{name}: give values or a date range, not both",
-                                         ctx, param)
-            current["from" if op == ">=" else "to"] = value
-    return where
+    from qa_service.search.filters import where_of  # here: the search package is heavy
+
+    try:
+        return where_of(list(given), "--where")
+    except InvalidInput as exc:
+        raise click.BadParameter(exc.message, ctx, param) from None
 
 
 def filter_options(func):

@@ -11,6 +11,8 @@ from qa_service.http.body import json_body
 from qa_service.http.metrics import question_answered
 from qa_service.http.openapi import spec
 from qa_service.http.schemas import DEFAULT_LIMIT, MAX_LIMIT
+from qa_service.search import parse_filters
+from qa_service.search.filters import where_of
 from qa_service.service import Service
 
 log = logging.getLogger(__name__)
@@ -65,15 +67,44 @@ def ready():
     return jsonify({**service.health(), "status": "ready"})
 
 
+# The listing's query parameters; any other is refused, so a typo (`sources=`) is no
+# filter silently left out.
+LIST_PARAMS = ("limit", "offset", "source", "date_from", "date_to", "where", "facets")
+
+
 @bp.get("/documents")
 def documents():
-    """List the indexed documents with their metadata and paragraph counts, a page at a time."""
+    """List the indexed documents with their metadata and paragraph counts, a page at a
+    time, those that meet the filters when some are given; with `facets`, what they can
+    be filtered by."""
+    unknown = sorted(set(request.args) - set(LIST_PARAMS))
+    if unknown:
+        raise InvalidInput(f"unknown parameter {unknown[0][:80]!r}: expected "
+                           f"{', '.join(LIST_PARAMS[:-1])} or {LIST_PARAMS[-1]}")
     limit = _count_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _count_arg("offset", 0, 0, None)
+    facets = _flag_arg("facets")
+    if any(not s.strip() for s in request.args.getlist("source")):
+        raise InvalidInput("source must not be empty")
+    filters = parse_filters({
+        "sources": request.args.getlist("source"),
+        "date_from": request.args.get("date_from"), "date_to": request.args.get("date_to"),
+        "where": where_of(request.args.getlist("where")),
+    }, prefix="")
     service = _service()
-    return jsonify({"documents": service.documents(limit, offset),
-                    "total": service.index.manifest.counts["documents"],
-                    "limit": limit, "offset": offset})
+    found, total = service.documents(limit, offset, filters)
+    body = {"documents": found, "total": total, "limit": limit, "offset": offset}
+    if facets:
+        body["facets"] = service.facets()
+    return jsonify(body)
+
+
+def _flag_arg(name: str) -> bool:
+    """Read a true/false query parameter (absent: false), or raise InvalidInput."""
+    raw = request.args.get(name, "false").strip().lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise InvalidInput(f"{name} must be true or false, got {raw[:40]!r}")
+    return raw in ("true", "1")
 
 
 def _count_arg(name: str, default: int, low: int, high: int | None) -> int:

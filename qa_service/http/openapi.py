@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qa_service import __version__
 from qa_service.http.body import MAX_DEPTH
-from qa_service.http.schemas import DEFAULT_LIMIT, MAX_LIMIT, SCHEMAS, ref
+from qa_service.http.schemas import DEFAULT_LIMIT, LIST_FILTERS, MAX_LIMIT, SCHEMAS, ref
 
 
 def _json(schema: dict, description: str) -> dict:
@@ -102,9 +102,17 @@ def spec() -> dict:
                     {"name": "offset", "in": "query", "required": False,
                      "description": "How many documents (by doc_id) to skip.",
                      "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                    *LIST_FILTERS,
+                    {"name": "facets", "in": "query", "required": False,
+                     "description": "Add `facets`: the sources, the span of dates and the "
+                                    "metadata fields the documents can be filtered by.",
+                     "schema": {"type": "boolean", "default": False}},
                 ],
                 "responses": {"200": _json(ref("DocumentList"), "A page of documents."),
-                              "400": _error("limit or offset out of range."),
+                              "400": _error("limit or offset out of range, a malformed "
+                                            "filter, an unknown parameter, or a filter "
+                                            "value no document has (the message names "
+                                            "those that exist)."),
                               **_UNAUTHORIZED, **_LIMITED, **_UNAVAILABLE},
             }},
             "/api/documents/{doc_id}": {"get": {

@@ -11,6 +11,28 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
+# GET /api/documents filters, as query parameters: those of /api/ask's `filters`.
+LIST_FILTERS = [
+    {"name": "source", "in": "query", "required": False, "style": "form", "explode": True,
+     "description": "Publishers to keep, any of them, case-insensitive; repeat it for "
+                    "several. A publisher no document has is a 400 naming those that exist.",
+     "schema": {"type": "array", "maxItems": MAX_SOURCES,
+                "items": {"type": "string", "minLength": 1, "pattern": r"\S"}}},
+    {"name": "date_from", "in": "query", "required": False,
+     "description": "Earliest document date, inclusive (undated documents are left out).",
+     "schema": {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}},
+    {"name": "date_to", "in": "query", "required": False,
+     "description": "Latest document date, inclusive; not before date_from.",
+     "schema": {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}},
+    {"name": "where", "in": "query", "required": False, "style": "form", "explode": True,
+     "description": "A condition on any field, as `filters.where` of /api/ask: "
+                    "`FIELD=VALUE` (repeat a field for any of several values), "
+                    "`FIELD>=YYYY-MM-DD` or `FIELD<=YYYY-MM-DD`; repeatable.",
+     "schema": {"type": "array", "items": {
+         "type": "string", "pattern": r"^\s*[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}(=|>=|<=)\s*\S"}}},
+]
+
+
 def ref(name: str) -> dict:
     """Point at one of the schemas below."""
     return {"$ref": f"#/components/schemas/{name}"}
@@ -253,9 +275,36 @@ SCHEMAS = {
                           "description": "At most `limit` documents from `offset`, by "
                                          "doc_id."},
             "total": {"type": "integer", "minimum": 0,
-                      "description": "How many documents the index holds."},
+                      "description": "How many documents meet the filters (without "
+                                     "filters: how many the index holds)."},
             "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
             "offset": {"type": "integer", "minimum": 0},
+            "facets": ref("Facets"),
+        },
+    },
+    "Facets": {
+        "type": "object",
+        "description": "What the whole index can be filtered by (filters or not).",
+        "required": ["sources", "sources_total", "dates", "fields"],
+        "properties": {
+            "sources": {"type": "array", "description": "Sources, those with the most "
+                        "documents first (at most 200).", "items": {
+                            "type": "object", "required": ["source", "documents"],
+                            "properties": {"source": {"type": "string"},
+                                           "documents": {"type": "integer", "minimum": 1}}}},
+            "sources_total": {"type": "integer", "minimum": 0,
+                              "description": "How many sources there are."},
+            "dates": {"type": "object", "required": ["earliest", "latest"],
+                      "description": "The span of the documents' dates (null: no dates).",
+                      "properties": {"earliest": _NULLABLE_DATE, "latest": _NULLABLE_DATE}},
+            "fields": {"type": "array", "description": "Metadata fields by name (the first "
+                       "20), each with its first 20 values, sorted, and how many it has.",
+                       "items": {
+                           "type": "object", "required": ["field", "values", "total"],
+                           "properties": {"field": {"type": "string"},
+                                          "values": {"type": "array",
+                                                     "items": {"type": "string"}},
+                                          "total": {"type": "integer", "minimum": 0}}}},
         },
     },
 

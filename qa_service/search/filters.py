@@ -115,8 +115,12 @@ def check_values(filters: Filters, store: PassageStore) -> None:
                                f"{_listing(values, total)}")
 
 
-def parse_filters(value) -> Filters:
-    """Validate a request's `filters` object (or None) and return Filters."""
+def parse_filters(value, prefix: str = "filters.") -> Filters:
+    """Validate a request's `filters` object (or None) and return Filters.
+
+    `prefix` names the fields in errors: "filters." in a body, "" for the documents
+    listing's query parameters.
+    """
     if value is None:
         return Filters()
     if not isinstance(value, dict):
@@ -130,29 +134,54 @@ def parse_filters(value) -> Filters:
     if not isinstance(sources, list) or not all(
         isinstance(s, str) and s.strip() for s in sources
     ):
-        raise InvalidInput("filters.sources must be a list of non-empty strings")
+        raise InvalidInput(f"{prefix}sources must be a list of non-empty strings")
     if len(sources) > MAX_SOURCES:
-        raise InvalidInput(f"filters.sources holds more than {MAX_SOURCES} sources")
+        raise InvalidInput(f"{prefix}sources holds more than {MAX_SOURCES} sources")
     sources = [_text(s) for s in sources]
-    date_from = _date(value.get("date_from"), "filters.date_from")
-    date_to = _date(value.get("date_to"), "filters.date_to")
+    date_from = _date(value.get("date_from"), f"{prefix}date_from")
+    date_to = _date(value.get("date_to"), f"{prefix}date_to")
     if date_from and date_to and date_from > date_to:
-        raise InvalidInput("filters.date_from is after filters.date_to")
+        raise InvalidInput(f"{prefix}date_from is after {prefix}date_to")
     return Filters(tuple(s.strip() for s in sources), date_from, date_to,
-                   _where(value.get("where", {})))
+                   _where(value.get("where", {}), f"{prefix}where"))
 
 
-def _where(value) -> tuple[Condition, ...]:
+WHERE_RE = re.compile(r"\s*([^=<>]+?)\s*(=|>=|<=)\s*(.*)", re.DOTALL)
+
+
+def where_of(items: list[str], name: str = "where") -> dict:
+    """Turn `FIELD=VALUE`, `FIELD>=DATE` and `FIELD<=DATE` (the CLI's --where, the
+    documents listing's `where`) into a `filters.where` object; a field given several
+    values takes any of them."""
+    where: dict = {}
+    for item in items:
+        match = WHERE_RE.fullmatch(item)
+        if not match or not match.group(3).strip():
+            raise InvalidInput(f"{name} {item[:80]!r}: expected FIELD=VALUE, "
+                               "FIELD>=YYYY-MM-DD or FIELD<=YYYY-MM-DD")
+        field, op, value = match.group(1), match.group(2), match.group(3).strip()
+        kind = list if op == "=" else dict
+        current = where.setdefault(field, kind())
+        if not isinstance(current, kind):
+            raise InvalidInput(f"{name} {field[:80]!r}: give values or a date range, not both")
+        if op == "=":
+            current.append(value)
+        else:
+            current["from" if op == ">=" else "to"] = value
+    return where
+
+
+def _where(value, label: str = "filters.where") -> tuple[Condition, ...]:
     if not isinstance(value, dict):
-        raise InvalidInput("filters.where must be an object of field: value")
+        raise InvalidInput(f"{label} must be an object of field: value")
     if len(value) > MAX_FIELDS:
-        raise InvalidInput(f"filters.where holds more than {MAX_FIELDS} fields")
+        raise InvalidInput(f"{label} holds more than {MAX_FIELDS} fields")
     found = []
     for name, wanted in value.items():
         if not FIELD_RE.fullmatch(name):
-            raise InvalidInput(f"filters.where: {name[:80]!r} is not a field name (letters, "
+            raise InvalidInput(f"{label}: {name[:80]!r} is not a field name (letters, "
                                "digits, _ . - and spaces, up to 64)")
-        where = f"filters.where.{name}"
+        where = f"{label}.{name}"
         if isinstance(wanted, dict):
             extra = set(wanted) - {"from", "to"}
             if extra or not wanted:

@@ -331,10 +331,31 @@ class PassageStore(StoredKeys):
                 f'$."{name}"']
         return None
 
-    def documents(self, limit: int = -1, offset: int = 0) -> list[sqlite3.Row]:
-        """Return the documents by doc_id, `limit` of them from `offset` (-1: all)."""
-        return self._query("SELECT * FROM documents ORDER BY doc_id LIMIT ? OFFSET ?",
-                           (limit, offset))
+    def documents(self, limit: int = -1, offset: int = 0,
+                  where: tuple[str, list] | None = None) -> list[sqlite3.Row]:
+        """Return the documents by doc_id, `limit` of them from `offset` (-1: all), those
+        meeting `where` (a condition on `documents d`, see search.filters) when given."""
+        clause, params = where or ("1", [])
+        return self._query(f"SELECT * FROM documents d WHERE {clause} ORDER BY doc_id "
+                           "LIMIT ? OFFSET ?", (*params, limit, offset))
+
+    def document_count(self, where: tuple[str, list]) -> int:
+        """Return how many documents meet `where`."""
+        return self._query(f"SELECT count(*) FROM documents d WHERE {where[0]}", where[1])[0][0]
+
+    def source_counts(self, limit: int) -> tuple[list[tuple[str, int]], int]:
+        """Return the sources with most documents first (at most `limit`), and how many
+        sources there are."""
+        rows = self._query("SELECT source, count(*) FROM documents GROUP BY source "
+                           "ORDER BY 2 DESC, 1")
+        return [(r[0], r[1]) for r in rows[:limit]], len(rows)
+
+    def date_span(self) -> tuple[str | None, str | None]:
+        """Return the earliest and the latest document date (None, None: no dates)."""
+        row = self._query("SELECT min(substr(date, 1, 10)), max(substr(date, 1, 10)) "
+                          "FROM documents WHERE date GLOB "
+                          "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'")[0]
+        return row[0], row[1]
 
     def document(self, doc_id: str) -> tuple[sqlite3.Row | None, list[sqlite3.Row]]:
         doc = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))

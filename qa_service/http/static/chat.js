@@ -1,10 +1,11 @@
-// The chat page: questions go to /api/ask with the conversation's earlier questions
-// as history; each answer is a list of attributed passage cards.
+// The chat page: questions go to /api/ask with the conversation's earlier questions as
+// history (and the filters set, filters.js); each answer is a list of attributed passage
+// cards (answer.js). The conversation is kept in the browser (store.js): a reload finds
+// it, "New conversation" can be undone, and a share link opens a question anew.
 "use strict";
 
 (() => {
-  const { el, documentHref, sourceClass, resetSources, getJSON, KeyNeeded } = QA;
-  const MAX_HISTORY = 10;
+  const { el, resetSources, getJSON, KeyNeeded, store, filters, renderAnswer } = QA;
 
   const form = document.getElementById("ask-form");
   const input = document.getElementById("question");
@@ -16,8 +17,10 @@
   const header = document.getElementById("top");
   const examples = document.getElementById("examples");
   const keyHint = document.getElementById("key-hint");
+  const undo = document.getElementById("undo");
 
-  let history = [];
+  // The answered turns, oldest first: {question, history, filters, answer}.
+  let turns = [];
   let busy = false;
 
   function setBusy(value) {
@@ -44,148 +47,29 @@
     turn.scrollIntoView({ block, behavior: "instant" });
   }
 
-  function highlighted(text, highlight) {
-    const at = highlight ? text.indexOf(highlight) : -1;
-    if (at < 0) return [text];
-    return [text.slice(0, at), el("mark", { text: highlight }), text.slice(at + highlight.length)];
-  }
-
-  // One link per card, the title: its name adds where it leads, for a screen reader that
-  // lists links out of context.
-  function card(p) {
-    const cls = sourceClass(p.source);
-    const href = documentHref(p.doc_id, p.paragraph);
-    const meta = [p.date || "undated", ...(p.page == null ? [] : [`p. ${p.page}`]),
-                  `paragraph ${p.paragraph}`].join(" · ");
-    return el("li", { class: `card ${cls}`, "data-rank": p.rank },
-      el("div", { class: "card-head" },
-        el("span", { class: `badge ${cls}`, text: p.source }),
-        el("span", { class: "card-meta", text: meta })),
-      el("h3", { class: "card-title" },
-        el("a", { href, target: "_blank", rel: "noopener" }, p.title,
-          el("span", { class: "visually-hidden",
-                       text: `, ${p.source}, paragraph ${p.paragraph} (opens in a new tab)` }))),
-      el("blockquote", { class: "passage", cite: href }, highlighted(p.text, p.highlight)),
-      p.also_in && p.also_in.length
-        ? el("p", { class: "also-in" }, "Also in: ", p.also_in.map((c, i) => [
-          i ? "; " : "",
-          el("a", { href: documentHref(c.doc_id, c.paragraph), target: "_blank", rel: "noopener",
-                    text: `${c.source}, paragraph ${c.paragraph}` })]))
-        : null);
-  }
-
-  // The reports that answer, when they give a figure or a date: one compact row each
-  // (source, date, value, a link to its passage), headed by what differs or by their
-  // agreement. The server chose the rows (answer.disagreement): only passages the ranker
-  // thinks answer, one per report; no passage text is repeated here.
-  function comparison(answer) {
-    const d = answer.disagreement;
-    if (!d || !d.sources || d.sources.length < 2) return null;
-    const what = d.kind === "date" ? "dates" : "figures";
-    const heading = d.differ
-      ? `Sources give different ${what}: ${d.values.join(", ")}`
-      : `${d.sources.length} sources agree: ${d.values[0]}`;
-    const byRank = new Map(answer.passages.map((p) => [p.rank, p]));
-    const rows = d.sources.map((s) => {
-      const passage = byRank.get(s.rank);
-      const href = passage ? documentHref(s.doc_id, passage.paragraph) : null;
-      return el("tr", { class: sourceClass(s.source) },
-        el("th", { scope: "row" }, el("span", { class: `badge ${sourceClass(s.source)}`,
-                                                text: s.source })),
-        el("td", { class: "compare-date", text: s.date || "undated" }),
-        // The value links to the passage that gives it: one link a row.
-        el("td", { class: "compare-value" }, href
-          ? el("a", { href, target: "_blank", rel: "noopener", text: s.value,
-                      // the visible value first in its name (WCAG 2.5.3)
-                      "aria-label": `${s.value}: ${s.source}'s passage (opens in a new tab)` })
-          : s.value));
-    });
-    return el("section", { class: `sources ${d.differ ? "differ" : "agree"}`,
-                           "aria-label": heading },
-      el("p", { class: "sources-label", text: heading }),
-      el("table", { class: "compare" },
-        el("thead", { class: "visually-hidden" },
-          el("tr", {}, ...["Source", "Date", d.kind === "date" ? "Date given" : "Figure"]
-            .map((h) => el("th", { scope: "col", text: h })))),
-        el("tbody", {}, rows)));
-  }
-
-  // The confidence in words: a probability that the first passage answers the question.
-  function matchWords(answer) {
-    if (!answer.answerable) return "weak match";
-    if (answer.confidence >= 0.9) return "strong match";
-    if (answer.confidence >= 0.7) return "good match";
-    return "possible match";
-  }
-
-  // The words, and on hover or focus the figure: from 1% to 99%, since an estimate is
-  // never certain and 0.996 must not read "100%".
-  let tips = 0;
-  function confidence(answer) {
-    const words = matchWords(answer);
-    const percent = Math.min(Math.max(Math.round(answer.confidence * 100), 1), 99);
-    const id = `confidence-${++tips}`;
-    const tip = el("span", { class: "tip", id, role: "tooltip",
-      text: `confidence ${percent}%: how likely the first passage answers this` });
-    const word = el("span", { class: `match ${words.split(" ")[0]}`, tabindex: "0",
-                              "aria-describedby": id, text: words });
-    const holder = el("span", { class: "has-tip" }, word, tip);
-    // Escape hides the figure until the pointer or the focus leaves (WCAG 1.4.13).
-    word.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") holder.classList.add("dismissed");
-    });
-    for (const type of ["blur", "mouseleave"]) {
-      holder.addEventListener(type, () => holder.classList.remove("dismissed"), true);
-    }
-    return el("p", { class: "confidence" }, holder);
-  }
-
-  // What history changed, in words: the server runs "question (context: earlier | ...)";
-  // the reader sees which earlier questions it followed on from. Nothing when it ran the
-  // question alone (a difference of spacing only is no change).
-  function understoodAs(answer) {
-    const match = /^(.*?) \(context: (.*)\)$/s.exec(answer.query);
-    if (answer.query === answer.question || !match) return null;
-    const earlier = match[2].split(" | ").map((q) => `“${q}”`).join(" and ");
-    return el("p", { class: "query-note",
-                     text: `Understood as: “${match[1]}” following on from ${earlier}` });
-  }
-
-  function renderAnswer(box, answer) {
-    box.replaceChildren();
-    if (!answer.passages.length) {
-      box.append(el("p", { class: "notice", text: "No passages match this question." }));
-      return "No passages found.";
-    }
-    if (!answer.answerable) {
-      box.append(el("p", { class: "notice not-answered" },
-        el("strong", { text: "The documents do not answer this question." }),
-        " The closest passages are shown below, for reference only."));
-    }
-    box.append(confidence(answer));
-    const understood = understoodAs(answer);
-    if (understood) box.append(understood);
-    const compared = comparison(answer);
-    if (compared) box.append(compared);
-    box.append(el("ol", { class: "cards", "aria-label": "Passages" }, answer.passages.map(card)));
-    const sources = new Set(answer.passages.map((p) => p.source)).size;
-    const count = answer.passages.length;
-    const found = `${count} passage${count === 1 ? "" : "s"} from ${sources} source${sources === 1 ? "" : "s"}`;
-    return answer.answerable
-      ? `Answer: ${found}, ${matchWords(answer)}. Best: ${answer.passages[0].source}, paragraph ${answer.passages[0].paragraph}.`
-      : `The documents do not answer this question. Showing the ${found} closest.`;
-  }
-
-  async function ask(question) {
-    intro.hidden = true;
-    const answerBox = el("div", { class: "answer pending" },
-      el("span", { class: "spinner", "aria-hidden": "true" }), "Searching the documents…");
-    // The question heads its turn (an h2 over the cards' h3), for reading by headings.
-    const turn = el("article", { class: "turn" },
+  // The question heads its turn (an h2 over the cards' h3), for reading by headings.
+  function turnElement(question, answerBox) {
+    return el("article", { class: "turn" },
       el("div", { class: "question" },
         el("h2", {}, el("span", { class: "visually-hidden", text: "You asked: " }),
           el("span", { class: "asked", text: question }))),
       answerBox);
+  }
+
+  // The questions the next one follows on from: the last turn's, and the last turn.
+  function nextHistory() {
+    const last = turns[turns.length - 1];
+    return last ? [...last.history, last.question].slice(-store.MAX_HISTORY) : [];
+  }
+
+  // `note`: said after the answer's status line (what else happened meanwhile).
+  async function ask(question, { history = nextHistory(), keepUndo = false, note = "" } = {}) {
+    if (!keepUndo) hideUndo();
+    intro.hidden = true;
+    const chosen = filters.current();
+    const answerBox = el("div", { class: "answer pending" },
+      el("span", { class: "spinner", "aria-hidden": "true" }), "Searching the documents…");
+    const turn = turnElement(question, answerBox);
     thread.append(turn);
     reveal(turn, "end");
     setBusy(true);
@@ -194,11 +78,13 @@
       const answer = await getJSON("/api/ask", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ question, history }),
+        body: JSON.stringify({ question, history, ...(chosen ? { filters: chosen } : {}) }),
       });
+      const asked = { question, history, filters: chosen, answer };
       answerBox.classList.remove("pending");
-      status.textContent = renderAnswer(answerBox, answer);
-      history = [...history, question].slice(-MAX_HISTORY);
+      status.textContent = renderAnswer(answerBox, asked) + (note ? ` ${note}` : "");
+      turns.push(asked);
+      store.save(turns);
       input.value = "";
       if (!keyHint.hidden) loadExamples(false);  // the reader has given a key meanwhile
     } catch (error) {
@@ -211,6 +97,71 @@
       reveal(turn, "start");
       input.focus({ preventScroll: true });
     }
+  }
+
+  // Draw stored turns again (a reload, an undo). A turn that cannot be drawn is dropped.
+  function restore(saved) {
+    resetSources();
+    thread.replaceChildren();
+    turns = [];
+    for (const t of saved) {
+      try {
+        const box = el("div", { class: "answer" });
+        const turn = turnElement(t.question, box);
+        renderAnswer(box, t);
+        thread.append(turn);
+        turns.push(t);
+      } catch {
+        // the stored value was not what this page writes: left out
+      }
+    }
+    intro.hidden = turns.length > 0;
+    const last = thread.lastElementChild;
+    if (last) reveal(last, "start");
+  }
+
+  // An undo for a few seconds after the conversation is set aside; a new question, or
+  // the time running out, lets it go.
+  const UNDO_MS = 10_000;
+  let undoTimer = 0;
+  let undoAction = null;
+  function offerUndo(message, action) {
+    undoAction = action;
+    status.textContent = `${message} Undo is offered for ${UNDO_MS / 1000} seconds.`;
+    undo.hidden = false;
+    clearTimeout(undoTimer);
+    undoTimer = setTimeout(hideUndo, UNDO_MS);
+  }
+  function hideUndo() {
+    clearTimeout(undoTimer);
+    undoAction = null;
+    if (!undo.hidden && document.activeElement === undo) input.focus();
+    undo.hidden = true;
+  }
+  undo.addEventListener("click", () => {
+    const action = undoAction;
+    hideUndo();
+    if (action) action();
+    input.focus({ preventScroll: true });
+  });
+
+  // Set the conversation aside (kept for the undo) and start an empty one; say whether
+  // there was one.
+  function setAside(message) {
+    const kept = turns;
+    turns = [];
+    store.save(turns);
+    thread.replaceChildren();
+    resetSources();
+    intro.hidden = false;
+    if (kept.length) {
+      offerUndo(message, () => {
+        restore(kept);
+        store.save(turns);
+        status.textContent = "The conversation is back.";
+      });
+    }
+    return kept.length > 0;
   }
 
   form.addEventListener("submit", (event) => {
@@ -226,12 +177,10 @@
   });
 
   newConversation.addEventListener("click", () => {
-    history = [];
-    thread.replaceChildren();
-    resetSources();
-    intro.hidden = false;
+    QA.panel.close();
     input.value = "";
     status.textContent = "New conversation started.";
+    setAside("Conversation cleared.");
     input.focus();
   });
 
@@ -263,12 +212,14 @@
     examples.hidden = !titles.length;
   }
 
-  // The documents listing gives the examples, and tells before the first question whether
-  // the server wants a key (it answers 401); the key is asked for only when the reader acts.
+  // The documents listing gives the examples and the sources to filter by, and tells
+  // before the first question whether the server wants a key (it answers 401); the key is
+  // asked for only when the reader acts.
   function loadExamples(askForKey) {
-    return getJSON("/api/documents?limit=100", { askForKey }).then((page) => {
+    return getJSON("/api/documents?limit=100&facets=true", { askForKey }).then((page) => {
       keyHint.hidden = true;
       showExamples(page.documents);
+      filters.setFacets(page.facets);
     }).catch((error) => {
       if (error instanceof KeyNeeded) keyHint.hidden = false;
     });
@@ -283,5 +234,17 @@
       `Answers are passages quoted from ${health.documents} documents (${health.passages} passages), with their source.`;
   }).catch(() => {});
 
+  // The stored conversation; or, from a share link, its question asked anew after its
+  // earlier questions (the stored conversation set aside, with an undo). The address is
+  // then cleaned, so that a reload does not ask again.
+  restore(store.load());
+  const shared = store.readShare(location.search);
+  if (shared) {
+    window.history.replaceState(null, "", "/");
+    const aside = setAside("A shared question opened; your conversation was put aside.");
+    filters.set(shared.filters);
+    ask(shared.question, { history: shared.history, keepUndo: true,
+                           note: aside ? "Your conversation was put aside: Undo brings it back." : "" });
+  }
   input.focus();
 })();

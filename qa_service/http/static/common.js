@@ -19,6 +19,13 @@ const QA = (() => {
     return node;
   }
 
+  // A passage's text with its answering sentence (always a substring of it) marked.
+  function highlighted(text, highlight) {
+    const at = highlight ? text.indexOf(highlight) : -1;
+    if (at < 0) return [text];
+    return [text.slice(0, at), el("mark", { text: highlight }), text.slice(at + highlight.length)];
+  }
+
   // The link that opens a document at one paragraph.
   function documentHref(docId, paragraph) {
     const path = docId.split("/").map(encodeURIComponent).join("/");
@@ -100,6 +107,11 @@ const QA = (() => {
     return keyRequest;
   }
 
+  // Whether this server wants a key (it has answered 401, or a key is kept for the tab):
+  // what it serves is then kept no longer than the key is (store.js).
+  let keyWanted = false;
+  const keyed = () => keyWanted || storedKey() !== "";
+
   // A refused key when the caller chose not to ask (askForKey: false): it says so itself.
   class KeyNeeded extends Error {}
 
@@ -121,6 +133,7 @@ const QA = (() => {
         body = null;
       }
       if (response.status === 401) {
+        keyWanted = true;
         if (storedKey() !== key) continue;  // another request got a new key meanwhile
         if (!askForKey) throw new KeyNeeded("This service needs an API key.");
         storeKey("");
@@ -139,5 +152,6 @@ const QA = (() => {
     }
   }
 
-  return { el, documentHref, safeUrl, sourceClass, resetSources, getJSON, KeyNeeded };
+  return { el, highlighted, documentHref, safeUrl, sourceClass, resetSources, getJSON,
+           KeyNeeded, keyed };
 })();

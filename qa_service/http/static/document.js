@@ -1,9 +1,11 @@
-// The document view: the cleaned document with numbered paragraphs, opened at the
-// paragraph a citation names (#p7).
+// The document view: the cleaned document with its metadata and numbered paragraphs,
+// opened at the paragraph a citation names (#p7). The paragraphs arrive after the page
+// has loaded, too late for the browser's :target, so the cited one is marked here, and
+// again when the address's #p changes.
 "use strict";
 
 (() => {
-  const { el, safeUrl, getJSON } = QA;
+  const { el, getJSON, docview } = QA;
   const root = document.getElementById("document");
   // null: the address is no document id (a malformed escape such as "%E0%A4%A").
   const docId = (() => {
@@ -20,23 +22,22 @@
     root.replaceChildren(el("p", { class: "notice error", role: "alert", text: message }));
   }
 
-  function render(doc) {
-    document.title = `${doc.title} — ${doc.source}`;
-    const url = doc.url && safeUrl(doc.url);
-    const meta = [doc.source, doc.date || "undated", `${doc.paragraphs.length} paragraphs`];
-    root.replaceChildren(
-      el("h1", { text: doc.title }),
-      el("p", { class: "doc-meta" }, meta.join(" · "),
-        url ? [" · ", el("a", { href: url, rel: "noopener noreferrer", text: "original" })] : []),
-      el("ol", { class: "paragraphs" }, doc.paragraphs.map((p) =>
-        el("li", { id: `p${p.paragraph}`, value: p.paragraph, tabindex: "-1" },
-          el("p", { text: p.text })))));
-    root.setAttribute("aria-busy", "false");
-    const target = location.hash && document.getElementById(location.hash.slice(1));
+  function showTarget(list) {
+    const match = /^#p(\d+)$/.exec(location.hash);
+    const target = match && docview.cite(list, Number(match[1]), null);
     if (target) {
       target.scrollIntoView({ block: "center" });
-      target.focus();
+      target.focus({ preventScroll: true });
     }
+  }
+
+  function render(doc) {
+    document.title = `${doc.title} — ${doc.source}`;
+    const list = docview.paragraphs(doc, "p");
+    root.replaceChildren(el("h1", { text: doc.title }), docview.metadata(doc), list);
+    root.setAttribute("aria-busy", "false");
+    showTarget(list);
+    window.addEventListener("hashchange", () => showTarget(list));
   }
 
   if (docId === null) {
