@@ -83,6 +83,22 @@ def test_reports_that_disagree_are_compared_in_a_compact_table(
     context.close()
 
 
+def test_sources_that_agree_on_a_date_say_so_in_one_line_that_fits_a_phone(
+        browser, real_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(real_server.url + "/")
+    turn = ask(page, "When did the attack on the Pallas gun store start?")
+    table = turn.locator(".sources")
+    assert table.locator(".sources-label").inner_text().startswith("2 sources agree:")
+    values = [v.inner_text() for v in table.locator(".compare-value").all()]
+    assert any("2.28pm" in v for v in values) and any("14:28" in v for v in values)
+    for cell in table.locator("th, td").all():
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, cell.inner_text()
+    context.close()
+
+
 def test_a_question_that_asks_no_figure_has_no_table(page):
     turn = ask(page, "Who is Marat Shibutov?")
     assert turn.locator(".sources").count() == 0
