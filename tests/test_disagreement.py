@@ -109,3 +109,10 @@ def test_the_comparison_is_in_the_openapi_document(real_searcher):
     validator.validate(body)
     body["disagreement"]["sources"] = body["disagreement"]["sources"][:1]
     assert not validator.is_valid(body)  # a comparison has two sources or more
+
+
+def test_hostile_figures_are_read_without_error():
+    huge = numbers("9" * 400 + " people and 1" + ",000" * 60 + " more")
+    assert len(huge) == 2  # read, as whatever float they make, never an exception
+    assert dates("On June 99 and 31:99 at 99pm") is not None
+    assert answer_value("number", "x " * 5000 + "5 people", {"peopl": 1.0}).shown == "5"
