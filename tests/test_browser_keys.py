@@ -59,6 +59,8 @@ def test_the_chat_page_asks_for_the_key_and_keeps_it_for_the_tab(keyed_server, c
     with page.expect_request("**/api/ask") as request:
         ask(page, "What about the bridge?")
     assert request.value.headers["authorization"] == f"Bearer {KEY}"
+    # Its answer in (and so stored) before the reload, which would otherwise race it.
+    page.locator(".turn:nth-of-type(2) .answer:not(.pending)").wait_for(timeout=30_000)
     page.reload()
     page.locator(".turn .card").first.wait_for(timeout=10_000)  # the conversation too
     assert page.locator(".turn").count() == 2
