@@ -125,6 +125,15 @@ def serve_files(tmp_path: Path, name: str, files: dict[str, str]) -> LiveServer:
     return LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL})
 
 
+def ask(page, question: str):
+    """Ask on the chat page as a reader does (type, Enter); return the turn once answered."""
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+    turn = page.locator(".turn").last
+    turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
+    return turn
+
+
 def watched_page(context, console: bool = True):
     """Open a page that records its dialogs (dismissed) and its script errors, and with
     `console` its console errors (a blocked inline script shows up there as a CSP

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ask
+
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 OUTPUT = Path(__file__).parent.parent / "test-output"
@@ -27,14 +29,6 @@ def page(browser, real_server):
     yield page
     assert page.errors == [], page.errors  # no script errors, no CSP violations
     context.close()
-
-
-def ask(page, question: str):
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-    turn = page.locator(".turn").last
-    turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
-    return turn
 
 
 def test_a_question_gets_attributed_cards_with_the_answer_marked(page):

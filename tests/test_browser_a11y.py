@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import API_KEY, serious_violations
+from tests.conftest import API_KEY, ask, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -33,14 +33,6 @@ def open_page(context, url: str):
             and context.errors.append(m.text))
     page.goto(url)
     return page
-
-
-def ask(page, question: str):
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-    turn = page.locator(".turn").last
-    turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
-    return turn
 
 
 VIEWS = [(size, scheme) for scheme in ("light", "dark") for size in SIZES]

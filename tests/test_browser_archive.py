@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAKE_MODEL, LiveServer, fake_index, watched_page
+from tests.conftest import FAKE_MODEL, LiveServer, ask, fake_index, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -168,14 +168,6 @@ def test_the_documents_page_is_reached_from_the_chat_page(context, fixture_serve
     page.locator(".doc-row").first.wait_for(timeout=10_000)
     assert len(rows(page)) == 3
     assert page.errors == []
-
-
-def ask(page, question: str):
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-    turn = page.locator(".turn").last
-    turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
-    return turn
 
 
 @pytest.mark.model

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import watched_page
+from tests.conftest import ask, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -28,14 +28,6 @@ def page(browser, real_server, request):
     yield page
     assert page.errors == [] and page.dialogs == []
     context.close()
-
-
-def ask(page, question: str):
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-    turn = page.locator(".turn").last
-    turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
-    return turn
 
 
 def is_focused(locator) -> bool:

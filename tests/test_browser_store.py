@@ -10,7 +10,7 @@ import urllib.parse
 
 import pytest
 
-from tests.conftest import watched_page
+from tests.conftest import ask, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -34,14 +34,6 @@ def page(context, real_server):
     page.goto(real_server.url + "/")
     yield page
     assert page.errors == [] and page.dialogs == []
-
-
-def ask(page, question: str):
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-    turn = page.locator(".turn").last
-    turn.locator(".answer:not(.pending)").wait_for(timeout=30_000)
-    return turn
 
 
 def stored(page):
