@@ -354,7 +354,11 @@ def test_documents_come_a_page_at_a_time_with_the_total(client):
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=-1", "limit=abc",
-                                   "limit=", "offset=-1", "offset=1.5", "limit=1e3"])
+                                   "limit=", "offset=-1", "offset=1.5", "limit=1e3",
+                                   # not ASCII digits (Arabic-Indic, full width), and an
+                                   # offset past SQLite's largest integer (a 500 before)
+                                   "limit=\u0661\u0660", "limit=\uff15",
+                                   "offset=9223372036854775808", "offset=" + "9" * 400])
 def test_a_bad_limit_or_offset_is_a_json_400(client, query):
     answer = client.get(f"/api/documents?{query}")
     assert answer.status_code == 400

@@ -82,7 +82,7 @@ def documents():
         raise InvalidInput(f"unknown parameter {unknown[0][:80]!r}: expected "
                            f"{', '.join(LIST_PARAMS[:-1])} or {LIST_PARAMS[-1]}")
     limit = _count_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _count_arg("offset", 0, 0, None)
+    offset = _count_arg("offset", 0, 0, MAX_OFFSET)
     facets = _flag_arg("facets")
     if any(not s.strip() for s in request.args.getlist("source")):
         raise InvalidInput("source must not be empty")
@@ -107,16 +107,20 @@ def _flag_arg(name: str) -> bool:
     return raw in ("true", "1")
 
 
+# The largest integer SQLite stores: an offset past it is refused, not an overflow (500).
+MAX_OFFSET = 2**63 - 1
+
+
 def _count_arg(name: str, default: int, low: int, high: int | None) -> int:
     """Read an integer query parameter within [low, high], or raise InvalidInput."""
     raw = request.args.get(name)
     if raw is None:
         return default
     span = f"from {low} to {high}" if high is not None else f"of {low} or more"
-    try:
-        value = int(raw) if raw.strip().lstrip("+").isdigit() else None
-    except ValueError:
-        value = None
+    # ASCII digits only: str.isdigit and int() also take "١٠" and "５" (issue 26).
+    digits = raw.strip().lstrip("+")
+    value = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 19 \
+        else None
     if value is None or value < low or (high is not None and value > high):
         raise InvalidInput(f"{name} must be an integer {span}, got {raw[:40]!r}")
     return value
