@@ -263,6 +263,25 @@ def test_metrics_count_requests_latency_and_answered_versus_declined(client):
     assert grew('qa_http_request_duration_seconds_sum{endpoint="/api/ask"}') > 0
 
 
+def test_metrics_do_not_grow_with_the_methods_and_paths_clients_send(client):
+    import random
+
+    rng = random.Random(0)
+
+    def series() -> int:
+        return sum(1 for name in _samples(client) if name.startswith("qa_http_requests_total"))
+
+    for _ in range(50):  # the fixed routes, methods and statuses, once each
+        client.open(f"/x{rng.random()}", method=rng.choice(["GET", "POST", "PUT"]))
+    settled = series()
+    for i in range(300):
+        method = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(8))
+        client.open(rng.choice(["/api/ask", f"/random/{i}", "/api/documents"]), method=method)
+    assert series() <= settled + 3  # at most "other" with the statuses it met, not 300
+    assert any(n.startswith("qa_http_requests_total") and 'method="other"' in n
+               for n in _samples(client))
+
+
 def test_metrics_report_the_index_and_the_build(client, app):
     health = client.get("/api/health").get_json()
     samples = _samples(client)

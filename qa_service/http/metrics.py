@@ -21,6 +21,10 @@ from qa_service import __version__
 
 log = logging.getLogger(__name__)
 
+# The methods counted by name; any other a client sends ("FOO123") is counted as "other",
+# so that no request can add a series (issue 26: 2,000 random methods, 2,000 series).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+
 # Buckets around what a question costs: ~5-60 ms typical, seconds when overloaded.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -121,7 +125,8 @@ def install(app: Flask) -> None:
         m = metrics()
         # The route, not the path: one series per endpoint however many documents.
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        m.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        method = request.method if request.method in METHODS else "other"
+        m.requests.labels(endpoint, method, str(response.status_code)).inc()
         started = g.get("request_started")  # set by qa_service.http.logs
         if started is not None:
             m.latency.labels(endpoint).observe(time.perf_counter() - started)
