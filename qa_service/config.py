@@ -218,6 +218,13 @@ class ServingSettings:
     # new one, move the clients, drop the old one) without a moment closed.
     api_keys: str = ""
     api_keys_file: str = ""
+    # With keys on, requests with a missing or wrong key allowed per client address (the
+    # same notation), whether or not `rate_limit` is set: past it the client gets 429 with
+    # Retry-After until the window has room, so keys cannot be guessed at speed, while
+    # other addresses are unaffected. 10 a minute leaves room for a mistyped key and a
+    # page that asks before its first question; counted in each worker's memory. "off":
+    # none (behind a proxy every client has its address, and should throttle instead).
+    auth_failure_limit: str = "10/minute"
     # Server logs: "text" (one readable line) or "json" (one JSON object a line, for a log
     # pipeline); either carries the request id of the request that logged it.
     log_format: str = "text"

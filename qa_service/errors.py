@@ -52,6 +52,11 @@ class Unauthorized(QAError):
     headers = {"WWW-Authenticate": 'Bearer realm="qa-service"'}
 
 
+class TooManyRequests(QAError):
+    status = 429
+    code = "too_many_requests"
+
+
 class NotReady(QAError):
     status = 503
     code = "not_ready"

@@ -271,7 +271,11 @@ def searcher_over(tmp_path, encoder):
 def keyed_server(tmp_path_factory):
     """The test corpus served with the fake model and API keys on (the key: API_KEY)."""
     settings = fake_index(tmp_path_factory.mktemp("browser-keys"))
-    server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_API_KEYS": API_KEY})
+    # Every page of these tests comes from one address and is refused on purpose (a page
+    # asks before it has the key), more than the default 10 a minute: the throttle of
+    # refused keys has its own tests (test_ops.py, test_serve_ops.py).
+    server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_API_KEYS": API_KEY,
+                                                 "QA_AUTH_FAILURE_LIMIT": "1000/minute"})
     yield server
     server.stop()
 

@@ -67,6 +67,45 @@ def test_a_wrong_key_is_refused(keyed, header):
     assert response.get_json()["error"]["code"] == "unauthorized"
 
 
+def test_a_client_refused_too_often_is_throttled_and_others_are_not(built):
+    app = create_app({"index_dir": built.index_dir, "model": FAKE_MODEL, "api_keys": KEYS,
+                      "auth_failure_limit": "3/minute", "TESTING": True})
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.2"
+    wrong = {"Authorization": "Bearer guess-0001"}
+    assert [_ask(guesser, "bridge", wrong).status_code for _ in range(3)] == [401] * 3
+    throttled = _ask(guesser, "bridge", wrong)
+    assert throttled.status_code == 429
+    assert throttled.get_json()["error"]["code"] == "too_many_requests"
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+    # Past the limit even the right key waits: a lucky guess would tell nothing sooner.
+    assert _ask(guesser, "bridge", BEARER).status_code == 429
+    assert guesser.get("/api/documents").status_code == 429  # no key at all: the same
+    # Another address is not held up, and sees the refusals counted.
+    assert _ask(other, "bridge", BEARER).status_code == 200
+    samples = _samples(other, BEARER)
+    assert samples['qa_auth_failures_total{outcome="refused"}'] >= 3
+    assert samples['qa_auth_failures_total{outcome="throttled"}'] >= 3
+
+
+def test_the_throttle_of_refused_keys_can_be_turned_off(built):
+    app = create_app({"index_dir": built.index_dir, "model": FAKE_MODEL, "api_keys": KEYS,
+                      "auth_failure_limit": "off", "TESTING": True})
+    client = app.test_client()
+    assert {_ask(client, "bridge").status_code for _ in range(15)} == {401}
+    assert _ask(client, "bridge", BEARER).status_code == 200
+
+
+def test_a_malformed_auth_failure_limit_is_a_clear_error(built):
+    from qa_service.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="auth_failure_limit must look like"):
+        create_app({"index_dir": built.index_dir, "model": FAKE_MODEL, "api_keys": KEYS,
+                    "auth_failure_limit": "lots", "TESTING": True})
+
+
 def test_health_and_the_pages_stay_open(keyed):
     assert keyed.get("/api/health").status_code == 200
     assert keyed.get("/").status_code == 200

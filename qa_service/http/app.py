@@ -64,7 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Before-request hooks run in this order: the request id (so that even a refusal
     # carries one), then the key check, then the rate limit.
     install_logs(app)
-    install_auth(app, keys)
+    install_auth(app, keys, settings.serving.auth_failure_limit)
     install_metrics(app)
     # Before any rule is bound: <path:doc_id> must match a file named with a newline.
     app.url_map.converters["path"] = DocIdConverter

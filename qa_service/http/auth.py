@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import os
 import re
+import time
 from pathlib import Path
 
 from flask import Flask, request
 
 from qa_service.config import Settings
-from qa_service.errors import InvalidInput, Unauthorized
+from qa_service.errors import InvalidInput, TooManyRequests, Unauthorized
+from qa_service.http.metrics import metrics
 
 log = logging.getLogger(__name__)
 
@@ -78,22 +81,70 @@ def needs_key(path: str) -> bool:
     return path == "/metrics" or (path.startswith("/api/") and path not in OPEN_PATHS)
 
 
-def install(app: Flask, keys: list[bytes]) -> None:
-    """Refuse requests that need a key and lack a valid one, if there are keys."""
+class FailureThrottle:
+    """Count each client address's requests refused for their key, in a moving window
+    (the `limits` library, as Flask-Limiter uses), and refuse the client past the limit."""
+
+    def __init__(self, limit: str):
+        # "off": behind a proxy every client shares one address (an empty variable is
+        # read as unset, so it cannot say off).
+        self.off = limit.strip().lower() in ("", "off")
+        if self.off:
+            return
+        from limits import parse
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        try:
+            self.limit = parse(limit)
+        except ValueError:
+            raise InvalidInput(f"setting auth_failure_limit must look like '10/minute', "
+                               f"got {limit!r}") from None
+        self.window = MovingWindowRateLimiter(MemoryStorage())
+
+    def check(self, client: str) -> None:
+        """Raise TooManyRequests while `client` has no failures left in the window."""
+        if self.off or self.window.test(self.limit, client):
+            return
+        reset = self.window.get_window_stats(self.limit, client).reset_time
+        wait = max(1, math.ceil(reset - time.time()))
+        metrics().auth_failures.labels(outcome="throttled").inc()
+        error = TooManyRequests(f"too many requests with a missing or wrong API key from "
+                                f"this client; try again in {wait} s")
+        error.headers = {"Retry-After": str(wait)}
+        raise error
+
+    def failed(self, client: str) -> None:
+        """Count a request of `client` refused for its key."""
+        if not self.off:
+            self.window.hit(self.limit, client)
+        metrics().auth_failures.labels(outcome="refused").inc()
+
+
+def install(app: Flask, keys: list[bytes], failure_limit: str = "10/minute") -> None:
+    """Refuse requests that need a key and lack a valid one, if there are keys; a client
+    refused too often is throttled (429) for a while."""
     if not keys:
         return
     log.info("API keys on: %d key(s)", len(keys))
+    throttle = FailureThrottle(failure_limit)
 
     @app.before_request
     def require_key():
         # CORS preflights carry no credentials by design; the request that follows does.
         if request.method == "OPTIONS" or not needs_key(request.path):
             return None
+        client = request.remote_addr or "unknown"
+        # Before the key is read: past the limit even the right key waits, so a guess
+        # that happens to match tells the guesser nothing sooner.
+        throttle.check(client)
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
+            throttle.failed(client)
             raise Unauthorized("an API key is required: send the header "
                                "'Authorization: Bearer <key>'")
         if not is_valid(token.strip().encode("utf-8", "surrogateescape"), keys):
+            throttle.failed(client)
             error = Unauthorized("the API key is not valid")
             error.headers = {"WWW-Authenticate":
                              'Bearer realm="qa-service", error="invalid_token"'}

@@ -40,6 +40,9 @@ class Metrics:
         self.latency = Histogram("qa_http_request_duration_seconds", "Time from a "
                                  "request's arrival in the app to its response.",
                                  ["endpoint"], buckets=LATENCY_BUCKETS)
+        self.auth_failures = Counter("qa_auth_failures", "Requests refused for their API "
+                                     "key, by outcome: refused (401) or throttled (429: "
+                                     "too many refusals from one address).", ["outcome"])
         self.questions = Counter("qa_questions", "Questions answered, by outcome: answered "
                                  "(the documents answer it) or declined (closest passages "
                                  "only).", ["outcome"])
