@@ -19,6 +19,7 @@ from qa_service.ingest.readers.base import (
     UnreadableError,
 )
 from qa_service.ingest.readers.beir import read_beir
+from qa_service.ingest.readers.limits import OverLimitError, bound_metadata, check_text
 from qa_service.ingest.readers.registry import SUFFIXES, reader_for
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,10 @@ def _read_file(f: CorpusFile, reader: Reader, max_file_bytes: int | None, skips:
         return None
     try:
         found = reader.read(data, f.relpath)
+        check_text(found.raw, f.relpath)
+    except OverLimitError as exc:  # a bomb: named with the bound it passed
+        _skip(skips, "over a limit", f.relpath, f"over a limit: {exc}")
+        return None
     except Exception as exc:  # a corrupt file of any format: one line, no traceback
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if not isinstance(exc, UnreadableError):
@@ -167,6 +172,7 @@ def _read_file(f: CorpusFile, reader: Reader, max_file_bytes: int | None, skips:
         _skip(skips, "unreadable", f.relpath, f"unreadable as {reader.kind} ({detail})")
         return None
     first_with[digest] = f.relpath
+    found.metadata = bound_metadata(found.metadata, f.relpath)
     return found
 
 
