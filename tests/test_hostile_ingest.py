@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from qa_service.config import Settings
 from qa_service.indexing import build_index
 from qa_service.ingest.readers import limits
@@ -110,3 +112,33 @@ def test_front_matter_of_200000_fields_is_cut_and_said_so(tmp_path, encoder, cap
     assert len(kept["blob"]) == limits.MAX_VALUE_CHARS
     warning = next(m for m in caplog.messages if "crowded.md" in m and "metadata" in m)
     assert "fields dropped" in warning and "blob" in warning
+
+
+def test_pdf_flate_bomb_is_skipped_named_and_the_rest_indexed(tmp_path, encoder, caplog):
+    corpus = _corpus(tmp_path)
+    hostile_files.pdf_flate_bomb(corpus / "bomb.pdf", inflated=256 << 20)
+    report, index = _build(corpus, tmp_path, encoder)
+    assert _indexed(index) == {"ferry.txt"}
+    assert report.skipped["over a limit"] == 1
+    assert any("bomb.pdf" in m and "MAX_PDF_STREAM_BYTES" in m for m in caplog.messages)
+
+
+def test_pdf_of_1_gib_inflated_is_refused_within_bounds(tmp_path):
+    # Before the bound: 2.26 GB. A child limited to 1 GB of address space, done in seconds.
+    corpus = _corpus(tmp_path)
+    hostile_files.pdf_flate_bomb(corpus / "bomb.pdf")
+    found, seconds = _read_bounded(corpus)
+    assert found["docs"] == ["ferry.txt"] and found["skips"] == {"over a limit": 1}
+    assert any("bomb.pdf" in w for w in found["warnings"])
+    assert seconds < 30
+
+
+def test_pdf_stream_bound_leaves_other_zlib_users_alone():
+    import zlib
+
+    from qa_service.ingest.readers import pdf_bounds
+
+    data = zlib.compress(b" " * (pdf_bounds.MAX_PDF_STREAM_BYTES + 10))
+    with pytest.raises(limits.OverLimitError, match="MAX_PDF_STREAM_BYTES"):
+        pdf_bounds.decompress(data)
+    assert len(zlib.decompress(data)) == pdf_bounds.MAX_PDF_STREAM_BYTES + 10
