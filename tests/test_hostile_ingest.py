@@ -142,3 +142,55 @@ def test_pdf_stream_bound_leaves_other_zlib_users_alone():
     with pytest.raises(limits.OverLimitError, match="MAX_PDF_STREAM_BYTES"):
         pdf_bounds.decompress(data)
     assert len(zlib.decompress(data)) == pdf_bounds.MAX_PDF_STREAM_BYTES + 10
+
+
+def test_docx_of_a_300_mb_document_xml_is_skipped_named_and_the_rest_indexed(
+        tmp_path, encoder, caplog):
+    corpus = _corpus(tmp_path)
+    hostile_files.docx_xml_bomb(corpus / "bomb.docx")
+    report, index = _build(corpus, tmp_path, encoder)
+    assert _indexed(index) == {"ferry.txt"}
+    assert report.skipped["over a limit"] == 1
+    assert any("bomb.docx" in m and "word/document.xml" in m and "MAX_DOCX_PART_BYTES" in m
+               for m in caplog.messages)
+
+
+def test_docx_bomb_is_refused_within_bounds(tmp_path):
+    # Before the bound: over 90 s at 1.1 GB. A child limited to 1 GB, done in seconds.
+    corpus = _corpus(tmp_path)
+    hostile_files.docx_xml_bomb(corpus / "bomb.docx")
+    found, seconds = _read_bounded(corpus)
+    assert found["docs"] == ["ferry.txt"] and found["skips"] == {"over a limit": 1}
+    assert seconds < 30
+
+
+def test_docx_that_lies_about_its_sizes_is_skipped_without_inflating_it(tmp_path, caplog):
+    from qa_service.ingest.readers import Skips, read_corpus
+
+    corpus = _corpus(tmp_path)
+    bomb = hostile_files.docx_xml_bomb(corpus / "liar.docx", xml_bytes=200 << 20)
+    hostile_files.docx_lying_sizes(bomb)
+    skips = Skips()
+    started = time.perf_counter()
+    assert [d.doc_id for d in read_corpus(corpus, None, skips)] == ["ferry.txt"]
+    assert time.perf_counter() - started < 20
+    # zipfile reads no more than the declared size, and the CRC then gives the lie away.
+    assert sum(skips.values()) == 1
+    assert any("liar.docx" in m for m in caplog.messages)
+
+
+def test_docx_part_bound_counts_the_bytes_really_inflated(monkeypatch):
+    import io
+    import zipfile
+
+    from qa_service.ingest.readers import zip_bounds
+
+    monkeypatch.setattr(zip_bounds, "MAX_DOCX_PART_BYTES", 3 << 20)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/document.xml", b" " * (2 << 20))
+    # Declared under the bound, as it is: read.
+    zip_bounds.check_package(buffer.getvalue())
+    monkeypatch.setattr(zip_bounds, "MAX_DOCX_PART_BYTES", 1 << 20)
+    with pytest.raises(limits.OverLimitError, match="word/document.xml"):
+        zip_bounds.check_package(buffer.getvalue())
