@@ -4,6 +4,7 @@ within bounds, and the rest of the corpus is indexed."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -194,3 +195,21 @@ def test_docx_part_bound_counts_the_bytes_really_inflated(monkeypatch):
     monkeypatch.setattr(zip_bounds, "MAX_DOCX_PART_BYTES", 1 << 20)
     with pytest.raises(limits.OverLimitError, match="word/document.xml"):
         zip_bounds.check_package(buffer.getvalue())
+
+
+@pytest.mark.parametrize("name", [b"\xff\xfe.txt", b"caf\xe9/story.txt"],
+                         ids=["file", "folder"])
+def test_a_file_name_not_utf8_is_skipped_named_and_the_build_goes_on(
+        tmp_path, encoder, caplog, name):
+    corpus = _corpus(tmp_path)
+    path = Path(os.fsdecode(os.path.join(os.fsencode(corpus), name)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(STORY.replace("ferry", "tram"), "utf-8")
+    report, index = _build(corpus, tmp_path, encoder)
+    assert _indexed(index) == {"ferry.txt"}
+    assert report.skipped["name not UTF-8"] == 1
+    shown = name.decode("utf-8", "backslashreplace")
+    assert any(shown in m and "not valid UTF-8" in m for m in caplog.messages)
+    # A second build (an incremental one, over the same snapshot) goes on too.
+    report, _ = _build(corpus, tmp_path, encoder)
+    assert report.skipped["name not UTF-8"] == 1
