@@ -61,8 +61,9 @@ class UnreadableError(Exception):
 
 
 # The reasons a file is left out, in the order the summary line lists them.
-REASONS = ("unsupported type", "empty", "binary", "too big", "duplicate", "bad _id", "unreadable",
-           "unreadable folder", "outside the corpus folder", "no text after cleaning")
+REASONS = ("unsupported type", "empty", "binary", "too big", "over a limit", "duplicate",
+           "bad _id", "unreadable", "unreadable folder", "outside the corpus folder",
+           "name not UTF-8", "no text after cleaning")
 
 
 class Skips(Counter):

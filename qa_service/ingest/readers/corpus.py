@@ -19,6 +19,7 @@ from qa_service.ingest.readers.base import (
     UnreadableError,
 )
 from qa_service.ingest.readers.beir import read_beir
+from qa_service.ingest.readers.limits import OverLimitError, bound_metadata, check_text
 from qa_service.ingest.readers.registry import SUFFIXES, reader_for
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ METADATA_FILE = "sources.toml"
 def corpus_files(corpus: Path) -> list[CorpusFile]:
     """List the files that make up `corpus` (documents and metadata), sorted by path."""
     corpus = Path(corpus)
-    paths, _, _ = _walk(corpus)
+    paths, _, _, _ = _walk(corpus)
     return [_corpus_file(corpus, path) for path in paths  # a corpus given as a file: itself
             if corpus.is_file() or reader_for(path) is not None or path.name == METADATA_FILE]
 
@@ -94,12 +95,15 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     if not corpus.exists():
         raise CorpusError(f"corpus not found: {corpus}")
     root = corpus.parent if corpus.is_file() else corpus
-    paths, outside, refused = _walk(corpus)
+    paths, outside, refused, misnamed = _walk(corpus)
+    for path in misnamed:
+        _skip(skips, "name not UTF-8", printable(path.relative_to(root).as_posix()),
+              "its name is not valid UTF-8; rename it to index it")
     for folder, exc in refused:
-        _skip(skips, "unreadable folder", f"{folder.relative_to(root).as_posix()}/",
+        _skip(skips, "unreadable folder", printable(f"{folder.relative_to(root).as_posix()}/"),
               f"unreadable folder ({exc.strerror or exc}); none of its files are read")
     for path in outside:
-        _skip(skips, "outside the corpus folder", path.relative_to(root).as_posix(),
+        _skip(skips, "outside the corpus folder", printable(path.relative_to(root).as_posix()),
               "it points outside the corpus folder")
     metadata = _read_metadata(root / METADATA_FILE)
     default_source = root.resolve().name
@@ -160,6 +164,10 @@ def _read_file(f: CorpusFile, reader: Reader, max_file_bytes: int | None, skips:
         return None
     try:
         found = reader.read(data, f.relpath)
+        check_text(found.raw, f.relpath)
+    except OverLimitError as exc:  # a bomb: named with the bound it passed
+        _skip(skips, "over a limit", f.relpath, f"over a limit: {exc}")
+        return None
     except Exception as exc:  # a corrupt file of any format: one line, no traceback
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if not isinstance(exc, UnreadableError):
@@ -167,6 +175,7 @@ def _read_file(f: CorpusFile, reader: Reader, max_file_bytes: int | None, skips:
         _skip(skips, "unreadable", f.relpath, f"unreadable as {reader.kind} ({detail})")
         return None
     first_with[digest] = f.relpath
+    found.metadata = bound_metadata(found.metadata, f.relpath)
     return found
 
 
@@ -175,14 +184,16 @@ def _skip(skips: Skips, reason: str, relpath: str, why: str) -> None:
     skips.add(reason)
 
 
-def _walk(corpus: Path) -> tuple[list[Path], list[Path], list[tuple[Path, OSError]]]:
-    """Return the corpus's files (not hidden ones), links leaving it, folders it cannot list."""
+def _walk(corpus: Path) -> tuple[list[Path], list[Path], list[tuple[Path, OSError]],
+                                 list[Path]]:
+    """Return the corpus's files (not hidden ones), links leaving it, folders it cannot
+    list, and files whose path is not valid UTF-8."""
     if not corpus.exists():
         raise CorpusError(f"corpus not found: {corpus}")
     if corpus.is_file():
-        return [corpus], [], []
+        return [corpus], [], [], []
     root = corpus.resolve()
-    paths, outside, refused = [], [], []
+    paths, outside, refused, misnamed = [], [], [], []
     # os.walk, not Path.rglob: rglob passes over a folder it may not list without a word.
     for folder, dirs, names in os.walk(
             corpus, onerror=lambda exc: refused.append((Path(exc.filename), exc))):
@@ -195,8 +206,27 @@ def _walk(corpus: Path) -> tuple[list[Path], list[Path], list[tuple[Path, OSErro
             if not path.resolve().is_relative_to(root):
                 outside.append(path)
                 continue
+            # A name in bytes that are not UTF-8 arrives with surrogate escapes, which
+            # no doc_id, manifest, SQLite row or JSON answer can hold: left out, named.
+            if not _is_utf8(path.relative_to(corpus).as_posix()):
+                misnamed.append(path)
+                continue
             paths.append(path)
-    return sorted(paths), sorted(outside), sorted(refused, key=lambda r: r[0])
+    return (sorted(paths), sorted(outside), sorted(refused, key=lambda r: r[0]),
+            sorted(misnamed))
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(name: str) -> str:
+    """Return a file name with bytes that are not UTF-8 written as \\xNN escapes."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _corpus_file(corpus: Path, path: Path) -> CorpusFile:

@@ -6,7 +6,9 @@ import io
 import logging
 
 from qa_service.ingest.readers.base import Extracted, Reader, UnreadableError, json_safe
+from qa_service.ingest.readers.limits import OverLimitError
 from qa_service.ingest.readers.tables import join_blocks, table_lines
+from qa_service.ingest.readers.zip_bounds import check_package
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,10 @@ class DocxReader(Reader):
         from docx.opc.exceptions import PackageNotFoundError
 
         try:
+            check_package(data)
             document = docx.Document(io.BytesIO(data))
+        except OverLimitError:
+            raise
         except PackageNotFoundError:
             raise UnreadableError("not a Word .docx package") from None
         except Exception as exc:  # a damaged zip or XML

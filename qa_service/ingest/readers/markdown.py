@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from qa_service.ingest.readers.base import Extracted, Reader, decode, json_safe
 from qa_service.ingest.readers.tables import join_blocks, table_lines
+from qa_service.ingest.readers.yaml_bounds import load_bounded
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def front_matter(text: str, name: str) -> tuple[dict, str]:
     import yaml
 
     try:
-        post = frontmatter.loads(text)
+        post = frontmatter.loads(text, handler=_yaml_handler())
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         log.warning("%s: invalid YAML front matter (%s); the body is read as text",
@@ -54,6 +55,18 @@ def front_matter(text: str, name: str) -> tuple[dict, str]:
                     name)
         return {}, post.content
     return json_safe(meta), post.content
+
+
+@lru_cache(maxsize=1)
+def _yaml_handler():
+    """Return a front matter handler whose YAML load is bounded (readers.yaml_bounds)."""
+    from frontmatter.default_handlers import YAMLHandler
+
+    class BoundedYAML(YAMLHandler):
+        def load(self, fm: str, **kwargs):
+            return load_bounded(fm)
+
+    return BoundedYAML()
 
 
 @lru_cache(maxsize=1)

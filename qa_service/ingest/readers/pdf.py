@@ -9,6 +9,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from qa_service.ingest.readers.base import Extracted, Reader, UnreadableError
+from qa_service.ingest.readers.limits import MAX_PDF_PAGES, MAX_TEXT_CHARS, OverLimitError
+from qa_service.ingest.readers.pdf_bounds import inflate_budget
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +57,13 @@ class PdfReader(Reader):
         from pdfminer.pdfparser import PDFParser, PDFSyntaxError
 
         try:
-            # Parsed once, for both the pages and the document info.
-            document = PDFDocument(PDFParser(io.BytesIO(data)))
-            pages = _page_lines(document, LAParams())
-            meta = _info(document)
+            with inflate_budget():
+                # Parsed once, for both the pages and the document info.
+                document = PDFDocument(PDFParser(io.BytesIO(data)))
+                pages = _page_lines(document, LAParams())
+                meta = _info(document)
+        except OverLimitError:
+            raise
         except PDFSyntaxError as exc:
             raise UnreadableError(f"not a valid PDF: {exc}") from None
         except Exception as exc:  # pdfminer raises many kinds on damaged or encrypted files
@@ -87,7 +92,10 @@ def _page_lines(document, laparams) -> list[list[_Line]]:
     device = PDFPageAggregator(resources, laparams=laparams)
     interpreter = PDFPageInterpreter(resources, device)
     pages = []
-    for pdf_page in PDFPage.create_pages(document):
+    chars = 0
+    for number, pdf_page in enumerate(PDFPage.create_pages(document), 1):
+        if number > MAX_PDF_PAGES:
+            raise OverLimitError(f"it has over {MAX_PDF_PAGES:,} pages (MAX_PDF_PAGES)")
         interpreter.process_page(pdf_page)
         page = device.get_result()
         lines: list[_Line] = []
@@ -100,6 +108,11 @@ def _page_lines(document, laparams) -> list[list[_Line]]:
                     text = " ".join(line.get_text().split())
                     if text:
                         lines.append(_Line(text, line.y1, line.y0, line.x0, line.x1))
+                        chars += len(text) + 1
+        # Stopped as soon as the text is over the bound, not after the last page.
+        if chars > MAX_TEXT_CHARS:
+            raise OverLimitError(f"its text is over {MAX_TEXT_CHARS:,} characters by page "
+                                 f"{number} (MAX_TEXT_CHARS)")
         pages.append(lines)
     return pages
 
