@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 from contextlib import ExitStack
@@ -73,6 +74,7 @@ def assert_json_error(response: bytes, status: int) -> dict:
     assert headers["content-security-policy"].startswith("default-src 'none'")
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["x-request-id"])  # refusals too (issue 26)
     assert b"<html" not in body.lower()
     error = json.loads(body)["error"]
     assert set(error) == {"code", "message"} and error["message"]

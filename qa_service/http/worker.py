@@ -26,6 +26,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from qa_service.http.app import SECURITY_HEADERS, error_code
 from qa_service.http.framing import Limits, Scanner, State
+from qa_service.http.logs import REQUEST_ID_HEADER, incoming_id
 
 RECV_BYTES = 64 * 1024
 # A refused client may still be sending: its connection stays open this long (seconds),
@@ -43,12 +44,13 @@ _STATUS = {  # what the client gets for what gunicorn's parser refused; others a
 }
 
 
-def error_response(status: int, message: str) -> bytes:
-    """Return a whole HTTP response: the project's JSON error body, security headers, close."""
+def error_response(status: int, message: str, rid: str) -> bytes:
+    """Return a whole HTTP response: the project's JSON error body, security headers, the
+    request id `rid` (as every answer of the app carries one), close."""
     reason = HTTP_STATUS_CODES.get(status, "Error")
     body = json.dumps({"error": {"code": error_code(reason), "message": message}}).encode()
     headers = {"Content-Type": "application/json", "Content-Length": str(len(body)),
-               "Connection": "close", **SECURITY_HEADERS}
+               "Connection": "close", REQUEST_ID_HEADER: rid, **SECURITY_HEADERS}
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     return f"HTTP/1.1 {status} {reason}\r\n{head}\r\n".encode("latin-1") + body
 
@@ -127,8 +129,12 @@ class BufferedWorker(ThreadWorker):
 
     def _refuse(self, conn: TConn, status: int, message: str) -> None:
         """Answer an error without a thread, then close once the client stops sending."""
-        self.log.info("Refused a request from %s: %s %s", conn.client[0], status, message)
-        self._send_now(conn, error_response(status, message))
+        # A new id: the request was never read whole, so it has none of its own to echo;
+        # the log line names it, so that a client's report of it can be found.
+        rid = incoming_id(None)
+        self.log.info("Refused a request from %s: %s %s (request id %s)", conn.client[0],
+                      status, message, rid)
+        self._send_now(conn, error_response(status, message, rid))
         self._linger(conn)
 
     def _linger(self, conn: TConn) -> None:
@@ -225,19 +231,20 @@ class BufferedWorker(ThreadWorker):
 
     def handle_error(self, req, client, addr, exc):
         """Answer what the parser refused with the project's JSON error, not gunicorn's HTML."""
+        rid = incoming_id(None)  # as in _refuse: the request was not read, so a new id
         if isinstance(exc, http_errors.ParseException) and not isinstance(
                 exc, (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName,
                       http_errors.ConfigurationProblem)):
             status = next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
             message = str(exc)
-            self.log.info("Refused a request from %s: %s %s", (addr or ("",))[0], status,
-                          message)
+            self.log.info("Refused a request from %s: %s %s (request id %s)",
+                          (addr or ("",))[0], status, message, rid)
         else:
             status, message = 500, "internal error"
-            self.log.exception("Error handling request")
+            self.log.exception("Error handling request (request id %s)", rid)
         try:
             client.settimeout(self.limits.timeout)
-            client.sendall(error_response(status, message))
+            client.sendall(error_response(status, message, rid))
         except OSError:
             self.log.debug("Failed to send the error answer")
 
