@@ -71,6 +71,7 @@ def write_docx(path):
     document = docx.Document()
     props = document.core_properties
     props.title, props.author = "Ferry timetable review", "Jonas Berg"
+    props.keywords = "ferry; timetable, winter;;"
     props.created = dt.datetime(2022, 11, 3, 8, 0)
     document.add_heading("Winter timetable", level=1)
     document.add_paragraph("From December the first ferry leaves the harbour at six in the "
@@ -136,6 +137,8 @@ def test_docx_keeps_document_order_tables_as_labelled_rows_and_core_properties(t
         "first ferry") < whole.index("Late crossings")
     assert (doc.title, doc.date, doc.metadata["author"]) == (
         "Ferry timetable review", "2022-11-03", "Jonas Berg")
+    # Keywords a list, as front matter gives tags (issue 25: one string before).
+    assert doc.metadata["keywords"] == ["ferry", "timetable", "winter"]
     assert all(p.page is None for p in passages)
 
 
@@ -360,3 +363,29 @@ def test_a_beir_corpus_counts_its_lines_blank_and_left_out_ones_too(tmp_path):
     assert reading_total(path) == reading_total(tmp_path) == (4, "documents")
     path.write_bytes(b"")
     assert reading_total(path) == (0, "documents")
+
+
+def test_a_word_files_keywords_are_found_one_by_one(tmp_path, encoder):
+    import docx
+
+    from qa_service.config import Settings
+    from qa_service.indexing import build_index
+    from qa_service.search import Searcher, parse_filters
+    from qa_service.store import Index
+    from tests.conftest import FAKE_MODEL
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    document = docx.Document()
+    document.core_properties.keywords = "harvest; festival"
+    document.add_paragraph("The harvest festival opens on the village green on Saturday at "
+                           "ten, with the cider press running all afternoon.")
+    document.save(str(corpus / "harvest.docx"))
+    (corpus / "notes.txt").write_text("The ferry leaves at six every weekday morning, all "
+                                      "through the winter timetable.\n")
+    settings = Settings().with_(corpus=corpus, index_dir=tmp_path / "index", model=FAKE_MODEL)
+    build_index(settings, encoder)
+    searcher = Searcher(Index.load(settings.index_dir), encoder, settings)
+    answer = searcher.ask("When does the festival open?",
+                          filters=parse_filters({"where": {"keywords": "harvest"}}))
+    assert {p.doc_id for p in answer.passages} == {"harvest.docx"}

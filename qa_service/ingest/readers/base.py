@@ -103,6 +103,13 @@ def decode(data: bytes, name: str, log) -> str:
         return data.decode("utf-8", errors="replace")
 
 
+def keyword_list(value: str) -> list[str]:
+    """Split a document property's keywords ("harvest; festival", "a, b") into a list,
+    as front matter gives tags: `--where keywords=harvest` then finds one of them."""
+    found = (k.strip() for k in value.replace(";", ",").split(","))
+    return list(dict.fromkeys(k for k in found if k))
+
+
 def json_safe(value):
     """Return `value` with dates as ISO strings and anything else JSON lacks as text."""
     if isinstance(value, dt.datetime | dt.date | dt.time):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import io
 import logging
 
-from qa_service.ingest.readers.base import Extracted, Reader, UnreadableError, json_safe
+from qa_service.ingest.readers.base import (
+    Extracted,
+    Reader,
+    UnreadableError,
+    json_safe,
+    keyword_list,
+)
 from qa_service.ingest.readers.limits import OverLimitError
 from qa_service.ingest.readers.tables import join_blocks, table_lines
 from qa_service.ingest.readers.zip_bounds import check_package
@@ -108,7 +114,8 @@ def _properties(document) -> dict:
     meta = {
         "title": props.title, "author": props.author,
         "date": created.date().isoformat() if created else None,
-        "subject": props.subject, "keywords": props.keywords,
+        "subject": props.subject,
+        "keywords": keyword_list(props.keywords) if props.keywords else None,
     }
     return json_safe({k: v.strip() if isinstance(v, str) else v
                       for k, v in meta.items() if v and (not isinstance(v, str) or v.strip())})

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from qa_service.ingest.readers.base import Extracted, Reader, UnreadableError
+from qa_service.ingest.readers.base import Extracted, Reader, UnreadableError, keyword_list
 from qa_service.ingest.readers.limits import MAX_PDF_PAGES, MAX_TEXT_CHARS, OverLimitError
 from qa_service.ingest.readers.pdf_bounds import inflate_budget
 
@@ -208,7 +208,8 @@ def _info(document) -> dict:
                             ("Keywords", "keywords")):
             value = _decode(resolve1(info.get(field)))
             if value and name not in meta:
-                meta[name] = _pdf_date(value) if name == "date" else value
+                meta[name] = _pdf_date(value) if name == "date" else \
+                    keyword_list(value) if name == "keywords" else value
     return meta
 
 
