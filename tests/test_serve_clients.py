@@ -7,6 +7,7 @@ import os
 import re
 import socket
 import time
+import urllib.request
 from contextlib import ExitStack
 
 import pytest
@@ -217,3 +218,38 @@ def test_a_request_timeout_of_zero_stops_the_start(index_dir):
         env={**os.environ, "QA_MODEL": FAKE_MODEL, "QA_REQUEST_TIMEOUT": "0"})
     assert result.returncode == 1
     assert "request_timeout must be a number of seconds above 0" in result.stderr
+
+
+def test_idle_connections_past_the_workers_room_do_not_hold_up_a_request(index_dir):
+    # 1,500 connections that send nothing, more than a worker's 1,000: before, gunicorn
+    # stopped accepting and /api/health waited in the kernel's queue past 15 s, until
+    # the idle ones timed out. The worker now closes idle ones when nearly full.
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1_700
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"this test opens {wanted} sockets; the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL})
+    idle = []
+    try:
+        for _ in range(1_500):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", server.port))
+            idle.append(sock)
+        times = []
+        for _ in range(10):
+            started = time.monotonic()
+            with urllib.request.urlopen(server.url + "/api/health", timeout=10) as answer:
+                assert answer.status == 200
+            times.append(time.monotonic() - started)
+            time.sleep(0.2)
+        assert max(times) < 2.0, times  # within the worker's 1 s loop, not 15 s
+        assert server.wait_for_log(r"Full: closed \d+ idle connection")
+    finally:
+        for sock in idle:
+            sock.close()
+        server.stop()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -34,6 +34,14 @@ RECV_BYTES = 64 * 1024
 LINGER = 2.0
 # A stopping worker waits this long for requests still arriving (gthread: idle ones).
 STOP_LINGER = 2.0
+# When a worker holds this share of its connections (gunicorn's worker_connections, 1,000),
+# it closes the connections that have sent nothing yet, those waiting longest first,
+# down to ROOM_SHARE: otherwise idle connections fill every slot, gunicorn stops
+# accepting, and a real request waits in the kernel's queue until they time out (issue
+# 26: 1,500 idle connections held /api/health past 15 s). Closing a connection that has
+# sent no byte of a request loses nothing; its client opens another when it has one.
+FULL_SHARE = 0.9
+ROOM_SHARE = 0.7
 
 _STATUS = {  # what the client gets for what gunicorn's parser refused; others are 400
     http_errors.LimitRequestLine: 414,
@@ -195,9 +203,24 @@ class BufferedWorker(ThreadWorker):
         self.nr_conns -= 1
         conn.close()
 
+    def _make_room(self) -> None:
+        """Close idle connections, longest waiting first, when the worker is nearly full."""
+        full = int(self.worker_connections * FULL_SHARE)
+        if self.nr_conns < full:
+            return
+        excess = self.nr_conns - int(self.worker_connections * ROOM_SHARE)
+        idle = [c for c in self.reading if c.inbox is not None and not c.inbox][:excess]
+        for conn in idle:  # in the order they began to wait
+            self._stop_reading(conn)
+            self._close(conn)
+        self.log.info("Full: closed %d idle connection(s) of %d", len(idle),
+                      len(idle) + self.nr_conns)
+
     def murder_pending(self):
-        """Give up connections past their time: idle, too slow to send a request, refused."""
+        """Give up connections past their time: idle, too slow to send a request, refused;
+        and idle ones early when the worker is nearly full."""
         super().murder_pending()
+        self._make_room()
         now = time.monotonic()
         if not self.alive and not self.stopping_seen:
             # Stopping: a request on its way gets a moment to arrive, not the whole
