@@ -134,6 +134,17 @@ def ask(page, question: str):
     return turn
 
 
+def open_page(context, url: str):
+    """Open `url` in a page whose script errors, and console errors other than a
+    refused key's 401 (chromium logs each), go to `context.errors`."""
+    page = context.new_page()
+    page.on("pageerror", lambda e: context.errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and "401" not in m.text
+            and context.errors.append(m.text))
+    page.goto(url)
+    return page
+
+
 def watched_page(context, console: bool = True):
     """Open a page that records its dialogs (dismissed) and its script errors, and with
     `console` its console errors (a blocked inline script shows up there as a CSP

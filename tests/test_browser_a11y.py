@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import API_KEY, ask, serious_violations
+from tests.conftest import API_KEY, ask, open_page, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -23,16 +23,6 @@ def context(browser, request):
     context.errors, context.scheme = [], scheme
     yield context
     context.close()
-
-
-def open_page(context, url: str):
-    page = context.new_page()
-    page.on("pageerror", lambda e: context.errors.append(str(e)))
-    # The keyed server refuses the page's first requests: chromium logs each 401.
-    page.on("console", lambda m: m.type == "error" and "401" not in m.text
-            and context.errors.append(m.text))
-    page.goto(url)
-    return page
 
 
 VIEWS = [(size, scheme) for scheme in ("light", "dark") for size in SIZES]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import API_KEY as KEY
+from tests.conftest import open_page
 
 pytestmark = pytest.mark.browser
 
@@ -16,16 +17,6 @@ def context(browser):
     context.errors = []
     yield context
     context.close()
-
-
-def open_page(context, url: str):
-    page = context.new_page()
-    page.on("pageerror", lambda e: context.errors.append(str(e)))
-    # A refused request is a console error in chromium; anything else is a failure.
-    page.on("console", lambda m: m.type == "error" and "401" not in m.text
-            and context.errors.append(m.text))
-    page.goto(url)
-    return page
 
 
 def submit_key(page, key: str, expect: str):

@@ -117,7 +117,9 @@ def _count_arg(name: str, default: int, low: int, high: int | None) -> int:
     if raw is None:
         return default
     span = f"from {low} to {high}" if high is not None else f"of {low} or more"
-    # ASCII digits only: str.isdigit and int() also take "١٠" and "５" (issue 26).
+    # ASCII digits only: str.isdigit and int() also take "١٠" and "５" (issue 26). At
+    # most 19 of them (MAX_OFFSET's length): int() refuses over 4,300 digits with a
+    # ValueError, and anything longer is out of range anyway.
     digits = raw.strip().lstrip("+")
     value = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 19 \
         else None

@@ -213,8 +213,9 @@ class BufferedWorker(ThreadWorker):
         for conn in idle:  # in the order they began to wait
             self._stop_reading(conn)
             self._close(conn)
-        self.log.info("Full: closed %d idle connection(s) of %d", len(idle),
-                      len(idle) + self.nr_conns)
+        if idle:  # full of requests being answered: nothing to close, nothing to say
+            self.log.info("Full: closed %d idle connection(s) of %d", len(idle),
+                          len(idle) + self.nr_conns)
 
     def murder_pending(self):
         """Give up connections past their time: idle, too slow to send a request, refused;

@@ -82,6 +82,11 @@ class Searcher:
             ))
         answerable = bool(results) and ranking.answers >= self.ranking.answer_threshold
         query = ranking.query
+        # Before took_ms is read: the comparison is part of answering.
+        compared = disagreement(
+            query.answer_kind, results, query.question_terms, query.capitalised,
+            ranking.weights or {}, self.ranking.disagreement_min,
+            self.fusion.probabilities) if answerable else None
         return Answer(
             question=question.strip(),
             query=query.text,
@@ -90,10 +95,7 @@ class Searcher:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=results,
             sources=sources_of(results),
-            disagreement=disagreement(
-                query.answer_kind, results, query.question_terms, query.capitalised,
-                ranking.weights or {}, self.ranking.disagreement_min,
-                self.fusion.probabilities) if answerable else None,
+            disagreement=compared,
             index=self.index.path.name,
         )
 
