@@ -181,10 +181,12 @@ QUESTIONS = [
 ]
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
 def test_each_new_answer_is_in_view_below_the_header_and_above_the_input(
-        browser, real_server, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height})
+        browser, real_server, width, height, scheme):
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  color_scheme=scheme)
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
@@ -207,7 +209,7 @@ def test_each_new_answer_is_in_view_below_the_header_and_above_the_input(
                                [card["x"] + card["width"] / 2, card["y"] + 12])
         assert inside, where
     OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"chat-fifth-answer-{width}px.png"))
+    page.screenshot(path=str(OUTPUT / f"chat-fifth-answer-{width}px-{scheme}.png"))
     assert page.errors == []
     context.close()
 
