@@ -225,6 +225,17 @@ class ServingSettings:
     # page that asks before its first question; counted in each worker's memory. "off":
     # none (behind a proxy every client has its address, and should throttle instead).
     auth_failure_limit: str = "10/minute"
+    # Admin keys (comma-separated) and a file of them: the only keys that may add,
+    # replace and delete documents (POST/PUT/DELETE /api/documents) and read jobs; they
+    # read too. Without one, writes are refused (403): a server is read-only unless
+    # someone chose who may change it.
+    admin_keys: str = ""
+    admin_keys_file: str = ""
+    # One write request (multipart upload or JSON document), all files together; each
+    # file is also held to the build's max_file_bytes. Other requests keep
+    # max_request_bytes.
+    max_upload_bytes: int = 32 * 1024 * 1024
+    max_upload_files: int = 20
     # Server logs: "text" (one readable line) or "json" (one JSON object a line, for a log
     # pipeline); either carries the request id of the request that logged it.
     log_format: str = "text"

@@ -60,3 +60,18 @@ class TooManyRequests(QAError):
 class NotReady(QAError):
     status = 503
     code = "not_ready"
+
+
+class Forbidden(QAError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(QAError):
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(QAError):
+    status = 413
+    code = "payload_too_large"

@@ -82,3 +82,19 @@ def test_a_judged_request_keeps_its_verdict():
     data = POST + b"Content-Length: 301\r\n\r\n"
     assert scanner.scan(data).state is State.BODY_TOO_LARGE
     assert scanner.scan(data + b"more").state is State.BODY_TOO_LARGE
+
+
+@pytest.mark.parametrize("line, state", [
+    (b"POST /api/documents HTTP/1.1", State.READY),
+    (b"POST /api/documents?wait=5 HTTP/1.1", State.READY),
+    (b"PUT /api/documents/a/b.txt HTTP/1.1", State.READY),
+    (b"POST /api/ask HTTP/1.1", State.BODY_TOO_LARGE),
+    (b"POST /api/documentsX HTTP/1.1", State.BODY_TOO_LARGE),
+    (b"GET /api/documents HTTP/1.1", State.BODY_TOO_LARGE),
+])
+def test_only_writes_of_documents_may_carry_an_upload_sized_body(line, state):
+    limits = Limits(max_body=300, max_head=200, max_line=120, timeout=1.0, max_upload=5000)
+    data = line + b"\r\nHost: t\r\nContent-Length: 4000\r\n\r\n" + b"a" * 4000
+    assert Scanner(limits).scan(data).state is state
+    over = line + b"\r\nHost: t\r\nContent-Length: 5001\r\n\r\n"
+    assert Scanner(limits).scan(over).state is State.BODY_TOO_LARGE

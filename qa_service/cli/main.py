@@ -14,6 +14,7 @@ from qa_service.cli.documents import documents
 from qa_service.cli.evaluate import evaluate
 from qa_service.cli.serve import serve
 from qa_service.cli.train import train_ranker
+from qa_service.cli.writes import add, remove
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,7 +29,7 @@ def cli(verbose: int) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
-for command in (build, ask, chat, documents, serve, evaluate, train_ranker):
+for command in (build, add, remove, ask, chat, documents, serve, evaluate, train_ranker):
     cli.add_command(command)
 
 

@@ -22,20 +22,35 @@ class RemoteError(QAError):
 
 def ask_remote(server: str, body: dict, timeout: float = 60.0) -> Answer:
     """POST `body` to SERVER/api/ask and return the answer, or raise its error."""
-    url = server.rstrip("/") + "/api/ask"
+    data = json.dumps(body).encode("utf-8")
+    found = call(server, "POST", "/api/ask", data, "application/json", timeout=timeout)
+    try:
+        return answer_from_dict(found)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RemoteError(f"no usable answer from {server}: {exc}") from None
+
+
+def call(server: str, method: str, path: str, data: bytes | None = None,
+         content_type: str | None = None, key_variable: str = "QA_API_KEY",
+         timeout: float = 60.0) -> dict:
+    """Send one request to SERVER and return its JSON body, or raise the error it gave.
+
+    The key comes from the environment variable `key_variable` only: a key on the
+    command line would show in `ps`.
+    """
+    url = server.rstrip("/") + path
     if not url.startswith(("http://", "https://")):
         raise QAError(f"server must be an http:// or https:// address, got {server!r}")
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode("utf-8"), method="POST",
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-    )
-    # From the environment only: a key on the command line would show in `ps`.
-    key = os.environ.get("QA_API_KEY", "").strip()
+    headers = {"Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    key = os.environ.get(key_variable, "").strip()
     if key:
         request.add_header("Authorization", f"Bearer {key}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return answer_from_dict(json.load(response))
+            found = json.load(response)
     except urllib.error.HTTPError as exc:
         try:
             error = json.load(exc)["error"]
@@ -44,5 +59,8 @@ def ask_remote(server: str, body: dict, timeout: float = 60.0) -> Answer:
             raise RemoteError(f"{url} answered {exc.code} {exc.reason}", exc.code) from None
     except urllib.error.URLError as exc:
         raise RemoteError(f"cannot reach {url}: {exc.reason}") from None
-    except (TimeoutError, ValueError, KeyError, TypeError) as exc:
+    except (TimeoutError, ValueError) as exc:
         raise RemoteError(f"no usable answer from {url}: {exc}") from None
+    if not isinstance(found, dict):
+        raise RemoteError(f"no usable answer from {url}: not a JSON object")
+    return found

@@ -8,7 +8,7 @@ import socket
 
 import click
 
-from qa_service.cli.common import domain_errors, index_dir_option, settings
+from qa_service.cli.common import PATH, domain_errors, index_dir_option, settings
 from qa_service.errors import IndexCorrupt, IndexMissing, QAError
 from qa_service.text import counted
 
@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
               envvar="QA_PORT")
 @index_dir_option
+@click.option("--corpus", type=PATH, envvar="QA_CORPUS",
+              help="The corpus folder that writes (POST/PUT/DELETE /api/documents, with "
+                   "QA_ADMIN_KEYS) change [corpus].")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               envvar="QA_WORKERS", help="Processes, each with the model loaded once.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
@@ -30,16 +33,18 @@ log = logging.getLogger(__name__)
 @click.option("--log-format", type=click.Choice(["text", "json"]), envvar="QA_LOG_FORMAT",
               help="Server log lines: text, or one JSON object a line [text].")
 @domain_errors
-def serve(host, port, index_dir, workers, threads, reload_interval, log_format) -> None:
+def serve(host, port, index_dir, corpus, workers, threads, reload_interval, log_format
+          ) -> None:
     """Serve the JSON API and the chat page (gunicorn) until SIGTERM.
 
     A new build is served as soon as it is published (`current` is checked every
     --reload-interval seconds) or on SIGHUP, without dropping a request. With
     QA_API_KEYS (or QA_API_KEYS_FILE) set, /api/* and /metrics need
-    `Authorization: Bearer <key>`; /api/health stays open.
+    `Authorization: Bearer <key>`; /api/health stays open. With QA_ADMIN_KEYS set,
+    holders of those keys may add, replace and delete documents of the corpus.
     """
     check_port(host, port)  # before the model loads: a busy port is known in milliseconds
-    config = settings(index_dir=index_dir, log_format=log_format)
+    config = settings(index_dir=index_dir, corpus=corpus, log_format=log_format)
     from qa_service.encoders import prepare
     from qa_service.http import check_rate_limit
     from qa_service.http.auth import load_keys
@@ -56,6 +61,7 @@ def serve(host, port, index_dir, workers, threads, reload_interval, log_format) 
                       f"{config.serving.request_timeout:g}")
     check_rate_limit(config.serving.rate_limit)  # here, not in every worker as it boots
     keys = load_keys(config)
+    admin_keys = load_keys(config, kind="admin")
     try:
         index = Index.load(config.index_dir)
     except (IndexMissing, IndexCorrupt) as exc:
@@ -73,9 +79,13 @@ def serve(host, port, index_dir, workers, threads, reload_interval, log_format) 
         _say(fmt, logging.WARNING, f"warning: the index is stale ({reason}); run "
                                    "`qa-service build` to update it")
     overrides = {"index_dir": config.index_dir} if index_dir else {}
+    if corpus:
+        overrides["corpus"] = config.corpus
     if reload_interval is not None:
         overrides["reload_interval"] = reload_interval
     keyed = f", {counted(len(keys), 'API key')}" if keys else ""
+    if admin_keys:
+        keyed += f", writes to {config.corpus} with {counted(len(admin_keys), 'admin key')}"
     _say(fmt, logging.INFO, f"Serving http://{host}:{port}/ ({counted(workers, 'worker')} "
                             f"x {counted(threads, 'thread')}{keyed})")
     from qa_service.http.multiproc import shared_metrics

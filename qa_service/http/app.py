@@ -18,6 +18,9 @@ from qa_service.http.logs import install as install_logs
 from qa_service.http.metrics import install as install_metrics
 from qa_service.http.pages import bp as pages_blueprint
 from qa_service.http.routing import DocIdConverter
+from qa_service.http.writes import bp as writes_blueprint
+from qa_service.writes import Writer
+from qa_service.writes.jobs import FILE as JOBS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +61,22 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Keys first: a misconfigured key list stops the start before the model loads.
     keys = load_keys(settings)
+    admin_keys = load_keys(settings, kind="admin")
     # A server swaps in new builds (serve.py starts the watcher); requests read `.current`.
-    app.extensions["qa"] = LiveService(settings)
+    app.extensions["qa"] = live = LiveService(settings)
+    if (Path(settings.index_dir) / JOBS_FILE).exists():
+        # Jobs cut off by a stop are marked failed, and those queued are run, now.
+        app.extensions["qa_writer"] = Writer(settings, on_built=live.check)
 
     # Before-request hooks run in this order: the request id (so that even a refusal
     # carries one), then the key check, then the rate limit.
     install_logs(app)
-    install_auth(app, keys, settings.serving.auth_failure_limit)
+    install_auth(app, keys, settings.serving.auth_failure_limit, admin_keys)
     install_metrics(app)
     # Before any rule is bound: <path:doc_id> must match a file named with a newline.
     app.url_map.converters["path"] = DocIdConverter
     app.register_blueprint(api_blueprint)
+    app.register_blueprint(writes_blueprint)
     app.register_blueprint(pages_blueprint)
     _register_error_handlers(app)
     _register_headers(app, settings)

@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Flask, request
 
 from qa_service.config import Settings
-from qa_service.errors import InvalidInput, TooManyRequests, Unauthorized
+from qa_service.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from qa_service.http.metrics import metrics
 
 log = logging.getLogger(__name__)
@@ -24,24 +24,29 @@ KEY_RE = re.compile(r"[\x21-\x7e]+")
 OPEN_PATHS = frozenset({"/api/health"})
 
 
-def load_keys(settings: Settings, environ=None) -> list[bytes]:
-    """Return the configured API keys (none: keys are off), or raise InvalidInput."""
+def load_keys(settings: Settings, environ=None, kind: str = "api") -> list[bytes]:
+    """Return the configured API keys, or with `kind` "admin" the admin keys (none: off),
+    or raise InvalidInput."""
     environ = os.environ if environ is None else environ
     serving = settings.serving
+    listed, file = getattr(serving, f"{kind}_keys"), getattr(serving, f"{kind}_keys_file")
     # Settings treat an empty variable as unset; a key variable set to nothing is more
     # likely a secret that failed to arrive than a wish to serve without keys.
-    for name in ("QA_API_KEYS", "QA_API_KEYS_FILE"):
+    for name in (f"QA_{kind.upper()}_KEYS", f"QA_{kind.upper()}_KEYS_FILE"):
         if name in environ and not environ[name].strip():
-            raise InvalidInput(f"{name} is set but empty: give at least one API key, "
-                               f"or unset it to serve without keys")
+            what = "API key" if kind == "api" else "admin key"
+            raise InvalidInput(f"{name} is set but empty: give at least one {what}, "
+                               f"or unset it to serve without "
+                               f"{'keys' if kind == 'api' else 'writes'}")
     keys: list[str] = []
-    if serving.api_keys:
-        given = [k.strip() for k in serving.api_keys.split(",")]
+    if listed:
+        given = [k.strip() for k in listed.split(",")]
         if not any(given):
-            raise InvalidInput("setting api_keys holds no key: give keys separated by commas")
-        keys += _checked((k for k in given if k), "api_keys")
-    if serving.api_keys_file:
-        keys += _read_file(Path(serving.api_keys_file).expanduser())
+            raise InvalidInput(f"setting {kind}_keys holds no key: give keys separated "
+                               "by commas")
+        keys += _checked((k for k in given if k), f"{kind}_keys")
+    if file:
+        keys += _read_file(Path(file).expanduser())
     return [k.encode("ascii") for k in dict.fromkeys(keys)]
 
 
@@ -121,18 +126,41 @@ class FailureThrottle:
         metrics().auth_failures.labels(outcome="refused").inc()
 
 
-def install(app: Flask, keys: list[bytes], failure_limit: str = "10/minute") -> None:
-    """Refuse requests that need a key and lack a valid one, if there are keys; a client
+def is_write(method: str, path: str) -> bool:
+    """Say whether a request changes documents or reads jobs: only admin keys may."""
+    if path == "/api/jobs" or path.startswith("/api/jobs/"):
+        return True
+    return method in ("POST", "PUT", "DELETE", "PATCH") and (
+        path == "/api/documents" or path.startswith("/api/documents/"))
+
+
+WRITES_OFF = ("writes are off on this server: start it with QA_ADMIN_KEYS (or "
+              "QA_ADMIN_KEYS_FILE) set to let holders of those keys add, replace and "
+              "delete documents")
+
+
+def install(app: Flask, keys: list[bytes], failure_limit: str = "10/minute",
+            admin_keys: list[bytes] | None = None) -> None:
+    """Refuse requests that need a key and lack a valid one: with API keys, every API
+    request; with admin keys, writes (which are refused outright without them). A client
     refused too often is throttled (429) for a while."""
-    if not keys:
-        return
-    log.info("API keys on: %d key(s)", len(keys))
-    throttle = FailureThrottle(failure_limit)
+    admin = list(admin_keys or [])
+    readers = list(keys) + admin  # an admin key reads too
+    if keys:
+        log.info("API keys on: %d key(s)", len(keys))
+    if admin:
+        log.info("admin keys on: %d key(s) may add, replace and delete documents", len(admin))
+    throttle = FailureThrottle(failure_limit) if readers else None
 
     @app.before_request
     def require_key():
         # CORS preflights carry no credentials by design; the request that follows does.
-        if request.method == "OPTIONS" or not needs_key(request.path):
+        if request.method == "OPTIONS":
+            return None
+        write = is_write(request.method, request.path)
+        if write and not admin:
+            raise Forbidden(WRITES_OFF)
+        if not write and not (keys and needs_key(request.path)):
             return None
         client = request.remote_addr or "unknown"
         # Before the key is read: past the limit even the right key waits, so a guess
@@ -141,12 +169,16 @@ def install(app: Flask, keys: list[bytes], failure_limit: str = "10/minute") -> 
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             throttle.failed(client)
-            raise Unauthorized("an API key is required: send the header "
-                               "'Authorization: Bearer <key>'")
-        if not is_valid(token.strip().encode("utf-8", "surrogateescape"), keys):
-            throttle.failed(client)
-            error = Unauthorized("the API key is not valid")
-            error.headers = {"WWW-Authenticate":
-                             'Bearer realm="qa-service", error="invalid_token"'}
-            raise error
-        return None
+            raise Unauthorized(f"{'an admin' if write else 'an API'} key is required: send "
+                               "the header 'Authorization: Bearer <key>'")
+        given = token.strip().encode("utf-8", "surrogateescape")
+        if is_valid(given, admin if write else readers):
+            return None
+        if write and is_valid(given, keys):  # a right key, for reading only: no guess
+            raise Forbidden("this API key may read but not write: adding, replacing and "
+                            "deleting documents needs an admin key (QA_ADMIN_KEYS)")
+        throttle.failed(client)
+        error = Unauthorized(f"the {'admin' if write else 'API'} key is not valid")
+        error.headers = {"WWW-Authenticate":
+                         'Bearer realm="qa-service", error="invalid_token"'}
+        raise error

@@ -37,6 +37,8 @@ class Limits:
     max_head: int
     max_line: int
     timeout: float
+    # A write (POST or PUT under /api/documents) carries files: its own body limit.
+    max_upload: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Scanner:
 
     def __init__(self, limits: Limits):
         self.limits = limits
+        self.max_body = limits.max_body  # this request's: raised once it is seen a write
         self._done: Verdict | None = None
         self._seen = 0  # bytes searched for the end of the headers
         self._newline = False  # the request line has ended
@@ -76,7 +79,7 @@ class Scanner:
     def scan(self, data: bytes | bytearray) -> Verdict:
         """Judge the bytes of the request so far (those of the last call and more)."""
         limits = self.limits
-        if len(data) > limits.max_head + 2 * limits.max_body + _MAX_LINE:
+        if len(data) > limits.max_head + 2 * self.max_body + _MAX_LINE:
             # Chunk framing around a body within the limit never takes this much.
             return BODY_TOO_LARGE
         if self._done is not None:
@@ -102,6 +105,8 @@ class Scanner:
             return HEAD_TOO_LARGE if len(data) > limits.max_head else MORE
         if end.start() > limits.max_head:
             return HEAD_TOO_LARGE
+        if limits.max_upload and _is_write(data):
+            self.max_body = max(limits.max_body, limits.max_upload)
         lengths, codings, self._expects = _framing_headers(bytes(data[:end.start()]))
         self._body = end.end()
         if codings:
@@ -114,7 +119,7 @@ class Scanner:
         if len(set(lengths)) != 1 or not lengths[0].isdigit():
             return READY  # the parser refuses it (400)
         self._length = int(lengths[0])
-        return BODY_TOO_LARGE if self._length > limits.max_body else None
+        return BODY_TOO_LARGE if self._length > self.max_body else None
 
     def _counted(self, data: bytes | bytearray) -> Verdict:
         """Judge a body of Content-Length bytes."""
@@ -146,13 +151,21 @@ class Scanner:
             if not _HEX.fullmatch(size):
                 return READY  # the parser refuses the chunk size (400)
             self._total += int(size, 16)
-            if self._total > self.limits.max_body:
+            if self._total > self.max_body:
                 return BODY_TOO_LARGE
             if size.strip(b"0") == b"":
                 self._trailers = True  # the last chunk
             else:
                 self._pos += int(size, 16) + 2
                 self._after_data = True
+
+
+_WRITE_RE = re.compile(rb"(?:POST|PUT) /api/documents(?:[/?][^ ]*)? ")
+
+
+def _is_write(data: bytes | bytearray) -> bool:
+    """Say whether the request line is a write of documents (files, not a question)."""
+    return _WRITE_RE.match(data) is not None
 
 
 def _framing_headers(head: bytes) -> tuple[list[bytes], list[bytes], bool]:

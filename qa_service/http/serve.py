@@ -114,7 +114,8 @@ class GunicornServer(BaseApplication):
 def request_limits(serving) -> Limits:
     """Return what a request may be: sizes from the settings, the line as gunicorn's."""
     return Limits(max_body=serving.max_request_bytes, max_head=serving.max_header_bytes,
-                  max_line=4094, timeout=serving.request_timeout)
+                  max_line=4094, timeout=serving.request_timeout,
+                  max_upload=serving.max_upload_bytes)
 
 
 def serve(overrides: dict, host: str, port: int, workers: int, threads: int,

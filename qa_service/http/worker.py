@@ -148,7 +148,7 @@ class BufferedWorker(ThreadWorker):
             self.enqueue_req(conn)
         elif verdict.state is State.BODY_TOO_LARGE:
             self._refuse(conn, 413, f"the request body is larger than the limit of "
-                                    f"{self.limits.max_body} bytes")
+                                    f"{conn.scanner.max_body} bytes")
         else:
             self._refuse(conn, 431, f"the request line and headers are larger than the "
                                     f"limit of {self.limits.max_head} bytes")

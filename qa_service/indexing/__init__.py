@@ -2,5 +2,7 @@
 
 from qa_service.indexing.build import BuildReport, build_index
 from qa_service.indexing.freshness import check, chunking_of, compatible, stale_reason
+from qa_service.indexing.publish import BuildBusy
 
-__all__ = ["BuildReport", "build_index", "check", "chunking_of", "compatible", "stale_reason"]
+__all__ = ["BuildBusy", "BuildReport", "build_index", "check", "chunking_of", "compatible",
+           "stale_reason"]

@@ -69,7 +69,8 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
             doc, passages = result
             add_up(plan.cleaning, doc.cleaning)
             if not passages:
-                skips.add("no text after cleaning")
+                skips.add("no text after cleaning", doc_id,
+                          "no text is left after cleaning (only page furniture)")
                 return
             plan.old_passage_rows += [-1] * len(passages)
             for p in passages:

@@ -28,6 +28,13 @@ _WORK_PREFIX = ".work-"
 log = logging.getLogger(__name__)
 
 
+class BuildBusy(QAError):
+    """Another build holds the index folder's lock."""
+
+    status = 409
+    code = "build_running"
+
+
 @contextmanager
 def build_lock(root: Path):
     """Let one build at a time work in `root`; a second one fails at once."""
@@ -35,7 +42,7 @@ def build_lock(root: Path):
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise QAError(f"another build is writing to {root}; try again when it ends") from None
+            raise BuildBusy(f"another build is writing to {root}; try again when it ends") from None
         try:
             yield
         finally:

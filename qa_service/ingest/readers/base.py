@@ -67,11 +67,18 @@ REASONS = ("unsupported type", "empty", "binary", "too big", "over a limit", "du
 
 
 class Skips(Counter):
-    """Count the files a build leaves out, by reason, for its summary line."""
+    """Count the files a build leaves out, by reason, for its summary line; with a file's
+    name, keep why it was left out (`files`), for a job's per-file outcome."""
 
-    def add(self, reason: str) -> None:
-        """Count one file left out for `reason`."""
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.files: dict[str, str] = {}  # relpath -> why it was left out
+
+    def add(self, reason: str, relpath: str | None = None, why: str | None = None) -> None:
+        """Count one file left out for `reason` (`relpath`, `why`: which, and the detail)."""
         self[reason] += 1
+        if relpath is not None:
+            self.files[relpath] = why or reason
 
     def summary(self) -> str:
         """Return 'Skipped N files: ...' (by reason), or 'Skipped no files.'."""

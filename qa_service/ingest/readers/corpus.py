@@ -39,7 +39,7 @@ def hashed_as_read(corpus: Path, max_file_bytes: int | None = None
                    ) -> Callable[[CorpusFile], bool]:
     """Return a test of which files read_corpus (with these arguments) hashes as it reads."""
     corpus = Path(corpus)
-    if _is_beir(corpus):
+    if is_beir(corpus):
         return lambda f: False
     return lambda f: (f.relpath != METADATA_FILE and reader_for(f.path) is not None
                       and (max_file_bytes is None or f.size <= max_file_bytes))
@@ -52,7 +52,7 @@ def reading_total(corpus: Path, listed: Iterable[str] | None = None) -> tuple[in
     of a snapshot of it, which spares a second walk) or of a walk now.
     """
     corpus = Path(corpus)
-    if _is_beir(corpus):
+    if is_beir(corpus):
         return count_lines(_beir_file(corpus)), "documents"
     if listed is None:
         listed = [f.relpath for f in corpus_files(corpus)]
@@ -86,7 +86,7 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     # unreadable, outside the folder) and counted in `skips`.
     corpus = Path(corpus)
     skips = Skips() if skips is None else skips
-    if _is_beir(corpus):
+    if is_beir(corpus):
         yield from read_beir(_beir_file(corpus), skips, passed)
         return
     if corpus.is_file() and reader_for(corpus) is None:
@@ -181,7 +181,7 @@ def _read_file(f: CorpusFile, reader: Reader, max_file_bytes: int | None, skips:
 
 def _skip(skips: Skips, reason: str, relpath: str, why: str) -> None:
     log.warning("skipping %s: %s", relpath, why)
-    skips.add(reason)
+    skips.add(reason, relpath, why)
 
 
 def _walk(corpus: Path) -> tuple[list[Path], list[Path], list[tuple[Path, OSError]],
@@ -239,7 +239,7 @@ def _beir_file(corpus: Path) -> Path:
     return corpus if corpus.is_file() else corpus / "corpus.jsonl"
 
 
-def _is_beir(corpus: Path) -> bool:
+def is_beir(corpus: Path) -> bool:
     """Tell whether `corpus` is read as a BEIR corpus.jsonl (no file of it is hashed)."""
     return corpus.is_file() and corpus.suffix.lower() == ".jsonl" or (
         (corpus / "corpus.jsonl").is_file() and not _has_documents(corpus))
