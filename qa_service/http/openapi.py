@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qa_service import __version__
 from qa_service.http.body import MAX_DEPTH
+from qa_service.http.openapi_writes import SECURITY_SCHEME, write_paths
 from qa_service.http.schemas import DEFAULT_LIMIT, LIST_FILTERS, MAX_LIMIT, SCHEMAS, ref
 
 
@@ -45,6 +46,14 @@ SCHEMAS["Ready"] = {**SCHEMAS["Health"], "properties": {
 
 def spec() -> dict:
     """Return the OpenAPI document."""
+    document = _reads()
+    for path, operations in write_paths().items():
+        document["paths"].setdefault(path, {}).update(operations)
+    document["components"]["securitySchemes"]["adminKey"] = SECURITY_SCHEME
+    return document
+
+
+def _reads() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {

@@ -105,6 +105,8 @@ def _wait_arg() -> float:
 
 def _uploaded_files() -> list[Upload]:
     """Read a multipart write: files, `metadata` (for all) and `metadata:<name>` (one)."""
+    if any(not isinstance(k, str) for k in (*request.files, *request.form)):
+        raise InvalidInput("a part of the form has no name: send files as 'file'")
     unknown = [k for k in request.files if k not in FILE_FIELDS]
     if unknown:
         raise InvalidInput(f"unknown file field {unknown[0][:40]!r}: send files as 'file'")
