@@ -255,6 +255,9 @@ class Settings:
 
     corpus: Path = Path("corpus")
     index_dir: Path = Path("index")
+    # Several named collections, "name=corpus_folder,..." (qa_service/collections.py);
+    # empty: one, `corpus` into `index_dir`.
+    collections: str = ""
     model: ModelSettings = field(default_factory=ModelSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
     ranking: RankingSettings = field(default_factory=RankingSettings)

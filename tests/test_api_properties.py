@@ -21,7 +21,8 @@ OPERATIONS = [("/api/ask", "POST"), ("/api/health", "GET"), ("/api/ready", "GET"
               ("/api/documents", "GET"),
               ("/api/documents/{doc_id}", "GET"), ("/api/openapi.json", "GET"),
               ("/api/documents", "POST"), ("/api/documents/{doc_id}", "PUT"),
-              ("/api/documents/{doc_id}", "DELETE"), ("/api/jobs/{job_id}", "GET")]
+              ("/api/documents/{doc_id}", "DELETE"), ("/api/jobs/{job_id}", "GET"),
+              ("/api/collections", "GET")]
 WRITES = {op for op in OPERATIONS if op[1] != "GET" and op[0] != "/api/ask"} | {
     ("/api/jobs/{job_id}", "GET")}
 ADMIN = {"Authorization": "Bearer admin-key"}

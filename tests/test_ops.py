@@ -291,8 +291,8 @@ def test_metrics_count_requests_latency_and_answered_versus_declined(client):
     def grew(name: str) -> float:
         return after.get(name, 0) - before.get(name, 0)
 
-    assert grew('qa_questions_total{outcome="answered"}') == 1
-    assert grew('qa_questions_total{outcome="declined"}') == 1
+    assert grew('qa_questions_total{collection="default",outcome="answered"}') == 1
+    assert grew('qa_questions_total{collection="default",outcome="declined"}') == 1
     assert grew('qa_http_requests_total{endpoint="/api/ask",method="POST",status="200"}') == 2
     # The route, not the path: one series for every document.
     assert grew('qa_http_requests_total{endpoint="/api/documents/<path:doc_id>",'
@@ -324,10 +324,11 @@ def test_metrics_do_not_grow_with_the_methods_and_paths_clients_send(client):
 def test_metrics_report_the_index_and_the_build(client, app):
     health = client.get("/api/health").get_json()
     samples = _samples(client)
-    assert samples["qa_index_passages"] == health["passages"]
-    assert samples["qa_index_documents"] == health["documents"]
-    assert samples[f'qa_index_info{{version="{health["index"]["version"]}"}}'] == 1
-    assert samples["qa_index_built_timestamp_seconds"] > 1.7e9
+    assert samples['qa_index_passages{collection="default"}'] == health["passages"]
+    assert samples['qa_index_documents{collection="default"}'] == health["documents"]
+    version = health["index"]["version"]
+    assert samples[f'qa_index_info{{collection="default",version="{version}"}}'] == 1
+    assert samples['qa_index_built_timestamp_seconds{collection="default"}'] > 1.7e9
     from qa_service import __version__
 
     assert samples[f'qa_build_info{{model="{FAKE_MODEL}",version="{__version__}"}}'] == 1

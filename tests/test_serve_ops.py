@@ -97,7 +97,7 @@ def test_metrics_are_closed_without_the_key_and_add_up_across_workers(keyed_serv
     url = keyed_server.url
     status, headers, body = call(url, "/metrics")
     assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
-    answered = 'qa_questions_total{outcome="answered"}'
+    answered = 'qa_questions_total{collection="default",outcome="answered"}'
     before = _metrics(url).get(answered, 0)
     for _ in range(12):  # two workers: each answers some of them
         assert call(url, "/api/ask", key=KEY, body={"question": "museum director"})[0] == 200
@@ -116,7 +116,7 @@ def test_metrics_are_closed_without_the_key_and_add_up_across_workers(keyed_serv
             break
         time.sleep(0.2)
     assert len(workers) == 2
-    assert samples["qa_index_passages"] > 0
+    assert samples['qa_index_passages{collection="default"}'] > 0
     assert "prometheus_client was imported" not in keyed_server.log()
 
 

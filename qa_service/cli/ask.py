@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from qa_service.cli.common import (
+    collection_option,
     domain_errors,
     filter_options,
     index_dir_option,
@@ -21,15 +22,16 @@ from qa_service.cli.render import render
 from qa_service.errors import QAError
 
 
-def answerer(server: str | None, index_dir: Path | None):
+def answerer(server: str | None, index_dir: Path | None, collection: str | None = None):
     """Return a function that answers a request body, here or on a running server."""
     if server:
         from qa_service.cli.remote import ask_remote
 
-        return lambda body: ask_remote(server, body)
+        named = {"collection": collection} if collection else {}
+        return lambda body: ask_remote(server, {**body, **named})
     from qa_service.service import Service
 
-    service = Service.load(settings(index_dir=index_dir))
+    service = Service.load(settings(collection, index_dir=index_dir))
     reason = service.stale()
     if reason:
         click.echo(f"warning: the index is stale ({reason}); run `qa-service build` "
@@ -59,17 +61,18 @@ def request_body(question, history, top_k, sources, since, until, explain=False,
               help="An earlier question of the conversation, oldest first; repeatable.")
 @filter_options
 @index_dir_option
+@collection_option
 @server_option
 @click.option("--explain", is_flag=True, help="Show how each passage got its rank.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON response body.")
 @domain_errors
-def ask(question, top_k, history, sources, since, until, where, index_dir, server, explain,
-        as_json) -> None:
+def ask(question, top_k, history, sources, since, until, where, index_dir, collection,
+        server, explain, as_json) -> None:
     """Answer QUESTION ('-' reads it from stdin) with ranked, attributed passages."""
     if question == "-":
         question = sys.stdin.read()
     body = request_body(question, history, top_k, sources, since, until, explain, where)
-    answer = answerer(server, index_dir)(body)
+    answer = answerer(server, index_dir, collection)(body)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -97,13 +100,14 @@ def command_of(line: str) -> str | None:
 @top_k_option
 @filter_options
 @index_dir_option
+@collection_option
 @server_option
 @domain_errors
-def chat(top_k, sources, since, until, where, index_dir, server) -> None:
+def chat(top_k, sources, since, until, where, index_dir, collection, server) -> None:
     """Ask questions in a loop; follow-ups use the conversation so far (/new resets it)."""
     from qa_service.search import MAX_HISTORY
 
-    answer_body = answerer(server, index_dir)
+    answer_body = answerer(server, index_dir, collection)
     click.echo("Ask a question (/new starts a new conversation, /quit or Ctrl-D ends, "
                "/help lists the commands).")
     history: list[str] = []

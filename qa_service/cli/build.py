@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from qa_service.cli.common import PATH, domain_errors, index_dir_option, settings
+from qa_service.cli.common import (
+    PATH,
+    collection_option,
+    domain_errors,
+    index_dir_option,
+    settings,
+)
 from qa_service.config import BACKEND_CHOICES, ENGINES, Settings
 from qa_service.text import counted
 
@@ -14,6 +20,7 @@ from qa_service.text import counted
               help="A folder of .txt/.md/.html/.pdf/.docx files, one such file, or a BEIR "
                    "corpus.jsonl [corpus].")
 @index_dir_option
+@collection_option
 @click.option("--model", envvar="QA_MODEL",
               help="Embedding model: a name, a local folder, or hash:DIM for tests.")
 @click.option("--device", envvar="QA_DEVICE",
@@ -29,14 +36,16 @@ from qa_service.text import counted
 @click.option("--full", is_flag=True,
               help="Embed every document again instead of reusing unchanged ones.")
 @domain_errors
-def build(corpus, index_dir, model, device, backend, if_stale, engine, full) -> None:
+def build(corpus, index_dir, collection, model, device, backend, if_stale, engine, full
+          ) -> None:
     """Build the index of a corpus (atomically: the old index stays until the new is whole).
 
     Documents unchanged since the live index (same content hash, model, kind of vectors
     and chunking) keep their passages and vectors; only new and changed ones are embedded.
     """
-    run_build(settings(corpus=corpus, index_dir=index_dir, model=model, device=device,
-                       backend=backend), only_if_stale=if_stale, engine=engine, full=full)
+    run_build(settings(collection, corpus=corpus, index_dir=index_dir, model=model,
+                       device=device, backend=backend),
+              only_if_stale=if_stale, engine=engine, full=full)
 
 
 def run_build(settings: Settings, only_if_stale: bool, engine: str = "local",

@@ -31,9 +31,18 @@ def domain_errors(func):
     return wrapper
 
 
-def settings(**overrides) -> Settings:
-    """Return the settings: defaults, then `QA_*` variables, then the options given."""
-    return Settings.from_env(**overrides)
+def settings(collection: str | None = None, **overrides) -> Settings:
+    """Return the settings: defaults, then `QA_*` variables, then the options given; with
+    collections configured (QA_COLLECTIONS), those of `collection` (None: the default)."""
+    from qa_service.collections import collection_settings
+
+    return collection_settings(Settings.from_env(**overrides), collection)
+
+
+collection_option = click.option(
+    "--collection", envvar="QA_COLLECTION", metavar="NAME",
+    help="The collection to use, of those QA_COLLECTIONS names (with --server: of the "
+         "server's) [the first].")
 
 
 index_dir_option = click.option("--index-dir", type=PATH, envvar="QA_INDEX_DIR",

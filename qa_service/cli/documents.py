@@ -7,7 +7,7 @@ from collections import Counter
 
 import click
 
-from qa_service.cli.common import domain_errors, index_dir_option, settings
+from qa_service.cli.common import collection_option, domain_errors, index_dir_option, settings
 from qa_service.cli.render import printable
 from qa_service.text import counted
 
@@ -16,18 +16,19 @@ TITLE_WIDTH = 60
 
 @click.command()
 @index_dir_option
+@collection_option
 @click.option("--sources", "only_sources", is_flag=True,
               help="List only the sources, with how many documents each has.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the JSON body of GET /api/documents, with every document "
                    "(the API gives a page at a time).")
 @domain_errors
-def documents(index_dir, only_sources, as_json) -> None:
+def documents(index_dir, collection, only_sources, as_json) -> None:
     """List the indexed documents: id, source, date, paragraphs and title."""
     from qa_service.service import document_summaries
     from qa_service.store import Index
 
-    index = Index.load(settings(index_dir=index_dir).index_dir)
+    index = Index.load(settings(collection, index_dir=index_dir).index_dir)
     try:
         found = document_summaries(index)
     finally:

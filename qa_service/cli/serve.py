@@ -8,7 +8,8 @@ import socket
 
 import click
 
-from qa_service.cli.common import PATH, domain_errors, index_dir_option, settings
+from qa_service.cli.common import PATH, domain_errors, index_dir_option
+from qa_service.config import Settings
 from qa_service.errors import IndexCorrupt, IndexMissing, QAError
 from qa_service.text import counted
 
@@ -44,7 +45,9 @@ def serve(host, port, index_dir, corpus, workers, threads, reload_interval, log_
     holders of those keys may add, replace and delete documents of the corpus.
     """
     check_port(host, port)  # before the model loads: a busy port is known in milliseconds
-    config = settings(index_dir=index_dir, corpus=corpus, log_format=log_format)
+    # Every collection's settings, not one's: the server serves them all.
+    config = Settings.from_env(index_dir=index_dir, corpus=corpus, log_format=log_format)
+    from qa_service.collections import collections
     from qa_service.encoders import prepare
     from qa_service.http import check_rate_limit
     from qa_service.http.auth import load_keys
@@ -62,22 +65,26 @@ def serve(host, port, index_dir, corpus, workers, threads, reload_interval, log_
     check_rate_limit(config.serving.rate_limit)  # here, not in every worker as it boots
     keys = load_keys(config)
     admin_keys = load_keys(config, kind="admin")
-    try:
-        index = Index.load(config.index_dir)
-    except (IndexMissing, IndexCorrupt) as exc:
-        # Served anyway: requests get 503 saying why, until a build publishes an index.
-        index, missing = None, exc.message
-    if index is not None:
-        reason = stale_reason(index.manifest, config)
+    served = collections(config)
+    warnings = []
+    for collection in served:
+        named = f"collection {collection.name}: " if len(served) > 1 else ""
+        try:
+            index = Index.load(collection.settings.index_dir)
+        except (IndexMissing, IndexCorrupt) as exc:
+            # Served anyway: requests get 503 saying why, until a build publishes an index.
+            warnings.append(f"warning: {named}no index to serve ({exc.message}); answering "
+                            "503 until `qa-service build` publishes one")
+            continue
+        reason = stale_reason(index.manifest, collection.settings)
         index.close()
         prepare(config.model, index.model)
+        if reason:
+            warnings.append(f"warning: {named}the index is stale ({reason}); run "
+                            "`qa-service build` to update it")
     configure(fmt)
-    if index is None:
-        _say(fmt, logging.WARNING, f"warning: no index to serve ({missing}); answering 503 "
-                                   "until `qa-service build` publishes one")
-    elif reason:
-        _say(fmt, logging.WARNING, f"warning: the index is stale ({reason}); run "
-                                   "`qa-service build` to update it")
+    for warning in warnings:
+        _say(fmt, logging.WARNING, warning)
     overrides = {"index_dir": config.index_dir} if index_dir else {}
     if corpus:
         overrides["corpus"] = config.corpus
@@ -85,7 +92,10 @@ def serve(host, port, index_dir, corpus, workers, threads, reload_interval, log_
         overrides["reload_interval"] = reload_interval
     keyed = f", {counted(len(keys), 'API key')}" if keys else ""
     if admin_keys:
-        keyed += f", writes to {config.corpus} with {counted(len(admin_keys), 'admin key')}"
+        where = f" to {config.corpus}" if len(served) == 1 else ""
+        keyed += f", writes{where} with {counted(len(admin_keys), 'admin key')}"
+    if len(served) > 1:
+        keyed += f", collections {', '.join(c.name for c in served)}"
     _say(fmt, logging.INFO, f"Serving http://{host}:{port}/ ({counted(workers, 'worker')} "
                             f"x {counted(threads, 'thread')}{keyed})")
     from qa_service.http.multiproc import shared_metrics

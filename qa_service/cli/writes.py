@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from qa_service.cli.common import PATH, domain_errors, index_dir_option, settings
+from qa_service.cli.common import (
+    PATH,
+    collection_option,
+    domain_errors,
+    index_dir_option,
+    settings,
+)
 from qa_service.cli.render import printable
 from qa_service.errors import InvalidInput
 from qa_service.text import counted
@@ -54,17 +60,18 @@ def parse_meta(ctx, param, given: tuple[str, ...]) -> dict | None:
                    "repeat a field for a list; repeatable.")
 @corpus_option
 @index_dir_option
+@collection_option
 @server_write_option
 @json_option
 @domain_errors
-def add(files, metadata, corpus, index_dir, server, as_json) -> None:
+def add(files, metadata, corpus, index_dir, collection, server, as_json) -> None:
     """Add document files to the corpus and index them (one job for all)."""
     if server:
-        job = _remote_add(server, files, metadata)
+        job = _remote_add(server, files, metadata, collection)
     else:
         from qa_service.writes import Upload
 
-        writer = _local_writer(corpus, index_dir)
+        writer = _local_writer(corpus, index_dir, collection)
         uploads = [Upload(f.name, _read(f), metadata) for f in files]
         job = _run_local(writer, writer.add(uploads))
     _report(job, as_json)
@@ -74,20 +81,21 @@ def add(files, metadata, corpus, index_dir, server, as_json) -> None:
 @click.argument("doc_ids", nargs=-1, required=True)
 @corpus_option
 @index_dir_option
+@collection_option
 @server_write_option
 @json_option
 @domain_errors
-def remove(doc_ids, corpus, index_dir, server, as_json) -> None:
+def remove(doc_ids, corpus, index_dir, collection, server, as_json) -> None:
     """Remove documents (by id, as `qa-service documents` lists them) and reindex."""
     for doc_id in doc_ids:
         if server:
             from qa_service.cli.remote import call
 
             path = "/api/documents/" + urllib.parse.quote(doc_id, safe="/")
-            job = call(server, "DELETE", f"{path}?wait={REMOTE_WAIT_SECONDS}",
+            job = call(server, "DELETE", f"{path}?{_query(collection)}",
                        key_variable=ADMIN_KEY_VARIABLE, timeout=REMOTE_WAIT_SECONDS + 30)
         else:
-            writer = _local_writer(corpus, index_dir)
+            writer = _local_writer(corpus, index_dir, collection)
             job = _run_local(writer, writer.remove(doc_id))
         _report(job, as_json)
 
@@ -96,11 +104,18 @@ def _read(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _local_writer(corpus, index_dir):
+def _local_writer(corpus, index_dir, collection):
     from qa_service.writes import Writer
 
     # The job runs here, now (run_pending), not in a background thread.
-    return Writer(settings(corpus=corpus, index_dir=index_dir), background=False)
+    return Writer(settings(collection, corpus=corpus, index_dir=index_dir),
+                  background=False)
+
+
+def _query(collection: str | None) -> str:
+    """Return a write's query string: wait for the job, in `collection` if one is named."""
+    params = {"wait": REMOTE_WAIT_SECONDS, **({"collection": collection} if collection else {})}
+    return urllib.parse.urlencode(params)
 
 
 def _run_local(writer, job: dict) -> dict:
@@ -109,7 +124,7 @@ def _run_local(writer, job: dict) -> dict:
     return writer.job(job["id"])
 
 
-def _remote_add(server: str, files, metadata: dict | None) -> dict:
+def _remote_add(server: str, files, metadata: dict | None, collection: str | None) -> dict:
     from urllib3 import encode_multipart_formdata
 
     from qa_service.cli.remote import call
@@ -118,7 +133,7 @@ def _remote_add(server: str, files, metadata: dict | None) -> dict:
     if metadata is not None:
         fields.append(("metadata", json.dumps(metadata)))
     body, content_type = encode_multipart_formdata(fields)
-    return call(server, "POST", f"/api/documents?wait={REMOTE_WAIT_SECONDS}", body,
+    return call(server, "POST", f"/api/documents?{_query(collection)}", body,
                 content_type, key_variable=ADMIN_KEY_VARIABLE,
                 timeout=REMOTE_WAIT_SECONDS + 30)
 

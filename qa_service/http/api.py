@@ -20,9 +20,13 @@ log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _service() -> Service:
-    # Read once per request: the whole request then uses one index, even across a swap.
-    return current_app.extensions["qa"].serving()
+def _service(name: str | None = None) -> Service:
+    """The service of collection `name` (None: the `collection` query parameter, else the
+    default). Read once per request: the whole request then uses one index, even across
+    a swap."""
+    if name is None:
+        name = request.args.get("collection")
+    return current_app.extensions["qa_collections"].get(name).serving()
 
 
 def _readable_service() -> Service:
@@ -35,14 +39,26 @@ def _readable_service() -> Service:
 @bp.post("/ask")
 def ask():
     """Answer a question with ranked, attributed passages."""
-    answer = _service().ask(json_body(request))
-    question_answered(answer.answerable)
+    body = json_body(request)
+    name = body.pop("collection", None) if isinstance(body, dict) else None
+    served = current_app.extensions["qa_collections"]
+    name = served.name_of(name)
+    answer = _service(name).ask(body)
+    question_answered(answer.answerable, name)
     return jsonify(answer.to_dict())
+
+
+@bp.get("/collections")
+def collections():
+    """List the collections this server serves, with their size and index version."""
+    return jsonify({"collections": current_app.extensions["qa_collections"].summary()})
 
 
 @bp.get("/health")
 def health():
-    """Say that the service is up (always 200: a liveness check) and which index it serves."""
+    """Say that the service is up (always 200 but for an unknown collection: a liveness
+    check) and which index it serves."""
+    current_app.extensions["qa_collections"].name_of(request.args.get("collection"))
     try:
         service = _readable_service()
     except QAError as exc:
@@ -69,7 +85,8 @@ def ready():
 
 # The listing's query parameters; any other is refused, so a typo (`sources=`) is no
 # filter silently left out.
-LIST_PARAMS = ("limit", "offset", "source", "date_from", "date_to", "where", "facets")
+LIST_PARAMS = ("limit", "offset", "source", "date_from", "date_to", "where", "facets",
+               "collection")
 
 
 @bp.get("/documents")
@@ -137,4 +154,4 @@ def document(doc_id: str):
 @bp.get("/openapi.json")
 def openapi():
     """Describe this API in OpenAPI 3.1."""
-    return jsonify(spec())
+    return jsonify(spec([c.name for c in current_app.extensions["qa_collections"].found]))

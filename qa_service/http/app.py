@@ -13,14 +13,12 @@ from qa_service.errors import InvalidInput, QAError
 from qa_service.http.api import bp as api_blueprint
 from qa_service.http.auth import install as install_auth
 from qa_service.http.auth import load_keys
-from qa_service.http.live import LiveService
+from qa_service.http.collections import Collections
 from qa_service.http.logs import install as install_logs
 from qa_service.http.metrics import install as install_metrics
 from qa_service.http.pages import bp as pages_blueprint
 from qa_service.http.routing import DocIdConverter
 from qa_service.http.writes import bp as writes_blueprint
-from qa_service.writes import Writer
-from qa_service.writes.jobs import FILE as JOBS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +60,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Keys first: a misconfigured key list stops the start before the model loads.
     keys = load_keys(settings)
     admin_keys = load_keys(settings, kind="admin")
-    # A server swaps in new builds (serve.py starts the watcher); requests read `.current`.
-    app.extensions["qa"] = live = LiveService(settings)
-    if (Path(settings.index_dir) / JOBS_FILE).exists():
-        # Jobs cut off by a stop are marked failed, and those queued are run, now.
-        app.extensions["qa_writer"] = Writer(settings, on_built=live.check)
+    # A server swaps in new builds (serve.py starts the watchers); requests read `.current`.
+    served = Collections(settings)
+    app.extensions["qa_collections"] = served
+    app.extensions["qa"] = served.default  # the collection a request that names none asks
 
     # Before-request hooks run in this order: the request id (so that even a refusal
     # carries one), then the key check, then the rate limit.

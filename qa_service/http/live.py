@@ -29,8 +29,11 @@ log = logging.getLogger(__name__)
 class LiveService:
     """Holds the current `Service` and swaps in the index that `current` names."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, encoders: dict | None = None):
+        """`encoders`: model name -> encoder, shared by the collections of one process so
+        that each model loads once."""
         self.settings = settings
+        self.encoders = {} if encoders is None else encoders
         self.current: Service | None = None  # None: no index could be loaded yet
         self.error: QAError | None = None  # why none is served (None while one is)
         self._stamp: tuple | None = None
@@ -84,8 +87,9 @@ class LiveService:
             if stamp == self._failed and not force:
                 return False
             old = self.current
+            hint = old.encoder if old else next(iter(self.encoders.values()), None)
             try:
-                service = Service.load(self.settings, old.encoder if old else None)
+                service = Service.load(self.settings, hint)
             except Exception as exc:  # whatever is wrong with a build, the server stays up
                 if not isinstance(exc, QAError):
                     log.exception("loading %s failed", stamp[0])
@@ -96,6 +100,7 @@ class LiveService:
                                     f"({exc.message})", force)
                 return False
             self.current, self.error = service, None
+            self.encoders.setdefault(service.encoder.name, service.encoder)
             self._stamp, self._failed = _stamp(service.index.path), None
             _settle()
             log.info("now serving index %s (was %s)", service.index.path.name,

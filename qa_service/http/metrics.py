@@ -45,22 +45,24 @@ class Metrics:
                                      "too many refusals from one address).", ["outcome"])
         self.questions = Counter("qa_questions", "Questions answered, by outcome: answered "
                                  "(the documents answer it) or declined (closest passages "
-                                 "only).", ["outcome"])
+                                 "only), and collection.", ["collection", "outcome"])
         # One sample per live worker: during a switch to a new build they may differ.
         self.index_info = Gauge("qa_index_info", "1 for the index version this worker "
-                                "serves, 0 for versions it served before.", ["version"],
+                                "serves, 0 for versions it served before, by collection.",
+                                ["collection", "version"],
                                 multiprocess_mode="liveall")
         # The largest among live workers: the newest build once any worker serves it.
         self.passages = Gauge("qa_index_passages", "Passages in the index served.",
-                              multiprocess_mode="livemax")
+                              ["collection"], multiprocess_mode="livemax")
         self.documents = Gauge("qa_index_documents", "Documents in the index served.",
-                               multiprocess_mode="livemax")
+                               ["collection"], multiprocess_mode="livemax")
         self.built = Gauge("qa_index_built_timestamp_seconds", "When the index served was "
-                           "built (Unix time).", multiprocess_mode="livemax")
+                           "built (Unix time).", ["collection"], multiprocess_mode="livemax")
         self.build_info = Gauge("qa_build_info", "1, labelled with the qa-service version "
                                 "and the model.", ["version", "model"],
                                 multiprocess_mode="livemax")
-        self.served: dict[int, str] = {}  # id(an app's LiveService) -> version it reported
+        # (id(an app's LiveService), collection) -> the version it reported
+        self.served: dict[tuple[int, str], str] = {}
 
 
 @cache
@@ -92,36 +94,39 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def index_loaded(service, key: int) -> None:
-    """Report the index a service serves (at start, and after each switch)."""
+def index_loaded(service, key: int, collection: str) -> None:
+    """Report the index a collection serves (at start, and after each switch)."""
     m = metrics()
     manifest = service.index.manifest
     version = service.index.path.name
-    before = m.served.get(key)
+    before = m.served.get((key, collection))
     if before and before != version:
-        m.index_info.labels(version=before).set(0)
-    m.served[key] = version
-    m.index_info.labels(version=version).set(1)
-    m.passages.set(manifest.counts["passages"])
-    m.documents.set(manifest.counts["documents"])
+        m.index_info.labels(collection=collection, version=before).set(0)
+    m.served[(key, collection)] = version
+    m.index_info.labels(collection=collection, version=version).set(1)
+    m.passages.labels(collection=collection).set(manifest.counts["passages"])
+    m.documents.labels(collection=collection).set(manifest.counts["documents"])
     try:
-        m.built.set(datetime.fromisoformat(manifest.built_at).timestamp())
+        m.built.labels(collection=collection).set(
+            datetime.fromisoformat(manifest.built_at).timestamp())
     except (TypeError, ValueError):
         log.warning("index %s has an unreadable build time %r", version, manifest.built_at)
     m.build_info.labels(version=__version__, model=service.index.model).set(1)
 
 
-def question_answered(answerable: bool) -> None:
-    """Count a question as answered or declined."""
-    metrics().questions.labels(outcome="answered" if answerable else "declined").inc()
+def question_answered(answerable: bool, collection: str) -> None:
+    """Count a question of `collection` as answered or declined."""
+    metrics().questions.labels(collection=collection,
+                               outcome="answered" if answerable else "declined").inc()
 
 
 def install(app: Flask) -> None:
     """Count every request and its latency, and serve /metrics."""
-    live = app.extensions["qa"]
-    live.listeners.append(lambda service: index_loaded(service, id(live)))
-    if live.current is not None:  # none yet: reported once the watcher loads one
-        index_loaded(live.current, id(live))
+    for name, live in app.extensions["qa_collections"].live.items():
+        live.listeners.append(
+            lambda service, live=live, name=name: index_loaded(service, id(live), name))
+        if live.current is not None:  # none yet: reported once the watcher loads one
+            index_loaded(live.current, id(live), name)
 
     @app.after_request
     def observe(response):

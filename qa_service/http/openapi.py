@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qa_service import __version__
+from qa_service.collections import NAME_RE
 from qa_service.http.body import MAX_DEPTH
 from qa_service.http.openapi_writes import SECURITY_SCHEME, write_paths
 from qa_service.http.schemas import DEFAULT_LIMIT, LIST_FILTERS, MAX_LIMIT, SCHEMAS, ref
@@ -39,17 +40,54 @@ SCHEMAS["Degraded"] = {
 
 SCHEMAS["Liveness"] = {"oneOf": [ref("Health"), ref("Degraded")]}
 
+_NULLABLE = {"type": ["string", "null"]}
+SCHEMAS["CollectionList"] = {
+    "type": "object",
+    "required": ["collections"],
+    "properties": {"collections": {"type": "array", "items": {
+        "type": "object",
+        "required": ["name", "default", "status", "documents", "passages", "model",
+                     "version", "built_at"],
+        "properties": {
+            "name": {"type": "string"},
+            "default": {"type": "boolean", "description": "Asked when a request names none."},
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "error": {"type": "string", "description": "Why it is unavailable."},
+            "documents": {"type": ["integer", "null"]},
+            "passages": {"type": ["integer", "null"]},
+            "model": _NULLABLE, "version": _NULLABLE, "built_at": _NULLABLE,
+        },
+    }}},
+}
+
 # /api/ready answers what /api/health does, once it has checked the index.
 SCHEMAS["Ready"] = {**SCHEMAS["Health"], "properties": {
     **SCHEMAS["Health"]["properties"], "status": {"type": "string", "enum": ["ready"]}}}
 
 
-def spec() -> dict:
-    """Return the OpenAPI document."""
+def spec(collections: list[str] | None = None) -> dict:
+    """Return the OpenAPI document; `collections`: the names a server serves (None: any
+    name a collection may have)."""
     document = _reads()
     for path, operations in write_paths().items():
         document["paths"].setdefault(path, {}).update(operations)
     document["components"]["securitySchemes"]["adminKey"] = SECURITY_SCHEME
+    name = {"type": "string", "enum": collections} if collections else \
+        {"type": "string", "pattern": NAME_RE.pattern}
+    param = {"name": "collection", "in": "query", "required": False, "schema": name,
+             "description": "The collection to use (GET /api/collections); default: the "
+                            "server's first."}
+    for path, operations in document["paths"].items():
+        if path.startswith(("/api/documents", "/api/jobs")) or path in (
+                "/api/health", "/api/ready"):
+            for operation in operations.values():
+                operation.setdefault("parameters", []).append(param)
+                operation["responses"].setdefault("404", _error("No such collection."))
+    document["components"]["schemas"]["AskRequest"]["properties"]["collection"] = {
+        **name, "description": "The collection to ask (GET /api/collections); default: "
+                               "the server's first."}
+    document["paths"]["/api/ask"]["post"]["responses"]["404"] = _error(
+        "No such collection.")
     return document
 
 
@@ -138,6 +176,14 @@ def _reads() -> dict:
                     "404": _error("No such document."),
                     **_UNAUTHORIZED, **_LIMITED, **_UNAVAILABLE,
                 },
+            }},
+            "/api/collections": {"get": {
+                "summary": "The collections this server serves",
+                "operationId": "listCollections",
+                "security": _KEYED,
+                "responses": {"200": _json(ref("CollectionList"), "Each collection, the "
+                                                                  "default first."),
+                              **_UNAUTHORIZED, **_LIMITED},
             }},
             "/api/openapi.json": {"get": {
                 "summary": "This description",

@@ -97,11 +97,11 @@ class GunicornServer(BaseApplication):
         signal.siginterrupt(signal.SIGHUP, False)  # no EINTR for requests in flight
         # Loaded after the fork, in each worker: torch's thread pools do not survive fork.
         app = create_app(self.overrides)
-        live = app.extensions["qa"]
-        signal.signal(signal.SIGHUP, lambda *_: live.request_reload())
+        served = app.extensions["qa_collections"]
+        signal.signal(signal.SIGHUP, lambda *_: served.request_reload())
         if hangup.is_set():
-            live.request_reload()
-        live.watch()
+            served.request_reload()
+        served.watch()
         return app
 
     def run(self) -> None:

@@ -30,12 +30,9 @@ _WAIT_RE = re.compile(r"[0-9]{1,6}(\.[0-9]{1,3})?")
 
 
 def writer() -> Writer:
-    """Return the app's writer, made on the first write (a read-only server makes none)."""
-    ext = current_app.extensions
-    if ext.get("qa_writer") is None:
-        live = ext["qa"]
-        ext["qa_writer"] = Writer(live.settings, on_built=live.check)
-    return ext["qa_writer"]
+    """Return the writer of the collection the request names (`?collection=`; none: the
+    default), made on its first write (a read-only server makes none)."""
+    return current_app.extensions["qa_collections"].writer(request.args.get("collection"))
 
 
 @bp.before_request
@@ -43,13 +40,13 @@ def allow_uploads():
     # Files are bigger than questions: writes get their own body limit.
     if request.method in ("POST", "PUT"):
         request.max_content_length = current_app.extensions["qa"].settings.serving \
-            .max_upload_bytes
+            .max_upload_bytes  # a serving setting: the same for every collection
 
 
 @bp.post("/documents")
 def add_documents():
     """Add documents: multipart files (with metadata), or JSON {title, text, metadata}."""
-    settings = current_app.extensions["qa"].settings
+    settings = writer().settings
     if request.mimetype == "multipart/form-data":
         uploads = _uploaded_files()
     else:
@@ -89,7 +86,8 @@ def _accepted(job: dict):
         job = writer().job(job["id"], wait)
     response = jsonify(job)
     response.status_code = 202
-    response.headers["Location"] = url_for("writes.job", job_id=job["id"])
+    response.headers["Location"] = url_for("writes.job", job_id=job["id"],
+                                           collection=request.args.get("collection"))
     return response
 
 
