@@ -172,3 +172,12 @@ def test_a_real_server_serves_both_and_follows_a_rebuild_of_one(two, encoder):
         assert status == 200 and doc_ids(answer) <= set(HARBOUR)
     finally:
         server.stop()
+
+
+def test_the_access_log_names_the_collection_asked(client, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="qa_service.http.access"):
+        client.post("/api/ask", json={"question": "books", "collection": "library"})
+    [line] = [r for r in caplog.records if r.name == "qa_service.http.access"]
+    assert line.getMessage().endswith("[library]") and line.collection == "library"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from flask import g, has_request_context
+
 from qa_service.collections import Collection, choose, collections
 from qa_service.config import Settings
 from qa_service.errors import QAError
@@ -32,8 +34,12 @@ class Collections:
         return self.live[self.found[0].name]
 
     def name_of(self, name: str | None) -> str:
-        """Return the name a request's `collection` (None: the default) stands for."""
-        return choose(self.found, name).name
+        """Return the name a request's `collection` (None: the default) stands for; with
+        several collections, the request's log line names it."""
+        found = choose(self.found, name).name
+        if len(self.found) > 1 and has_request_context():
+            g.collection = found
+        return found
 
     def get(self, name: str | None) -> LiveService:
         """Return the live service of collection `name` (None: the default), or NotFound."""

@@ -21,7 +21,7 @@ REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # The access line's own fields, kept as fields in JSON logs.
-ACCESS_FIELDS = ("client", "method", "path", "status", "duration_ms")
+ACCESS_FIELDS = ("client", "method", "path", "status", "duration_ms", "collection")
 
 # The id of the request this thread serves; "-" outside requests (start-up, watcher).
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -112,8 +112,12 @@ def install(app: Flask) -> None:
         fields = {"client": request.remote_addr or "-", "method": request.method,
                   "path": _printable(request.path), "status": response.status_code,
                   "duration_ms": round(duration * 1000, 1)}
-        access_log.info("%s %s %s %d %.0fms", fields["client"], fields["method"],
-                        fields["path"], fields["status"], duration * 1000, extra=fields)
+        collection = g.get("collection")  # set once a request's collection is known
+        if collection:
+            fields["collection"] = collection
+        access_log.info("%s %s %s %d %.0fms%s", fields["client"], fields["method"],
+                        fields["path"], fields["status"], duration * 1000,
+                        f" [{collection}]" if collection else "", extra=fields)
         return response
 
     @app.teardown_request
