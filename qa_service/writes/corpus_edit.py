@@ -125,7 +125,8 @@ class CorpusEditor:
         tmp = self.corpus / f".{METADATA_FILE}.{secrets.token_hex(4)}"
         try:
             with open(tmp, "x", encoding="utf-8") as fh:
-                fh.write(tomlkit.dumps(doc))
+                # One newline at the end: a table added then removed leaves the file as it was.
+                fh.write(tomlkit.dumps(doc).rstrip("\n") + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
