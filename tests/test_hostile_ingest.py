@@ -213,3 +213,57 @@ def test_a_file_name_not_utf8_is_skipped_named_and_the_build_goes_on(
     # A second build (an incremental one, over the same snapshot) goes on too.
     report, _ = _build(corpus, tmp_path, encoder)
     assert report.skipped["name not UTF-8"] == 1
+
+
+@pytest.fixture
+def runaway_readers(monkeypatch):
+    """Register readers for *.slow (never ends) and *.greedy (asks for 8 GiB)."""
+    from qa_service.ingest.readers import registry
+
+    monkeypatch.setitem(registry._BY_SUFFIX, ".slow", hostile_files.SlowReader())
+    monkeypatch.setitem(registry._BY_SUFFIX, ".greedy", hostile_files.GreedyReader())
+
+
+def test_a_file_whose_reading_runs_past_the_time_or_memory_limit_is_skipped_named(
+        tmp_path, encoder, caplog, runaway_readers):
+    corpus = _corpus(tmp_path)
+    (corpus / "a-stall.slow").write_text("The tram depot opens at noon.", "utf-8")
+    (corpus / "b-greedy.greedy").write_text("The bakery sells rye bread.", "utf-8")
+    (corpus / "c-notes.md").write_text("# Notes\n\n" + STORY.replace("ferry", "tram"),
+                                       "utf-8")
+    settings = Settings.from_env(corpus=corpus, index_dir=tmp_path / "index",
+                                 read_timeout=2, read_memory_mb=1024)
+    started = time.perf_counter()
+    report = build_index(settings, encoder)
+    # Each pass (boilerplate, then the build's) meets the stalled file; the second is
+    # refused at once, as is the greedy one, whose child was replaced.
+    assert time.perf_counter() - started < 20
+    assert _indexed(Index.load(settings.index_dir)) == {"ferry.txt", "c-notes.md"}
+    assert report.skipped["over a limit"] == 2
+    assert any("a-stall.slow" in m and "reading took over 2 s (QA_READ_TIMEOUT)" in m
+               for m in caplog.messages), caplog.messages
+    assert any("b-greedy.greedy" in m and "over 1,024 MB of memory (QA_READ_MEMORY_MB)"
+               in m for m in caplog.messages), caplog.messages
+
+
+def test_the_reading_child_is_reused_across_files_and_replaced_when_it_stalls(
+        tmp_path, runaway_readers):
+    from qa_service.ingest.readers import Skips, read_corpus
+    from qa_service.ingest.readers.sandbox import ReadLimits, Sandbox, shared_sandbox
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(3):
+        (corpus / f"{i}.md").write_text(f"# Note {i}\n\nThe tide was {i} metres.", "utf-8")
+    limits = ReadLimits(timeout=1, memory_mb=512)
+    sandbox: Sandbox = shared_sandbox(limits)
+    assert [d.doc_id for d in read_corpus(corpus, None, Skips(), limits=limits)] == [
+        "0.md", "1.md", "2.md"]
+    first = sandbox.proc.pid
+    (corpus / "1.slow").write_text("Never read.", "utf-8")
+    skips = Skips()
+    assert [d.doc_id for d in read_corpus(corpus, None, skips, limits=limits)] == [
+        "0.md", "1.md", "2.md"]
+    assert skips == {"over a limit": 1}
+    assert sandbox.proc.pid != first and sandbox.proc.poll() is None
+    sandbox.close()

@@ -14,6 +14,7 @@ class HtmlReader(Reader):
 
     kind = "html"
     suffixes = (".html", ".htm")
+    decode_only = True
 
     def read(self, data: bytes, name: str) -> Extracted:
         """Return the page's HTML source."""
