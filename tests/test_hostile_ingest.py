@@ -101,9 +101,24 @@ def test_yaml_nested_too_deep_is_skipped(tmp_path, caplog):
     assert any("deep.md" in m and "MAX_YAML_DEPTH" in m for m in caplog.messages)
 
 
-def test_front_matter_of_200000_fields_is_cut_and_said_so(tmp_path, encoder, caplog):
+def test_front_matter_over_64_kib_is_skipped_unparsed_and_named(tmp_path, encoder, caplog):
+    # 200,000 fields and a 2 MB value (7 MB): 12.9 s to parse before this bound.
     corpus = _corpus(tmp_path)
-    hostile_files.many_fields(corpus / "crowded.md")
+    size = hostile_files.many_fields(corpus / "crowded.md").stat().st_size
+    started = time.perf_counter()
+    report, index = _build(corpus, tmp_path, encoder)
+    assert time.perf_counter() - started < 5
+    assert _indexed(index) == {"ferry.txt"}
+    assert report.skipped["over a limit"] == 1
+    assert any("crowded.md" in m and "front matter of" in m and "is over 65,536" in m
+               and "MAX_FRONT_MATTER_BYTES" in m for m in caplog.messages), caplog.messages
+    assert size > limits.MAX_FRONT_MATTER_BYTES
+
+
+def test_front_matter_of_2000_fields_is_cut_and_said_so(tmp_path, encoder, caplog):
+    corpus = _corpus(tmp_path)
+    hostile_files.many_fields(corpus / "crowded.md", fields=2_000, big_value_bytes=5_000)
+    assert (corpus / "crowded.md").stat().st_size < limits.MAX_FRONT_MATTER_BYTES
     report, index = _build(corpus, tmp_path, encoder)
     assert _indexed(index) == {"ferry.txt", "crowded.md"}
     row, _ = index.passages.document("crowded.md")

@@ -25,6 +25,12 @@ MAX_YAML_ALIAS_NODES = 10_000
 # Nesting deeper than this in front matter is no metadata a filter or an answer can use.
 MAX_YAML_DEPTH = 32
 
+# YAML front matter, in bytes, before it is parsed: a real one is a few hundred bytes
+# (a long abstract a few KB); 200,000 fields (7 MB) took 12.9 s to parse before the
+# fields were cut. A file over it is skipped: indexed without its front matter, it would
+# lose the title, date and source its author gave, with nothing in the answer to say so.
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+
 # Metadata a document keeps (every answer citing it carries it): a real front matter or
 # PDF/Word properties hold a dozen short fields; 200,000 fields made each answer 3.8 MB.
 MAX_FIELDS = 100
