@@ -135,3 +135,16 @@ class GreedyReader(Reader):
         """Map 8 GiB of address space, then give the text."""
         with mmap.mmap(-1, 8 << 30):
             return Extracted(data.decode("utf-8"))
+
+
+def html_many_elements(path: Path, elements: int = 1_200_000) -> Path:
+    """Write a page of `elements` bold words (9.6 MB at 1.2 million)."""
+    path.write_text("<html><body>" + "<b>x</b>" * elements + "</body></html>", "utf-8")
+    return path
+
+
+def html_many_attributes(path: Path, attributes: int = 300_000) -> Path:
+    """Write a page with one element of `attributes` attributes (3.5 MB at 300,000)."""
+    attrs = " ".join(f'a{i}="x"' for i in range(attributes))
+    path.write_text(f"<html><body><p {attrs}>Hi.</p></body></html>", "utf-8")
+    return path

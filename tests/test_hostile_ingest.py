@@ -282,3 +282,24 @@ def test_the_reading_child_is_reused_across_files_and_replaced_when_it_stalls(
     assert skips == {"over a limit": 1}
     assert sandbox.proc.pid != first and sandbox.proc.poll() is None
     sandbox.close()
+
+
+@pytest.mark.parametrize("make, bound", [
+    (hostile_files.html_many_elements, "MAX_HTML_ELEMENTS"),
+    (hostile_files.html_many_attributes, "MAX_HTML_ATTRIBUTES"),
+], ids=["1.2M elements", "300k attributes"])
+def test_html_that_would_stall_its_parser_is_skipped_named(tmp_path, encoder, caplog,
+                                                           make, bound):
+    # Before: 65 s and 1.3 GB (elements), over 120 s (attributes) to extract.
+    corpus = _corpus(tmp_path)
+    make(corpus / "page.html")
+    (corpus / "real.html").write_text(
+        "<html><head><title>Tram news</title></head><body><article><p>"
+        + STORY.replace("ferry", "tram") + "</p></article></body></html>", "utf-8")
+    started = time.perf_counter()
+    report, index = _build(corpus, tmp_path, encoder)
+    assert time.perf_counter() - started < 20
+    assert _indexed(index) == {"ferry.txt", "real.html"}
+    assert report.skipped["over a limit"] == 1
+    assert any("page.html" in m and bound in m for m in caplog.messages), caplog.messages
+

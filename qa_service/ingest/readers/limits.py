@@ -50,6 +50,17 @@ MAX_DOCX_PART_BYTES = 64 * 1024 * 1024
 MAX_DOCX_TOTAL_BYTES = 128 * 1024 * 1024
 MAX_DOCX_PARTS = 10_000  # zip members; a large document with images has a few hundred
 
+# HTML, counted in the source before lxml and trafilatura parse it (in cleaning). Their
+# time grows with elements: 100,000 took 2.6 s and 147 MB, 250,000 7.4 s and 307 MB, and
+# 1.2 million (9.6 MB of <b>x</b>) 65 s and 1.3 GB on a 2-core EPYC; a long real page
+# (a large encyclopedia article) has ~50,000.
+MAX_HTML_ELEMENTS = 250_000
+# Attributes of one element: libxml2 checks each against those before it, so 20,000
+# took 0.33 s and 300,000 (a 3.5 MB tag) over 120 s. A real element has a few dozen.
+MAX_HTML_ATTRIBUTES = 1_000
+# Only a tag this long (characters) is looked into for its attributes.
+HTML_LONG_TAG_CHARS = 4_096
+
 
 class OverLimitError(UnreadableError):
     """A file whose content goes past one of these bounds: skipped, the bound named."""
