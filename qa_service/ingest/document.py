@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Bumped whenever cleaning or chunking changes what passages a corpus gives, so that
 # indexes built by an older version are seen as stale.
-INGEST_VERSION = 8
+INGEST_VERSION = 9
 
 
 @dataclass
