@@ -8,12 +8,12 @@ file. Only the child dies, and the build goes on.
 
 Plain text and HTML readers only decode bytes (bounded by QA_MAX_FILE_BYTES; HTML's
 extraction, in cleaning, by the counts of readers/html.py), so they run here and pay
-nothing. Every other format
-(Markdown's YAML and parser, PDF, Word) pays a round trip per file, ~0.2 ms: on a 2-core
-AMD EPYC (no AMX), 1,000 small files, half Markdown, read in 0.15 s here and 0.25 s with
-the child, plus 0.15 s once to start it (benchmarks/read_sandbox.py). That is the price
-of every format whose parser a file can drive; no size threshold is safe (a 539-byte
-front matter or a 1 MB PDF was a bomb), so none is used.
+nothing. Every other format (Markdown's YAML and parser, PDF, Word) pays a round trip
+per file, ~0.2 ms: on a 2-core AMD EPYC (no AMX), 1,000 small files, half Markdown,
+read in 0.15 s here and 0.25 s with the child, plus 0.15 s once to start it
+(benchmarks/read_sandbox.py). That is the price of every format whose parser a file can
+drive; no size threshold is safe (a 539-byte front matter or a 1 MB PDF was a bomb), so
+none is used.
 """
 
 from __future__ import annotations
