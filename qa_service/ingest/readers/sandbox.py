@@ -232,7 +232,8 @@ def serve() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     stdin = sys.stdin.buffer
-    from qa_service.ingest.readers import registry  # noqa: F401  (imported once, unlimited)
+    # Every reader imported once, before the limit (a few MB; the parsers load lazily).
+    from qa_service.ingest.readers.registry import READERS  # noqa: F401
 
     if memory_mb:
         limit = memory_mb << 20
