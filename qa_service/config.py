@@ -74,6 +74,15 @@ class BuildSettings:
     # Corpus files larger than this are skipped with a warning: a stray dump or archive
     # would otherwise stall a build and flood the index with one document's fragments.
     max_file_bytes: int = 10 * 1024 * 1024
+    # Parsing one Markdown, PDF or Word file runs in a child process (readers/sandbox.py)
+    # that may take this long (seconds) and this much address space (MB); a file past
+    # either is skipped ("over a limit") and the build goes on. 0: no limit (both 0: read
+    # in the build's own process). pdfminer reads ~30 pages of plain text a second on a
+    # 2-core EPYC (benchmarks/read_sandbox.py): 120 s leaves a 1,500-page book of dense
+    # pages room; 1 GB is 4x the most a PDF's bounded streams may inflate to
+    # (readers/limits.py), and the child itself starts at ~30 MB.
+    read_timeout: float = 120.0
+    read_memory_mb: int = 1024
 
 
 @dataclass(frozen=True)

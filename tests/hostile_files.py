@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import mmap
+import time
 import zipfile
 import zlib
 from pathlib import Path
+
+from qa_service.ingest.readers.base import Extracted, Reader
 
 _CHUNK = 1 << 20
 
@@ -106,4 +110,41 @@ def docx_lying_sizes(path: Path, declared: int = 1000) -> Path:
     for offset in (local + 22, central + 24):
         data[offset:offset + 4] = declared.to_bytes(4, "little")
     path.write_bytes(bytes(data))
+    return path
+
+
+class SlowReader(Reader):
+    """A reader that never finishes (a runaway no bound foresaw): files named *.slow."""
+
+    kind = "markdown"
+    suffixes = (".slow",)
+
+    def read(self, data: bytes, name: str) -> Extracted:
+        """Sleep far past any read timeout, then give the text."""
+        time.sleep(60)
+        return Extracted(data.decode("utf-8"))
+
+
+class GreedyReader(Reader):
+    """A reader that asks for 8 GiB (untouched, so harmless where nothing limits it)."""
+
+    kind = "markdown"
+    suffixes = (".greedy",)
+
+    def read(self, data: bytes, name: str) -> Extracted:
+        """Map 8 GiB of address space, then give the text."""
+        with mmap.mmap(-1, 8 << 30):
+            return Extracted(data.decode("utf-8"))
+
+
+def html_many_elements(path: Path, elements: int = 1_200_000) -> Path:
+    """Write a page of `elements` bold words (9.6 MB at 1.2 million)."""
+    path.write_text("<html><body>" + "<b>x</b>" * elements + "</body></html>", "utf-8")
+    return path
+
+
+def html_many_attributes(path: Path, attributes: int = 300_000) -> Path:
+    """Write a page with one element of `attributes` attributes (3.5 MB at 300,000)."""
+    attrs = " ".join(f'a{i}="x"' for i in range(attributes))
+    path.write_text(f"<html><body><p {attrs}>Hi.</p></body></html>", "utf-8")
     return path

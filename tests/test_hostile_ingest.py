@@ -101,9 +101,24 @@ def test_yaml_nested_too_deep_is_skipped(tmp_path, caplog):
     assert any("deep.md" in m and "MAX_YAML_DEPTH" in m for m in caplog.messages)
 
 
-def test_front_matter_of_200000_fields_is_cut_and_said_so(tmp_path, encoder, caplog):
+def test_front_matter_over_64_kib_is_skipped_unparsed_and_named(tmp_path, encoder, caplog):
+    # 200,000 fields and a 2 MB value (7 MB): 12.9 s to parse before this bound.
     corpus = _corpus(tmp_path)
-    hostile_files.many_fields(corpus / "crowded.md")
+    size = hostile_files.many_fields(corpus / "crowded.md").stat().st_size
+    started = time.perf_counter()
+    report, index = _build(corpus, tmp_path, encoder)
+    assert time.perf_counter() - started < 5
+    assert _indexed(index) == {"ferry.txt"}
+    assert report.skipped["over a limit"] == 1
+    assert any("crowded.md" in m and "front matter of" in m and "is over 65,536" in m
+               and "MAX_FRONT_MATTER_BYTES" in m for m in caplog.messages), caplog.messages
+    assert size > limits.MAX_FRONT_MATTER_BYTES
+
+
+def test_front_matter_of_2000_fields_is_cut_and_said_so(tmp_path, encoder, caplog):
+    corpus = _corpus(tmp_path)
+    hostile_files.many_fields(corpus / "crowded.md", fields=2_000, big_value_bytes=5_000)
+    assert (corpus / "crowded.md").stat().st_size < limits.MAX_FRONT_MATTER_BYTES
     report, index = _build(corpus, tmp_path, encoder)
     assert _indexed(index) == {"ferry.txt", "crowded.md"}
     row, _ = index.passages.document("crowded.md")
@@ -213,3 +228,78 @@ def test_a_file_name_not_utf8_is_skipped_named_and_the_build_goes_on(
     # A second build (an incremental one, over the same snapshot) goes on too.
     report, _ = _build(corpus, tmp_path, encoder)
     assert report.skipped["name not UTF-8"] == 1
+
+
+@pytest.fixture
+def runaway_readers(monkeypatch):
+    """Register readers for *.slow (never ends) and *.greedy (asks for 8 GiB)."""
+    from qa_service.ingest.readers import registry
+
+    monkeypatch.setitem(registry._BY_SUFFIX, ".slow", hostile_files.SlowReader())
+    monkeypatch.setitem(registry._BY_SUFFIX, ".greedy", hostile_files.GreedyReader())
+
+
+def test_a_file_whose_reading_runs_past_the_time_or_memory_limit_is_skipped_named(
+        tmp_path, encoder, caplog, runaway_readers):
+    corpus = _corpus(tmp_path)
+    (corpus / "a-stall.slow").write_text("The tram depot opens at noon.", "utf-8")
+    (corpus / "b-greedy.greedy").write_text("The bakery sells rye bread.", "utf-8")
+    (corpus / "c-notes.md").write_text("# Notes\n\n" + STORY.replace("ferry", "tram"),
+                                       "utf-8")
+    settings = Settings.from_env(corpus=corpus, index_dir=tmp_path / "index",
+                                 read_timeout=2, read_memory_mb=1024)
+    started = time.perf_counter()
+    report = build_index(settings, encoder)
+    # Each pass (boilerplate, then the build's) meets the stalled file; the second is
+    # refused at once, as is the greedy one, whose child was replaced.
+    assert time.perf_counter() - started < 20
+    assert _indexed(Index.load(settings.index_dir)) == {"ferry.txt", "c-notes.md"}
+    assert report.skipped["over a limit"] == 2
+    assert any("a-stall.slow" in m and "reading took over 2 s (QA_READ_TIMEOUT)" in m
+               for m in caplog.messages), caplog.messages
+    assert any("b-greedy.greedy" in m and "over 1,024 MB of memory (QA_READ_MEMORY_MB)"
+               in m for m in caplog.messages), caplog.messages
+
+
+def test_the_reading_child_is_reused_across_files_and_replaced_when_it_stalls(
+        tmp_path, runaway_readers):
+    from qa_service.ingest.readers import Skips, read_corpus
+    from qa_service.ingest.readers.sandbox import ReadLimits, Sandbox, shared_sandbox
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(3):
+        (corpus / f"{i}.md").write_text(f"# Note {i}\n\nThe tide was {i} metres.", "utf-8")
+    limits = ReadLimits(timeout=1, memory_mb=512)
+    sandbox: Sandbox = shared_sandbox(limits)
+    assert [d.doc_id for d in read_corpus(corpus, None, Skips(), limits=limits)] == [
+        "0.md", "1.md", "2.md"]
+    first = sandbox.proc.pid
+    (corpus / "1.slow").write_text("Never read.", "utf-8")
+    skips = Skips()
+    assert [d.doc_id for d in read_corpus(corpus, None, skips, limits=limits)] == [
+        "0.md", "1.md", "2.md"]
+    assert skips == {"over a limit": 1}
+    assert sandbox.proc.pid != first and sandbox.proc.poll() is None
+    sandbox.close()
+
+
+@pytest.mark.parametrize("make, bound", [
+    (hostile_files.html_many_elements, "MAX_HTML_ELEMENTS"),
+    (hostile_files.html_many_attributes, "MAX_HTML_ATTRIBUTES"),
+], ids=["1.2M elements", "300k attributes"])
+def test_html_that_would_stall_its_parser_is_skipped_named(tmp_path, encoder, caplog,
+                                                           make, bound):
+    # Before: 65 s and 1.3 GB (elements), over 120 s (attributes) to extract.
+    corpus = _corpus(tmp_path)
+    make(corpus / "page.html")
+    (corpus / "real.html").write_text(
+        "<html><head><title>Tram news</title></head><body><article><p>"
+        + STORY.replace("ferry", "tram") + "</p></article></body></html>", "utf-8")
+    started = time.perf_counter()
+    report, index = _build(corpus, tmp_path, encoder)
+    assert time.perf_counter() - started < 20
+    assert _indexed(index) == {"ferry.txt", "real.html"}
+    assert report.skipped["over a limit"] == 1
+    assert any("page.html" in m and bound in m for m in caplog.messages), caplog.messages
+

@@ -229,3 +229,46 @@ def test_a_document_that_fails_in_a_worker_fails_the_build_and_keeps_the_old_ind
     after = Index.load(built.index_dir)
     assert after.path == version
     after.close()
+
+
+def _pdf_paged(path, new_page_before: int) -> None:
+    """Write three paragraphs as a PDF, a new page before paragraph `new_page_before`."""
+    import datetime as dt
+
+    from fpdf import FPDF
+
+    paragraphs = (
+        "The north pier was closed for repairs in March, and the ferries used the south "
+        "quay until the work was done in May.",
+        "The lighthouse on the headland was repainted in the summer, its lamp serviced by "
+        "two engineers from the mainland.",
+        "Passenger numbers rose by a tenth over the year, with the busiest week in August "
+        "when the festival was held.")
+    pdf = FPDF()
+    pdf.set_creation_date(dt.datetime(2024, 5, 3, tzinfo=dt.UTC))
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    for i, text in enumerate(paragraphs):
+        if i == new_page_before:
+            pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+        pdf.ln(6)
+    pdf.output(str(path))
+
+
+def test_a_pdf_repaginated_with_the_same_text_gets_its_new_page_numbers(built, counting):
+    def pages() -> dict[str, int]:
+        index = Index.load(built.index_dir)
+        try:
+            return {r["text"].split()[1]: r["page"]
+                    for r in index.passages.document("report.pdf")[1]}
+        finally:
+            index.close()
+
+    _pdf_paged(built.corpus / "report.pdf", new_page_before=2)
+    build_index(built, counting)
+    assert pages() == {"north": 1, "lighthouse": 1, "numbers": 2}
+    _pdf_paged(built.corpus / "report.pdf", new_page_before=1)
+    report = build_index(built, counting)
+    assert report.reused_documents == 3
+    assert pages() == {"north": 1, "lighthouse": 2, "numbers": 2}

@@ -314,3 +314,20 @@ def test_a_very_long_line_is_split_into_the_same_sentences():
     assert len(line) > 2 * SEGMENT_CHARS  # several pieces
     text = "Title\n" + line
     assert [text[s:e] for s, e in split_sentences(text)] == ["Title", *sentences]
+
+
+def test_a_txt_whose_first_line_opens_a_paragraph_keeps_it_in_the_text():
+    text = ("The ferry to the island leaves at six from the north pier\n"
+            "and returns at noon, the port authority said on Monday.\n\n"
+            "Tickets are sold on board and at the harbour office near the gate.")
+    doc, passages = ingest_document(RawDocument("ferry.txt", "text", text))
+    whole = " ".join(p.text for p in passages)
+    assert "leaves at six from the north pier and returns at noon" in whole
+    assert "Tickets are sold on board" in whole
+    # A headline standing alone is still the title, and not repeated in the text.
+    text = ("Island ferry timetable changes in spring\n\n"
+            "The ferry to the island leaves at six from the north pier and returns at "
+            "noon, the port authority said on Monday.")
+    doc, passages = ingest_document(RawDocument("ferry.txt", "text", text))
+    assert doc.title == "Island ferry timetable changes in spring"
+    assert [p.text for p in passages] == [text.split("\n\n")[1]]

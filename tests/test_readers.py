@@ -259,7 +259,7 @@ def test_the_reader_is_picked_by_suffix(name, kind):
     assert (reader.kind if reader else None) == kind
 
 
-def test_a_table_that_ends_a_word_file_is_kept_and_its_author_is_the_source(tmp_path):
+def test_a_table_that_ends_a_word_file_is_kept(tmp_path):
     import docx
 
     document = docx.Document()
@@ -275,7 +275,6 @@ def test_a_table_that_ends_a_word_file_is_kept_and_its_author_is_the_source(tmp_
     [(raw, doc, passages)] = _ingested(tmp_path).values()
     whole = " ".join(p.text for p in passages)
     assert "Route: Northport to Eastholm; Departures: 6 daily." in whole
-    assert doc.source == "Operations desk"
     assert doc.title == "policy"  # no title property nor heading: never a table row
 
 
@@ -389,3 +388,37 @@ def test_a_word_files_keywords_are_found_one_by_one(tmp_path, encoder):
     answer = searcher.ask("When does the festival open?",
                           filters=parse_filters({"where": {"keywords": "harvest"}}))
     assert {p.doc_id for p in answer.passages} == {"harvest.docx"}
+
+
+def test_source_is_the_metadata_file_s_else_the_publisher_s_else_the_folder_s_never_the_author(
+        tmp_path):
+    import docx
+
+    story = ("The ferry to the island leaves at six from the north pier and returns at "
+             "noon, the port authority said on Monday.")
+    corpus = tmp_path / "harbour-news"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(f"Ferry times\n\n{story}", "utf-8")
+    (corpus / "by-author.md").write_text(f"---\nauthor: Ines Soto\n---\n\n{story} One.",
+                                         "utf-8")
+    (corpus / "published.md").write_text(
+        f"---\nauthor: Ines Soto\npublisher: Coast Weekly\n---\n\n{story} Two.", "utf-8")
+    (corpus / "page.html").write_text(
+        '<html><head><meta property="og:site_name" content="Isle Courier">'
+        '<meta name="author" content="Ines Soto"><title>Ferry times</title></head>'
+        f"<body><article><p>{story} Three.</p></article></body></html>", "utf-8")
+    write_pdf(corpus / "report.pdf")  # its author: Mara Lindqvist
+    document = docx.Document()
+    document.core_properties.author = "Operations desk"
+    document.add_paragraph(f"{story} Four.")
+    document.save(str(corpus / "policy.docx"))
+    (corpus / "sources.toml").write_text('["policy.docx"]\nsource = "Harbour board"\n',
+                                         "utf-8")
+    docs = {doc_id: doc for doc_id, (_, doc, _) in _ingested(corpus).items()}
+    assert {doc_id: doc.source for doc_id, doc in docs.items()} == {
+        "note.txt": "harbour-news", "by-author.md": "harbour-news",
+        "published.md": "Coast Weekly", "page.html": "Isle Courier",
+        "report.pdf": "harbour-news", "policy.docx": "Harbour board"}
+    assert docs["by-author.md"].metadata["author"] == "Ines Soto"
+    assert docs["report.pdf"].metadata["author"] == "Mara Lindqvist"
+    assert docs["policy.docx"].metadata["author"] == "Operations desk"

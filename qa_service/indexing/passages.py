@@ -16,6 +16,7 @@ from qa_service.ingest import content_hash, read_corpus
 from qa_service.ingest.boilerplate import corpus_repeated_lines, document_hash
 from qa_service.ingest.parallel import OrderedIngest
 from qa_service.ingest.readers import Skips, reading_total
+from qa_service.ingest.readers.sandbox import ReadLimits
 from qa_service.ingest.story import add_up
 from qa_service.progress import Progress
 from qa_service.store import Index
@@ -80,7 +81,8 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
                 plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
         writer.add(doc, passages, digest, counted=doc_id in reused)
 
-    boilerplate = corpus_repeated_lines(settings.corpus, settings.build.max_file_bytes)
+    limits = ReadLimits.from_settings(settings.build)
+    boilerplate = corpus_repeated_lines(settings.corpus, settings.build.max_file_bytes, limits)
     try:
         # An encoder's token_counter pickles, for worker processes; count_tokens may not.
         counter = getattr(encoder, "token_counter", None)
@@ -93,7 +95,7 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
                               settings.build.min_chars, shareable=counter is not None,
                               boilerplate=boilerplate) as ingest:
             for raw in read_corpus(settings.corpus, settings.build.max_file_bytes, skips,
-                                   hashes=hashes, passed=reading.update):
+                                   hashes=hashes, passed=reading.update, limits=limits):
                 digest = document_hash(content_hash(raw), raw, boilerplate)
                 new = known.get(raw.doc_id) != digest
                 for item, result in ingest.put((raw.doc_id, digest), raw if new else None):

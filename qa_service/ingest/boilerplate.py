@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from qa_service.ingest.readers import RawDocument, read_corpus
+from qa_service.ingest.readers.sandbox import ReadLimits
 from qa_service.text import normalize_span
 
 MIN_DOCUMENTS = 3
@@ -65,14 +66,16 @@ def repeated_lines(docs: Iterable[RawDocument]) -> frozenset[str]:
 REPEAT_KINDS = ("text", "markdown", "beir")
 
 
-def corpus_repeated_lines(corpus: Path, max_file_bytes: int | None = None) -> frozenset[str]:
+def corpus_repeated_lines(corpus: Path, max_file_bytes: int | None = None,
+                          limits: ReadLimits | None = None) -> frozenset[str]:
     """Count the lines each source of `corpus` repeats, in a first pass over its raw
     documents (quiet: the build's own pass warns about the files it leaves out, once)."""
     readers = logging.getLogger("qa_service.ingest.readers")
     level = readers.level
     readers.setLevel(logging.ERROR)
     try:
-        return repeated_lines(read_corpus(corpus, max_file_bytes, kinds=REPEAT_KINDS))
+        return repeated_lines(read_corpus(corpus, max_file_bytes, kinds=REPEAT_KINDS,
+                                          limits=limits))
     finally:
         readers.setLevel(level)
 

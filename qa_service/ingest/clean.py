@@ -68,10 +68,11 @@ def clean_document(doc: RawDocument, boilerplate: Collection[str] = ()) -> Clean
     title = str(meta.get("title") or "").strip() or guess
     title = title or PurePosixPath(doc.doc_id).stem
     date = parse_date(meta.get("date")) or find_date(all_lines)
-    # A file's author stands for its source when nothing names one (a report's author is
-    # who published it); else the folder's name does.
-    source = str(meta.get("source") or meta.get("publisher") or meta.get("sitename")
-                 or meta.get("author") or "")
+    # One rule for every format (docs/architecture.md, Metadata): sources.toml's
+    # `source` (merged over the document's own fields by read_corpus), else the
+    # document's own publisher (front matter `source` or `publisher`, a page's site
+    # name), else the corpus folder's name. An author is no publisher: kept as `author`.
+    source = str(meta.get("source") or meta.get("publisher") or meta.get("sitename") or "")
     url = meta.get("url") or None
 
     blocks, removed = keep_story(raw_blocks, title, boilerplate,

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Bumped whenever cleaning or chunking changes what passages a corpus gives, so that
 # indexes built by an older version are seen as stale.
-INGEST_VERSION = 8
+INGEST_VERSION = 9
 
 
 @dataclass
@@ -85,7 +85,13 @@ def ingest_document(
 
 
 def content_hash(raw: RawDocument) -> str:
-    """Return a hash of everything a document's passages are made from (text, metadata)."""
-    payload = json.dumps([raw.doc_id, raw.kind, raw.raw, raw.metadata, raw.default_source],
-                         sort_keys=True, default=str, ensure_ascii=False)
+    """Return a hash of everything a document's passages are made from and show (text,
+    metadata, page and table starts)."""
+    parts = [raw.doc_id, raw.kind, raw.raw, raw.metadata, raw.default_source]
+    # A PDF repaginated with the same text gives new page numbers; a table's start makes
+    # its block. Added only when present: a document without them keeps the hash (and
+    # the vectors) an older build recorded.
+    if raw.pages or raw.tables:
+        parts += [raw.pages, raw.tables]
+    payload = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -82,9 +82,12 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
                      if i not in tables for line in block)
     title_key = title.casefold()
 
-    def line_rule(line: Span) -> str | None:
+    def line_rule(line: Span, alone: bool) -> str | None:
         key = line.text.casefold()
-        if judge and key == title_key:
+        # The title line goes only as a heading, a block of its own: a guessed title
+        # that is the first line of a paragraph (a .txt's wrapped opening sentence) stays
+        # in the text, or the paragraph would lose its start.
+        if judge and key == title_key and alone:
             return "title"
         if judge and counts[key] > 1:
             return "repeat"  # repeated captions, titles and widgets
@@ -114,13 +117,14 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
             continue
         kept = []
         for line in lines:
-            rule = line_rule(line)  # on the line as it stands: repeats are counted so
+            rule = line_rule(line, len(lines) == 1)  # as it stands: repeats are counted so
             if rule:
                 tally.add(rule, line.text)
                 continue
             cut = _cut_inline(line, tally)
             # Only a line that lost furniture may now read otherwise (a bare byline).
-            rule = line_rule(cut) if cut is not None and cut is not line else None
+            rule = line_rule(cut, len(lines) == 1) if cut is not None and cut is not line \
+                else None
             line = cut
             if rule:
                 tally.add(rule, line.text)

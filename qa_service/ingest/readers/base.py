@@ -50,6 +50,9 @@ class Reader:
     kind = "text"
     suffixes: tuple[str, ...] = ()
     binary = False  # True: the format is binary (no NUL-byte test, no UTF-8 decoding)
+    # True: reading only decodes the bytes, bounded by their size, so it needs no child
+    # process with limits (readers/sandbox.py).
+    decode_only = False
 
     def read(self, data: bytes, name: str) -> Extracted:
         """Return the text and metadata of a file's bytes (`name` names it in warnings)."""

@@ -21,6 +21,7 @@ from qa_service.ingest.readers.base import (
 from qa_service.ingest.readers.beir import read_beir
 from qa_service.ingest.readers.limits import OverLimitError, bound_metadata, check_text
 from qa_service.ingest.readers.registry import SUFFIXES, reader_for
+from qa_service.ingest.readers.sandbox import ReadLimits, shared_sandbox
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,15 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                 skips: Skips | None = None,
                 kinds: Collection[str] | None = None,
                 hashes: dict[str, list] | None = None,
-                passed: Callable[[], None] | None = None) -> Iterator[RawDocument]:
+                passed: Callable[[], None] | None = None,
+                limits: ReadLimits | None = None) -> Iterator[RawDocument]:
     """Yield the documents of a folder, one file or a corpus.jsonl; count left-out files.
 
     `kinds`: read only files of these kinds (the others are passed over, not counted).
     `hashes`: filled with each file read's [size, mtime_ns, sha256 of the bytes read].
     `passed`: called once for each item reading_total counts, read or left out.
+    `limits`: parse each file that is not only decoded in a child process within them
+    (readers.sandbox); None: here, unbounded.
     """
     # Every file of a folder that gives no document is named in a warning with its reason
     # (unsupported type, empty, binary, over `max_file_bytes`, a copy of an earlier file,
@@ -120,7 +124,7 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                   f"unsupported type ({path.suffix.lower() or 'no suffix'}); "
                   f"supported: {', '.join(SUFFIXES)}")
             continue
-        found = _read_file(f, reader, max_file_bytes, skips, hashes, first_with)
+        found = _read_file(f, reader, max_file_bytes, skips, hashes, first_with, limits)
         if passed is not None:
             passed()
         if found is None:
@@ -137,8 +141,8 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
 
 
 def _read_file(f: CorpusFile, reader: Reader, max_file_bytes: int | None, skips: Skips,
-               hashes: dict[str, list] | None, first_with: dict[str, str]
-               ) -> Extracted | None:
+               hashes: dict[str, list] | None, first_with: dict[str, str],
+               limits: ReadLimits | None = None) -> Extracted | None:
     """Read and parse one document file; None when it is left out (warned and counted)."""
     if max_file_bytes is not None and f.size > max_file_bytes:
         _skip(skips, "too big", f.relpath, f"too big: {f.size} bytes is over the limit "
@@ -163,7 +167,10 @@ def _read_file(f: CorpusFile, reader: Reader, max_file_bytes: int | None, skips:
               f"{first_with[digest]}, which is indexed once")
         return None
     try:
-        found = reader.read(data, f.relpath)
+        if limits is not None and limits.active and not reader.decode_only:
+            found = shared_sandbox(limits).read(reader, data, f.relpath, digest)
+        else:
+            found = reader.read(data, f.relpath)
         check_text(found.raw, f.relpath)
     except OverLimitError as exc:  # a bomb: named with the bound it passed
         _skip(skips, "over a limit", f.relpath, f"over a limit: {exc}")

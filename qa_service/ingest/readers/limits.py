@@ -25,6 +25,12 @@ MAX_YAML_ALIAS_NODES = 10_000
 # Nesting deeper than this in front matter is no metadata a filter or an answer can use.
 MAX_YAML_DEPTH = 32
 
+# YAML front matter, in bytes, before it is parsed: a real one is a few hundred bytes
+# (a long abstract a few KB); 200,000 fields (7 MB) took 12.9 s to parse before the
+# fields were cut. A file over it is skipped: indexed without its front matter, it would
+# lose the title, date and source its author gave, with nothing in the answer to say so.
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+
 # Metadata a document keeps (every answer citing it carries it): a real front matter or
 # PDF/Word properties hold a dozen short fields; 200,000 fields made each answer 3.8 MB.
 MAX_FIELDS = 100
@@ -43,6 +49,17 @@ MAX_PDF_PAGES = 5_000  # a long book has 1,500 pages
 MAX_DOCX_PART_BYTES = 64 * 1024 * 1024
 MAX_DOCX_TOTAL_BYTES = 128 * 1024 * 1024
 MAX_DOCX_PARTS = 10_000  # zip members; a large document with images has a few hundred
+
+# HTML, counted in the source before lxml and trafilatura parse it (in cleaning). Their
+# time grows with elements: 100,000 took 2.6 s and 147 MB, 250,000 7.4 s and 307 MB, and
+# 1.2 million (9.6 MB of <b>x</b>) 65 s and 1.3 GB on a 2-core EPYC; a long real page
+# (a large encyclopedia article) has ~50,000.
+MAX_HTML_ELEMENTS = 250_000
+# Attributes of one element: libxml2 checks each against those before it, so 20,000
+# took 0.33 s and 300,000 (a 3.5 MB tag) over 120 s. A real element has a few dozen.
+MAX_HTML_ATTRIBUTES = 1_000
+# Only a tag this long (characters) is looked into for its attributes.
+HTML_LONG_TAG_CHARS = 4_096
 
 
 class OverLimitError(UnreadableError):

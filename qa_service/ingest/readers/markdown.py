@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from qa_service.ingest.readers.base import Extracted, Reader, decode, json_safe
+from qa_service.ingest.readers.limits import MAX_FRONT_MATTER_BYTES, OverLimitError
 from qa_service.ingest.readers.tables import join_blocks, table_lines
 from qa_service.ingest.readers.yaml_bounds import load_bounded
 
@@ -36,9 +37,17 @@ class MarkdownReader(Reader):
 
 
 def front_matter(text: str, name: str) -> tuple[dict, str]:
-    """Split YAML front matter from the body; invalid front matter is warned about, dropped."""
-    if not _FRONT_MATTER_RE.match(text):
+    """Split YAML front matter from the body; invalid front matter is warned about, dropped.
+
+    Front matter over MAX_FRONT_MATTER_BYTES is refused (OverLimitError) unparsed.
+    """
+    found = _FRONT_MATTER_RE.match(text)
+    if not found:
         return {}, text
+    size = len(found.group(0).encode("utf-8"))
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise OverLimitError(f"front matter of {size:,} bytes is over {MAX_FRONT_MATTER_BYTES:,}"
+                             " (MAX_FRONT_MATTER_BYTES)")
     import frontmatter
     import yaml
 

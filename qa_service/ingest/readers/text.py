@@ -14,6 +14,7 @@ class TextReader(Reader):
 
     kind = "text"
     suffixes = (".txt",)
+    decode_only = True
 
     def read(self, data: bytes, name: str) -> Extracted:
         """Return the file's text."""
