@@ -13,7 +13,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "qa_service"
 # The stages, in data-flow order: a module imports from its own stage or earlier ones.
 STAGES = ["qa_service", "errors", "progress", "config", "response", "text", "ingest",
-          "encoders", "store", "indexing", "search", "service", "evaluate", "learn", "http",
+          "encoders", "store", "indexing", "writes", "search", "service", "collections",
+          "evaluate", "learn", "http",
           "cli", "__main__"]
 MAX_LINES = 400
 
