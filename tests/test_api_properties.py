@@ -18,7 +18,8 @@ from tests.conftest import FAKE_MODEL
 
 OPERATIONS = [("/api/ask", "POST"), ("/api/health", "GET"), ("/api/ready", "GET"),
               ("/api/documents", "GET"),
-              ("/api/documents/{doc_id}", "GET"), ("/api/openapi.json", "GET")]
+              ("/api/documents/{doc_id}", "GET"), ("/api/openapi.json", "GET"),
+              ("/api/writes", "GET")]
 # A bounded, repeatable run: a few seconds in all, the same examples every time.
 EXAMPLES = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))

@@ -130,6 +130,22 @@ def spec() -> dict:
                     **_UNAUTHORIZED, **_LIMITED, **_UNAVAILABLE,
                 },
             }},
+            "/api/writes": {"get": {
+                "summary": "Whether this server takes writes, and their limits (admin key)",
+                "operationId": "writes",
+                "security": [{"adminKey": []}],
+                "responses": {
+                    "200": _json(ref("Writes"), "Writes are on and the key is an admin key."),
+                    "401": {**_error("Writes are on and the request has no valid admin key. "
+                                     "A request with no Authorization header is not counted "
+                                     "against the client (a page asking whether to offer "
+                                     "writes)."),
+                            "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
+                    "403": _error("Writes are off (the server has no admin keys), or the "
+                                  "key may only read."),
+                    **_LIMITED,
+                },
+            }},
             "/api/openapi.json": {"get": {
                 "summary": "This description",
                 "operationId": "openapi",
@@ -143,5 +159,9 @@ def spec() -> dict:
             "type": "http", "scheme": "bearer",
             "description": "Set when the server has API keys (QA_API_KEYS or "
                            "QA_API_KEYS_FILE). /metrics (Prometheus text, outside this "
-                           "API) takes the same key."}}},
+                           "API) takes the same key."},
+            "adminKey": {
+                "type": "http", "scheme": "bearer",
+                "description": "Set when the server takes writes (QA_ADMIN_KEYS or "
+                               "QA_ADMIN_KEYS_FILE). An admin key reads too."}}},
     }

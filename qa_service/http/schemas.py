@@ -324,6 +324,27 @@ SCHEMAS = {
             }}},
         }],
     },
+    "Writes": {
+        "type": "object",
+        "description": "Writes are on for the admin key given: whether the corpus can take "
+                       "them, and the limits an upload is held to.",
+        "required": ["writable", "reason", "max_upload_bytes", "max_upload_files",
+                     "max_file_bytes", "types"],
+        "properties": {
+            "writable": {"type": "boolean",
+                         "description": "false: the corpus is no folder (a corpus.jsonl "
+                                        "or one file); every write is refused."},
+            "reason": {"type": ["string", "null"], "description": "Why not writable."},
+            "max_upload_bytes": {"type": "integer", "minimum": 1,
+                                 "description": "The most one write request may be."},
+            "max_upload_files": {"type": "integer", "minimum": 1,
+                                 "description": "The most files one write may send."},
+            "max_file_bytes": {"type": "integer", "minimum": 1,
+                               "description": "The most one file may be."},
+            "types": {"type": "array", "items": {"type": "string"},
+                      "description": "The file name endings the corpus reads (.txt, ...)."},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
