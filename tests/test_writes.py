@@ -210,18 +210,18 @@ def test_the_writes_probe_says_whether_writes_are_on_and_their_limits(built):
     assert body["max_upload_files"] == 5 and ".md" in body["types"]
     assert body["max_file_bytes"] == built.build.max_file_bytes
     assert client.get("/api/writes", headers=READER).status_code == 403
-    # Asked without a key (how the documents page learns whether to offer writes): 401,
-    # and not counted as a refused key; a wrong key is.
-    assert [client.get("/api/writes").status_code for _ in range(5)] == [401] * 5
+    # /api/health (open) says that writes are on, so that a page can offer the key's form.
+    assert client.get("/api/health").json["writes"] is True
+    assert client.get("/api/ready", headers=READER).json["writes"] is True
     codes = [client.get("/api/writes", headers={"Authorization": f"Bearer guess-{i}"}
                         ).status_code for i in range(4)]
     assert codes == [401, 401, 401, 429]
-    assert client.get("/api/writes").status_code == 429  # a throttled client waits too
-    # Without admin keys: 403, saying how to turn writes on.
+    # Without admin keys: 403, saying how to turn writes on; and health says they are off.
     off = create_app({"index_dir": built.index_dir, "corpus": built.corpus,
                       "model": FAKE_MODEL, "TESTING": True}).test_client()
     response = off.get("/api/writes")
     assert response.status_code == 403 and "QA_ADMIN_KEYS" in response.json["error"]["message"]
+    assert off.get("/api/health").json["writes"] is False
 
 
 def test_a_job_cut_off_by_a_crash_is_marked_failed_and_the_index_is_unchanged(built):

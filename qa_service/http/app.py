@@ -64,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     admin_keys = load_keys(settings, kind="admin")
     # A server swaps in new builds (serve.py starts the watcher); requests read `.current`.
     app.extensions["qa"] = live = LiveService(settings)
+    app.extensions["qa_writes"] = bool(admin_keys)  # /api/health says so (to the pages)
     if (Path(settings.index_dir) / JOBS_FILE).exists():
         # Jobs cut off by a stop are marked failed, and those queued are run, now.
         app.extensions["qa_writer"] = Writer(settings, on_built=live.check)

@@ -126,15 +126,10 @@ class FailureThrottle:
         metrics().auth_failures.labels(outcome="refused").inc()
 
 
-# Whether writes are on (admin keys only): a page asks it without a key first, to learn
-# whether to offer the admin key's form at all (403: writes off; 401: on).
-WRITES_PROBE = "/api/writes"
-
-
 def is_write(method: str, path: str) -> bool:
-    """Say whether a request changes documents or reads jobs or the writes' settings: only
-    admin keys may."""
-    if path in ("/api/jobs", WRITES_PROBE) or path.startswith("/api/jobs/"):
+    """Say whether a request changes documents or reads jobs or the writes' limits
+    (GET /api/writes): only admin keys may."""
+    if path in ("/api/jobs", "/api/writes") or path.startswith("/api/jobs/"):
         return True
     return method in ("POST", "PUT", "DELETE", "PATCH") and (
         path == "/api/documents" or path.startswith("/api/documents/"))
@@ -174,10 +169,7 @@ def install(app: Flask, keys: list[bytes], failure_limit: str = "10/minute",
         throttle.check(client)
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            # No Authorization header at all on the writes probe guesses no key: a page
-            # asking whether writes are on is not counted against its client.
-            if not (request.path == WRITES_PROBE and "Authorization" not in request.headers):
-                throttle.failed(client)
+            throttle.failed(client)
             raise Unauthorized(f"{'an admin' if write else 'an API'} key is required: send "
                                "the header 'Authorization: Bearer <key>'")
         given = token.strip().encode("utf-8", "surrogateescape")

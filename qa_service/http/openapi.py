@@ -28,9 +28,10 @@ _KEYED = [{"apiKey": []}, {}]  # a key when keys are on; none when they are off
 # /api/health of a server with no readable index: up, but answering 503 until a build.
 SCHEMAS["Degraded"] = {
     "type": "object",
-    "required": ["status", "index", "error"],
+    "required": ["status", "index", "error", "writes"],
     "properties": {
         "status": {"type": "string", "enum": ["degraded"]},
+        "writes": SCHEMAS["Health"]["properties"]["writes"],
         "index": {"type": "string", "enum": ["unavailable"]},
         "error": SCHEMAS["Error"]["properties"]["error"],
     },
@@ -136,10 +137,8 @@ def spec() -> dict:
                 "security": [{"adminKey": []}],
                 "responses": {
                     "200": _json(ref("Writes"), "Writes are on and the key is an admin key."),
-                    "401": {**_error("Writes are on and the request has no valid admin key. "
-                                     "A request with no Authorization header is not counted "
-                                     "against the client (a page asking whether to offer "
-                                     "writes)."),
+                    "401": {**_error("Writes are on and the request has no valid admin "
+                                     "key."),
                             "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
                     "403": _error("Writes are off (the server has no admin keys), or the "
                                   "key may only read."),

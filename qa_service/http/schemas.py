@@ -44,6 +44,8 @@ _PAGE = {"type": ["integer", "null"], "minimum": 1,
          "description": "1-based page, in formats that have pages (PDF); else null."}
 _METADATA = {"type": "object", "description": "The document's other metadata fields (author, "
              "tags, front matter, the corpus metadata file), as the files give them."}
+_WRITES = {"type": "boolean", "description": "Whether this server takes writes (it has "
+           "admin keys: QA_ADMIN_KEYS); GET /api/writes, with an admin key, says more."}
 _WHERE_VALUE = {"type": ["string", "number"], "minLength": 1}
 
 SCHEMAS = {
@@ -236,9 +238,10 @@ SCHEMAS = {
     },
     "Health": {
         "type": "object",
-        "required": ["status", "documents", "passages", "model", "index"],
+        "required": ["status", "documents", "passages", "model", "index", "writes"],
         "properties": {
             "status": {"type": "string", "enum": ["ok"]},
+            "writes": _WRITES,
             "documents": {"type": "integer", "minimum": 0},
             "passages": {"type": "integer", "minimum": 0},
             "model": {"type": "string"},
