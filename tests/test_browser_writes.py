@@ -6,43 +6,21 @@ confirmation. Writes land in a copy of the test corpus, never in the repository'
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from qa_service.config import Settings
-from qa_service.encoders import get_encoder
-from qa_service.indexing import build_index
-from tests.conftest import FAKE_MODEL, FIXTURES, LiveServer, fake_index, post_json, watched_page
+from tests.conftest import ADMIN_KEY, FAKE_MODEL, LiveServer, fake_index, post_json, watched_page
 
 pytestmark = pytest.mark.browser
 
 OUTPUT = Path(__file__).parent.parent / "test-output"
-ADMIN_KEY = "admin-browser-7741"
 SIZES = {"1280x900": (1280, 900), "390x844": (390, 844)}
 HARVEST = ("# {place} harvest festival\n\nThe {place} harvest festival is held on 3 October "
            "in the market square, the parish council said.\n")
 PLACES = {1280: "Lindow", 390: "Quarrington"}  # each size its own (a duplicate is skipped)
 RUNNABLE = "#admin-box img, #admin-box script:not([src]), #admin-box [onerror]"
-
-
-@pytest.fixture(scope="module")
-def admin_server(tmp_path_factory):
-    """A copy of the test corpus served with the fake model and admin keys on."""
-    folder = tmp_path_factory.mktemp("browser-writes")
-    corpus = folder / "corpus"
-    shutil.copytree(FIXTURES / "corpus", corpus)
-    settings = Settings().with_(corpus=corpus, index_dir=folder / "index", model=FAKE_MODEL)
-    build_index(settings, get_encoder(FAKE_MODEL))
-    # A wrong key is refused on purpose here; the throttle has its own tests.
-    server = LiveServer(settings.index_dir, args=("--corpus", str(corpus)), env={
-        "QA_MODEL": FAKE_MODEL, "QA_ADMIN_KEYS": ADMIN_KEY,
-        "QA_AUTH_FAILURE_LIMIT": "1000/minute"})
-    server.corpus = corpus
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -243,8 +221,11 @@ def test_a_skipped_file_says_why_and_refusals_read_as_sentences(context, admin_s
     files.set_input_files([{"name": "flood.txt", "mimeType": "text/plain",
                             "buffer": b"Overwritten."}])
     page.get_by_role("button", name="Upload").click()
-    refused = upload_outcome(page, "flood.txt").locator(".upload-summary")
-    assert refused.inner_text().startswith("Not uploaded: A document 'flood.txt' exists")
+    item = upload_outcome(page, "flood.txt")
+    refused = item.locator(".upload-summary")
+    assert [line for line in item.inner_text().splitlines() if line.strip()] == [
+        "flood.txt", "Not uploaded: A document 'flood.txt' exists: replace it with PUT "
+        "/api/documents/flood.txt, or choose another name."]
     assert refused.get_attribute("role") == "alert"
     assert (admin_server.corpus / "flood.txt").read_text() != "Overwritten."
     # Too many bytes for a file, checked before sending (the server's limit: 10 MB).

@@ -308,7 +308,7 @@ const QA_ADMIN = (() => {
       result.replaceChildren(
         el("p", { class: failed ? "upload-summary admin-error" : "upload-summary",
                   role: failed ? "alert" : null, text: message }),
-        outcomes);
+        ...(outcomes ? [outcomes] : []));
     };
 
     const xhr = new XMLHttpRequest();
