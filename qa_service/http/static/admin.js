@@ -116,6 +116,7 @@ const QA_ADMIN = (() => {
     // Open once the key is given, or on a wide screen; folded on a phone, above the list.
     box.open = open || window.matchMedia("(min-width: 48rem)").matches;
     setKeyError("");
+    document.getElementById("admin-delete-note").hidden = !found.writable;
     if (!found.writable) {
       uploadForm.hidden = true;
       hint.textContent = "";
