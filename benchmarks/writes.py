@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/writes.py load [--seconds 60] [--clients 16]
+    python benchmarks/writes.py hostile                      # tests/hostile_files uploaded
     python benchmarks/writes.py folder BEIR_DIR OUT_DIR     # corpus.jsonl -> one .md a doc
     python benchmarks/writes.py latency CORPUS_DIR INDEX_DIR [--times 5]
 
@@ -12,6 +13,12 @@ one after another, each waited for. It checks that no ask failed, every job is d
 each upload answers its own question first (the PDF with the right page), each delete
 leaves nothing of its document, and every answer came from one whole index version
 (its passages' documents are those of the version it names).
+
+`hostile`: each hostile file of tests/hostile_files (YAML aliases, 200,000 fields, a PDF
+and a Word bomb, a zip that lies, HTML of 1.2M elements or 300,000 attributes) uploaded
+to a real server on a copy of the default corpus: the job's outcome for it, how long it
+took, the server's peak memory (its processes together, the reading child included),
+and whether it still answers.
 
 `latency`: a server on CORPUS_DIR/INDEX_DIR (a folder corpus, already built); one new
 document uploaded TIMES times; the time from the request to the first answer that puts
@@ -235,6 +242,56 @@ def load(args) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def hostile(args) -> None:
+    sys.path.insert(0, str(REPO))
+    from tests import hostile_files
+
+    work = Path(tempfile.mkdtemp(prefix="qa-writes-"))
+    corpus, index = work / "corpus", work / "index"
+    shutil.copytree(REPO / "corpus", corpus)
+    subprocess.run([sys.executable, "-m", "qa_service", "build", "--corpus", str(corpus),
+                    "--index-dir", str(index)], check=True, capture_output=True)
+    proc, url = start_server(corpus, index, work / "serve.log")
+    cases = [("laughs.md", hostile_files.yaml_alias_bomb),
+             ("crowded.md", hostile_files.many_fields),
+             ("bomb.pdf", hostile_files.pdf_flate_bomb),
+             ("bomb.docx", hostile_files.docx_xml_bomb),
+             ("lying.docx", hostile_files.docx_lying_sizes),
+             ("elements.html", hostile_files.html_many_elements),
+             ("attributes.html", hostile_files.html_many_attributes)]
+    peak, results = rss_mb(proc.pid), []
+    stop = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, rss_mb(proc.pid))
+            time.sleep(0.1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        for name, make in cases:
+            path = make(work / name)
+            body, ctype = multipart(name, path.read_bytes())
+            t0 = time.monotonic()
+            status, job = request(url + "/api/documents?wait=300", "POST", body, ctype, True)
+            took = time.monotonic() - t0
+            asked, answer = ask(url, "How many people died in Aktobe?")
+            files = (job or {}).get("files") or [{}]
+            results.append({"file": name, "bytes": path.stat().st_size, "status": status,
+                            "state": (job or {}).get("state"),
+                            "outcome": files[0].get("outcome"),
+                            "reason": (files[0].get("reason") or (job or {}).get("error")
+                                       or (job or {}).get("error", ""))[:120],
+                            "seconds": round(took, 1), "ask_after": asked})
+    finally:
+        stop.set()
+        proc.terminate()
+        proc.wait(30)
+    print(json.dumps({"server_peak_rss_mb": round(peak), "files": results}, indent=1))
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def folder(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=False)
@@ -299,6 +356,7 @@ def main() -> None:
     p = sub.add_parser("load")
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--clients", type=int, default=16)
+    sub.add_parser("hostile")
     p = sub.add_parser("folder")
     p.add_argument("beir")
     p.add_argument("out")
@@ -310,7 +368,8 @@ def main() -> None:
     if args.command == "folder" and not (Path(args.beir) / "corpus.jsonl").is_file():
         print(f"skipped: no corpus.jsonl in {args.beir}")
         return
-    {"load": load, "folder": folder, "latency": latency}[args.command](args)
+    {"load": load, "hostile": hostile, "folder": folder, "latency": latency}[args.command](
+        args)
 
 
 if __name__ == "__main__":

@@ -291,6 +291,27 @@ def keyed_server(tmp_path_factory):
     server.stop()
 
 
+ADMIN_KEY = "admin-browser-7741"
+
+
+@pytest.fixture(scope="module")
+def admin_server(tmp_path_factory):
+    """A copy of the test corpus served with the fake model and admin keys on (the key:
+    ADMIN_KEY); writes land in the copy (`server.corpus`), never in the repository."""
+    folder = tmp_path_factory.mktemp("admin")
+    corpus = folder / "corpus"
+    shutil.copytree(FIXTURES / "corpus", corpus)
+    settings = Settings().with_(corpus=corpus, index_dir=folder / "index", model=FAKE_MODEL)
+    build_index(settings, get_encoder(FAKE_MODEL))
+    # Wrong keys are given on purpose; the throttle of refused keys has its own tests.
+    server = LiveServer(settings.index_dir, args=("--corpus", str(corpus)), env={
+        "QA_MODEL": FAKE_MODEL, "QA_ADMIN_KEYS": ADMIN_KEY,
+        "QA_AUTH_FAILURE_LIMIT": "1000/minute"})
+    server.corpus = corpus
+    yield server
+    server.stop()
+
+
 def serious_violations(page) -> list[str]:
     """Run axe-core over the page; return its serious and critical violations, one line
     each (the rule, its impact and the elements)."""

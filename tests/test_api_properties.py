@@ -22,9 +22,9 @@ OPERATIONS = [("/api/ask", "POST"), ("/api/health", "GET"), ("/api/ready", "GET"
               ("/api/documents/{doc_id}", "GET"), ("/api/openapi.json", "GET"),
               ("/api/documents", "POST"), ("/api/documents/{doc_id}", "PUT"),
               ("/api/documents/{doc_id}", "DELETE"), ("/api/jobs/{job_id}", "GET"),
-              ("/api/collections", "GET")]
+              ("/api/collections", "GET"), ("/api/writes", "GET")]
 WRITES = {op for op in OPERATIONS if op[1] != "GET" and op[0] != "/api/ask"} | {
-    ("/api/jobs/{job_id}", "GET")}
+    ("/api/jobs/{job_id}", "GET"), ("/api/writes", "GET")}
 ADMIN = {"Authorization": "Bearer admin-key"}
 # A bounded, repeatable run: a few seconds in all, the same examples every time.
 EXAMPLES = settings(max_examples=25, deadline=None, derandomize=True, database=None,

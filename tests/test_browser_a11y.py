@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import API_KEY, ask, open_page, serious_violations
+from tests.conftest import ADMIN_KEY, API_KEY, ask, open_page, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -29,7 +29,8 @@ VIEWS = [(size, scheme) for scheme in ("light", "dark") for size in SIZES]
 
 
 @pytest.mark.parametrize("context", VIEWS, indirect=True, ids=[f"{s}-{c}" for s, c in VIEWS])
-def test_no_serious_accessibility_violations_in_any_view(context, real_server, keyed_server):
+def test_no_serious_accessibility_violations_in_any_view(context, real_server, keyed_server,
+                                                          admin_server):
     seen = {}
     page = open_page(context, real_server.url + "/")
     page.locator("#examples .example").first.wait_for(timeout=10_000)
@@ -68,6 +69,33 @@ def test_no_serious_accessibility_violations_in_any_view(context, real_server, k
     keyed.locator("dialog.key-dialog input").fill(API_KEY)
     keyed.locator("dialog.key-dialog input").press("Enter")
     keyed.locator(".turn .answer:not(.pending)").wait_for(timeout=30_000)
+
+    # The documents list of a server that takes writes: the admin key's form, refused,
+    # then the upload area with a finished upload's outcomes, and a delete to confirm.
+    admin = open_page(context, admin_server.url + "/documents")
+    admin.locator(".doc-row").first.wait_for(timeout=10_000)
+    box = admin.locator("#admin-box")
+    box.wait_for(timeout=10_000)
+    if not box.evaluate("b => b.open"):
+        admin.locator("#admin-box summary").click()
+    admin.get_by_label("Admin key").fill("a-wrong-admin-key")
+    admin.get_by_role("button", name="Use admin key").click()
+    admin.locator("#admin-key-error").wait_for(timeout=10_000)
+    seen["a refused admin key"] = serious_violations(admin)
+    admin.get_by_label("Admin key").fill(ADMIN_KEY)
+    admin.get_by_role("button", name="Use admin key").click()
+    name = f"a11y-{context.scheme}-{admin.viewport_size['width']}.md"
+    admin.get_by_label("Files to add").set_input_files([
+        {"name": name, "mimeType": "text/markdown",
+         "buffer": f"# Notes {name}\n\nThe {name} notes were filed on Monday.\n".encode()},
+        {"name": f"scan-{name}.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 x"}])
+    admin.get_by_label("Source").fill("Axe Weekly")
+    admin.get_by_role("button", name="Upload").click()
+    admin.locator(".upload .upload-summary").wait_for(timeout=30_000)
+    seen["the upload area with an upload's outcomes"] = serious_violations(admin)
+    admin.locator(".doc-row .delete").first.click()
+    admin.locator(".delete-confirm").wait_for(timeout=10_000)
+    seen["a delete waiting for its confirmation"] = serious_violations(admin)
 
     assert {view: found for view, found in seen.items() if found} == {}
     assert context.errors == []

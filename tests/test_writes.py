@@ -197,6 +197,33 @@ def test_read_keys_cannot_write_and_wrong_keys_are_throttled(built):
     assert (built.corpus / "flood.txt").exists()
 
 
+def test_the_writes_probe_says_whether_writes_are_on_and_their_limits(built):
+    app = create_app({"index_dir": built.index_dir, "corpus": built.corpus,
+                      "model": FAKE_MODEL, "TESTING": True, "api_keys": "read-key",
+                      "admin_keys": "admin-key", "auth_failure_limit": "3/minute",
+                      "max_upload_files": 5})
+    client = app.test_client()
+    response = client.get("/api/writes", headers=ADMIN)
+    assert response.status_code == 200
+    body = response.json
+    assert body["writable"] is True and body["reason"] is None
+    assert body["max_upload_files"] == 5 and ".md" in body["types"]
+    assert body["max_file_bytes"] == built.build.max_file_bytes
+    assert client.get("/api/writes", headers=READER).status_code == 403
+    # /api/health (open) says that writes are on, so that a page can offer the key's form.
+    assert client.get("/api/health").json["writes"] is True
+    assert client.get("/api/ready", headers=READER).json["writes"] is True
+    codes = [client.get("/api/writes", headers={"Authorization": f"Bearer guess-{i}"}
+                        ).status_code for i in range(4)]
+    assert codes == [401, 401, 401, 429]
+    # Without admin keys: 403, saying how to turn writes on; and health says they are off.
+    off = create_app({"index_dir": built.index_dir, "corpus": built.corpus,
+                      "model": FAKE_MODEL, "TESTING": True}).test_client()
+    response = off.get("/api/writes")
+    assert response.status_code == 403 and "QA_ADMIN_KEYS" in response.json["error"]["message"]
+    assert off.get("/api/health").json["writes"] is False
+
+
 def test_a_job_cut_off_by_a_crash_is_marked_failed_and_the_index_is_unchanged(built):
     store = JobStore(built.index_dir)
     job = store.create("add", [{"name": "x.txt", "doc_id": "x.txt"}])
@@ -229,6 +256,8 @@ def test_a_corpus_jsonl_cannot_be_written(tmp_path, encoder):
     response = upload(app.test_client(), {"new.txt": b"A new report."})
     assert response.status_code == 400
     assert "only in a folder corpus" in response.json["error"]["message"]
+    probe = app.test_client().get("/api/writes", headers=ADMIN).json
+    assert probe["writable"] is False and "only in a folder corpus" in probe["reason"]
 
 
 def test_writes_during_a_build_go_into_the_next_one(built):

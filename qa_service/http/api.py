@@ -64,8 +64,14 @@ def health():
     except QAError as exc:
         # Up, but answering nothing: a restart would not help, a build will.
         return jsonify({"status": "degraded", "index": "unavailable",
-                        "error": exc.to_dict()["error"]})
-    return jsonify(service.health())
+                        "error": exc.to_dict()["error"], "writes": _writes()})
+    return jsonify({**service.health(), "writes": _writes()})
+
+
+def _writes() -> bool:
+    """Whether this server takes writes from admin keys (the documents page asks, to
+    offer the admin key's form only then)."""
+    return bool(current_app.extensions.get("qa_writes"))
 
 
 @bp.get("/ready")
@@ -80,7 +86,7 @@ def ready():
         raise NotReady(f"not ready: the index is corrupt ({exc.message})") from None
     if reason:
         raise NotReady(f"not ready: the index is stale ({reason}); run `qa-service build`")
-    return jsonify({**service.health(), "status": "ready"})
+    return jsonify({**service.health(), "status": "ready", "writes": _writes()})
 
 
 # The listing's query parameters; any other is refused, so a typo (`sources=`) is no

@@ -64,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     served = Collections(settings)
     app.extensions["qa_collections"] = served
     app.extensions["qa"] = served.default  # the collection a request that names none asks
+    app.extensions["qa_writes"] = bool(admin_keys)  # /api/health says so (to the pages)
 
     # Before-request hooks run in this order: the request id (so that even a refusal
     # carries one), then the key check, then the rate limit.

@@ -127,8 +127,9 @@ class FailureThrottle:
 
 
 def is_write(method: str, path: str) -> bool:
-    """Say whether a request changes documents or reads jobs: only admin keys may."""
-    if path == "/api/jobs" or path.startswith("/api/jobs/"):
+    """Say whether a request changes documents or reads jobs or the writes' limits
+    (GET /api/writes): only admin keys may."""
+    if path in ("/api/jobs", "/api/writes") or path.startswith("/api/jobs/"):
         return True
     return method in ("POST", "PUT", "DELETE", "PATCH") and (
         path == "/api/documents" or path.startswith("/api/documents/"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import g, has_request_context
@@ -23,6 +24,8 @@ class Collections:
         encoders: dict = {}  # one encoder per model, whichever collections use it
         self.live = {c.name: LiveService(c.settings, encoders) for c in self.found}
         self._writers: dict[str, Writer] = {}
+        # Called after a job's build is served here: a server tells its other workers.
+        self.notify: Callable[[], object] | None = None
         self._lock = threading.Lock()
         for c in self.found:
             if (Path(c.settings.index_dir) / JOBS_FILE).exists():
@@ -51,8 +54,15 @@ class Collections:
         with self._lock:
             if name not in self._writers:
                 live = self.live[name]
-                self._writers[name] = Writer(live.settings, on_built=live.check)
+                self._writers[name] = Writer(live.settings,
+                                             on_built=lambda: self._built(live))
             return self._writers[name]
+
+    def _built(self, live: LiveService) -> None:
+        """Serve a collection's new build here now, and have the other workers check."""
+        live.check()
+        if self.notify is not None:
+            self.notify()
 
     def watch(self) -> None:
         """Follow new builds of every collection (a daemon thread each)."""

@@ -30,9 +30,10 @@ _KEYED = [{"apiKey": []}, {}]  # a key when keys are on; none when they are off
 # /api/health of a server with no readable index: up, but answering 503 until a build.
 SCHEMAS["Degraded"] = {
     "type": "object",
-    "required": ["status", "index", "error"],
+    "required": ["status", "index", "error", "writes"],
     "properties": {
         "status": {"type": "string", "enum": ["degraded"]},
+        "writes": SCHEMAS["Health"]["properties"]["writes"],
         "index": {"type": "string", "enum": ["unavailable"]},
         "error": SCHEMAS["Error"]["properties"]["error"],
     },
@@ -79,7 +80,7 @@ def spec(collections: list[str] | None = None) -> dict:
                             "server's first."}
     for path, operations in document["paths"].items():
         if path.startswith(("/api/documents", "/api/jobs")) or path in (
-                "/api/health", "/api/ready"):
+                "/api/health", "/api/ready", "/api/writes"):
             for operation in operations.values():
                 operation.setdefault("parameters", []).append(param)
                 operation["responses"].setdefault("404", _error("No such collection."))
@@ -185,6 +186,20 @@ def _reads() -> dict:
                                                                   "default first."),
                               **_UNAUTHORIZED, **_LIMITED},
             }},
+            "/api/writes": {"get": {
+                "summary": "Whether this server takes writes, and their limits (admin key)",
+                "operationId": "writes",
+                "security": [{"adminKey": []}],
+                "responses": {
+                    "200": _json(ref("Writes"), "Writes are on and the key is an admin key."),
+                    "401": {**_error("Writes are on and the request has no valid admin "
+                                     "key."),
+                            "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
+                    "403": _error("Writes are off (the server has no admin keys), or the "
+                                  "key may only read."),
+                    **_LIMITED,
+                },
+            }},
             "/api/openapi.json": {"get": {
                 "summary": "This description",
                 "operationId": "openapi",
@@ -198,5 +213,9 @@ def _reads() -> dict:
             "type": "http", "scheme": "bearer",
             "description": "Set when the server has API keys (QA_API_KEYS or "
                            "QA_API_KEYS_FILE). /metrics (Prometheus text, outside this "
-                           "API) takes the same key."}}},
+                           "API) takes the same key."},
+            "adminKey": {
+                "type": "http", "scheme": "bearer",
+                "description": "Set when the server takes writes (QA_ADMIN_KEYS or "
+                               "QA_ADMIN_KEYS_FILE). An admin key reads too."}}},
     }

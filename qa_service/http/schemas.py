@@ -44,6 +44,8 @@ _PAGE = {"type": ["integer", "null"], "minimum": 1,
          "description": "1-based page, in formats that have pages (PDF); else null."}
 _METADATA = {"type": "object", "description": "The document's other metadata fields (author, "
              "tags, front matter, the corpus metadata file), as the files give them."}
+_WRITES = {"type": "boolean", "description": "Whether this server takes writes (it has "
+           "admin keys: QA_ADMIN_KEYS); GET /api/writes, with an admin key, says more."}
 _WHERE_VALUE = {"type": ["string", "number"], "minLength": 1}
 
 SCHEMAS = {
@@ -236,9 +238,10 @@ SCHEMAS = {
     },
     "Health": {
         "type": "object",
-        "required": ["status", "documents", "passages", "model", "index"],
+        "required": ["status", "documents", "passages", "model", "index", "writes"],
         "properties": {
             "status": {"type": "string", "enum": ["ok"]},
+            "writes": _WRITES,
             "documents": {"type": "integer", "minimum": 0},
             "passages": {"type": "integer", "minimum": 0},
             "model": {"type": "string"},
@@ -323,6 +326,27 @@ SCHEMAS = {
                 },
             }}},
         }],
+    },
+    "Writes": {
+        "type": "object",
+        "description": "Writes are on for the admin key given: whether the corpus can take "
+                       "them, and the limits an upload is held to.",
+        "required": ["writable", "reason", "max_upload_bytes", "max_upload_files",
+                     "max_file_bytes", "types"],
+        "properties": {
+            "writable": {"type": "boolean",
+                         "description": "false: the corpus is no folder (a corpus.jsonl "
+                                        "or one file); every write is refused."},
+            "reason": {"type": ["string", "null"], "description": "Why not writable."},
+            "max_upload_bytes": {"type": "integer", "minimum": 1,
+                                 "description": "The most one write request may be."},
+            "max_upload_files": {"type": "integer", "minimum": 1,
+                                 "description": "The most files one write may send."},
+            "max_file_bytes": {"type": "integer", "minimum": 1,
+                               "description": "The most one file may be."},
+            "types": {"type": "array", "items": {"type": "string"},
+                      "description": "The file name endings the corpus reads (.txt, ...)."},
+        },
     },
     "Error": {
         "type": "object",

@@ -99,6 +99,9 @@ class GunicornServer(BaseApplication):
         app = create_app(self.overrides)
         served = app.extensions["qa_collections"]
         signal.signal(signal.SIGHUP, lambda *_: served.request_reload())
+        # A job's build, served by the worker that ran it, reaches the others in
+        # milliseconds: the master's SIGHUP makes every worker check (handle_hup).
+        served.notify = lambda: os.kill(os.getppid(), signal.SIGHUP)
         if hangup.is_set():
             served.request_reload()
         served.watch()

@@ -15,9 +15,10 @@ import unicodedata
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from qa_service.errors import InvalidInput
+from qa_service.errors import CorpusError, InvalidInput
 from qa_service.http.body import json_body
-from qa_service.writes import MAX_WAIT_SECONDS, Upload, Writer
+from qa_service.ingest.readers import SUFFIXES
+from qa_service.writes import MAX_WAIT_SECONDS, CorpusEditor, Upload, Writer
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,26 @@ def allow_uploads():
     if request.method in ("POST", "PUT"):
         request.max_content_length = current_app.extensions["qa"].settings.serving \
             .max_upload_bytes  # a serving setting: the same for every collection
+
+
+@bp.get("/writes")
+def writes_on():
+    """Say that this server takes writes (only an admin key reaches here: a 403 without
+    admin keys says they are off), whether its corpus can take them, and their limits."""
+    served = current_app.extensions["qa_collections"]
+    settings = served.get(request.args.get("collection")).settings
+    try:
+        CorpusEditor(settings.corpus)
+        writable, reason = True, None
+    except CorpusError as exc:
+        writable, reason = False, exc.message
+    return jsonify({
+        "writable": writable, "reason": reason,
+        "max_upload_bytes": settings.serving.max_upload_bytes,
+        "max_upload_files": settings.serving.max_upload_files,
+        "max_file_bytes": settings.build.max_file_bytes,
+        "types": list(SUFFIXES),
+    })
 
 
 @bp.post("/documents")

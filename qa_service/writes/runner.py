@@ -75,11 +75,15 @@ class JobRunner:
             return True
         counts = _passage_counts(report.path / PASSAGES_FILE,
                                  {f["doc_id"] for j in jobs for f in j["files"]})
+        if self.on_built is not None:
+            # Served before the jobs say done: a client told "done" asks the new version.
+            try:
+                self.on_built()
+            except Exception:  # the build is published; a worker's watcher serves it
+                log.exception("serving the new build at once failed")
         for job in jobs:
             files = [_outcome(job["action"], f, counts, report) for f in job["files"]]
             self.store.finish(job["id"], files, report.path.name)
-        if self.on_built is not None:
-            self.on_built()
         return True
 
     def _build(self) -> BuildReport:

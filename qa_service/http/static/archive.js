@@ -106,7 +106,7 @@
       fieldValues.replaceChildren(...(field ? field.values : []).map((v) =>
         el("option", { value: v })));
     };
-    fieldName.addEventListener("change", values);
+    fieldName.onchange = values;  // (once: the list is drawn again after each write)
     values();
     if (facets && facets.dates) {
       for (const input of [from, to]) {
@@ -116,17 +116,25 @@
     }
   }
 
+  // A document's row; with an admin key (admin.js), its Delete action too.
   function row(doc) {
     const cls = sourceClass(doc.source);
     const passages = doc.paragraph_count;
     return el("li", { class: `doc-row ${cls}` },
-      el("h2", { class: "doc-row-title" },
-        el("a", { href: documentHref(doc.doc_id), text: doc.title })),
-      el("p", { class: "doc-row-meta" },
-        el("span", { class: `badge ${cls}`, text: doc.source }),
-        el("span", { class: "doc-row-date", text: doc.date || "undated" }),
-        el("span", { class: "doc-row-count",
-                     text: `${passages} passage${passages === 1 ? "" : "s"}` })));
+      el("div", { class: "doc-row-main" },
+        el("h2", { class: "doc-row-title" },
+          el("a", { href: documentHref(doc.doc_id), text: doc.title })),
+        el("p", { class: "doc-row-meta" },
+          el("span", { class: `badge ${cls}`, text: doc.source }),
+          el("span", { class: "doc-row-date", text: doc.date || "undated" }),
+          el("span", { class: "doc-row-count",
+                       text: `${passages} passage${passages === 1 ? "" : "s"}` }))),
+      QA_ADMIN.actions(doc));
+  }
+
+  let shownDocuments = [];
+  function drawRows() {
+    list.replaceChildren(...shownDocuments.map(row));
   }
 
   function showPager(total) {
@@ -174,7 +182,8 @@
     }
     showFacets(page.facets);
     list.start = state.offset + 1;
-    list.replaceChildren(...page.documents.map(row));
+    shownDocuments = page.documents;
+    drawRows();
     const shown = page.documents.length;
     const of = filtered(state) ? " matching the filters" : "";
     status.textContent = !page.total
@@ -206,4 +215,5 @@
   // Open on a wide screen, or when filters are set; folded on a phone, above the list.
   box.open = filtered(state) || window.matchMedia("(min-width: 48rem)").matches;
   load();
+  QA_ADMIN.start({ reload: load, redraw: drawRows });
 })();
