@@ -25,13 +25,25 @@ class CountingEncoder(HashEncoder):
         return super().encode(texts, batch_size, progress)
 
 
+# Every stored table, in full: an incremental build copies rows and postings that a full
+# build works out again, and each must come out the same.
+TABLES = ("documents", "passages", "sentences", "passage_keys", "document_keys", "doc_hashes",
+          "doc_lines", "vocab", "vocab_counts", "lexicon_terms")
+
+
 def _contents(settings) -> tuple[dict, np.ndarray, np.ndarray]:
+    from qa_service.store.lexicon import FILES
+
     index = Index.load(settings.index_dir)
     try:
-        rows = index.passages._query("SELECT rowid, id FROM passages ORDER BY rowid")
-        vocab = {tuple(r) for r in index.passages._query("SELECT * FROM vocab")}
-        return ({**{r[1]: r[0] for r in rows}, "vocab": vocab}, index.vectors.all_vectors(),
-                np.asarray(index.vectors.sentences))
+        found = {table: [tuple(r) for r in index.passages._query(
+            f"SELECT * FROM {table} ORDER BY 1")] for table in TABLES}
+        found["fts"] = [tuple(r) for r in index.passages._query(
+            "SELECT rowid FROM passages_fts WHERE passages_fts MATCH 'the OR a OR in' "
+            "ORDER BY rowid")]
+        for name in FILES:
+            found[name] = np.load(index.path / name).tolist()
+        return found, index.vectors.all_vectors(), np.asarray(index.vectors.sentences)
     finally:
         index.close()
 
@@ -41,7 +53,8 @@ def _assert_same_as_full_build(settings, tmp_path):
     full = settings.with_(index_dir=tmp_path / "full")
     build_index(full, HashEncoder(256))
     full_ids, full_vecs, full_sents = _contents(full)
-    assert ids == full_ids
+    for key in full_ids:
+        assert ids[key] == full_ids[key], key
     np.testing.assert_allclose(vecs, full_vecs, atol=1e-6)
     np.testing.assert_allclose(sents, full_sents, atol=1e-6)
 
@@ -272,3 +285,46 @@ def test_a_pdf_repaginated_with_the_same_text_gets_its_new_page_numbers(built, c
     report = build_index(built, counting)
     assert report.reused_documents == 3
     assert pages() == {"north": 1, "lighthouse": 2, "numbers": 2}
+
+
+def _age(folder, seconds: float = 3600) -> None:
+    """Set every file's mtime back, as files written well before a build are."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, (path.stat().st_atime - seconds, path.stat().st_mtime - seconds))
+
+
+def test_files_unchanged_since_the_build_before_are_not_read_again(
+        settings, counting, tmp_path, monkeypatch):
+    from qa_service.ingest.readers.text import TextReader
+
+    _age(settings.corpus)
+    build_index(settings, counting)
+    reads: list[str] = []
+    original = TextReader.read
+    monkeypatch.setattr(TextReader, "read",
+                        lambda self, data, name: reads.append(name) or original(self, data, name))
+    (settings.corpus / "heron.txt").write_text(
+        "A heron nested on the old mill chimney in Eastwick this spring.\n", "utf-8")
+    (settings.corpus / "more" / "orchard.md").unlink()
+    report = build_index(settings, counting)
+    # Only the new file is read (for repeated lines, then for its text); flood.txt,
+    # unchanged, is not, and is reused as stored.
+    assert reads == ["heron.txt", "heron.txt"]
+    assert report.reused_documents == 2
+    _assert_same_as_full_build(settings, tmp_path)
+
+
+def test_a_metadata_change_alone_is_seen_without_a_content_change(settings, counting, tmp_path):
+    _age(settings.corpus)
+    build_index(settings, counting)
+    toml = settings.corpus / "sources.toml"
+    toml.write_text(toml.read_text("utf-8").replace("Northport Gazette", "Northport Times"),
+                    "utf-8")
+    build_index(settings, counting)
+    index = Index.load(settings.index_dir)
+    try:
+        assert index.passages.document("flood.txt")[0]["source"] == "Northport Times"
+    finally:
+        index.close()
+    _assert_same_as_full_build(settings, tmp_path)

@@ -100,7 +100,10 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
                                               previous, skipped, read, progress,
                                               snapshot["files"])
             with writing("the lexicon", root):
-                write_lexicon(work / PASSAGES_FILE)
+                # The build before's postings of the passages reused are kept, renumbered.
+                write_lexicon(work / PASSAGES_FILE,
+                              previous.passages.path if previous is not None else None,
+                              plan.old_passage_rows)
             # The manifest records the hashes of the bytes indexed, taken as they were read.
             snapshot = as_indexed(snapshot, read)
             info = _write_vectors(work, root, encoder, embedder, settings, counts["passages"],

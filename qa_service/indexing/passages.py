@@ -10,12 +10,19 @@ from pathlib import Path
 from qa_service.config import Settings
 from qa_service.encoders import Encoder
 from qa_service.errors import CorpusError
+from qa_service.indexing.snapshot import RACY_NS
 from qa_service.indexing.types import write_types
 from qa_service.indexing.writer import PassageWriter
 from qa_service.ingest import content_hash, read_corpus
-from qa_service.ingest.boilerplate import corpus_repeated_lines, document_hash
+from qa_service.ingest.boilerplate import (
+    corpus_repeated_lines,
+    document_hash,
+    keyed_hash,
+    line_entry,
+)
 from qa_service.ingest.parallel import OrderedIngest
 from qa_service.ingest.readers import Skips, reading_total
+from qa_service.ingest.readers.corpus import corpus_metadata, metadata_json, walk_corpus
 from qa_service.ingest.readers.sandbox import ReadLimits
 from qa_service.ingest.story import add_up
 from qa_service.progress import Progress
@@ -34,6 +41,25 @@ class Plan:
     # What cleaning removed from the documents ingested (not reused), by rule:
     # [characters, sentences, documents].
     cleaning: dict = field(default_factory=dict)
+
+
+def _unchanged(listed, previous: Index | None, known: dict[str, str],
+               stored: dict) -> dict[str, tuple[str, str]]:
+    """Return relpath -> (sha256, metadata JSON) of the files the build before indexed
+    whose size and mtime are still those it recorded (git's test, racy ones excepted)."""
+    if previous is None or not stored or not isinstance(listed, dict):
+        return {}
+    before = previous.manifest.corpus
+    files, hashed = before.get("files") or {}, before.get("hashed_ns")
+    if hashed is None:
+        return {}
+    found = {}
+    for rel, entry in listed.items():
+        old = files.get(rel)
+        if (old and rel in known and rel in stored and old[2] and old[0] == entry[0]
+                and old[1] == entry[1] and old[1] < hashed - RACY_NS):
+            found[rel] = (old[2], stored[rel][3])
+    return found
 
 
 def write_passages(path: Path, encoder: Encoder, settings: Settings,
@@ -59,30 +85,46 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
     embed_title = settings.build.embed_title
     reused = set()
 
-    def take(doc_id: str, digest: str, result) -> None:
+    # Files as the build before read them (same size and mtime, not racily so) are not
+    # read again, nor counted for repeated lines: what it stored stands for them.
+    stored = previous.passages.line_rows() if previous is not None else {}
+    unchanged = _unchanged(listed, previous, known, stored)
+
+    def take(doc_id: str, digest: str, lines, result) -> None:
         if result is None:  # unchanged since the live version: its rows are reused
             reused.add(doc_id)
-            doc, passages, rows = previous.passages.stored_document(doc_id)
+            rows = writer.copy_document(previous.passages.path, doc_id, digest) \
+                if stored else None
+            if rows is None:
+                doc, passages, rows = previous.passages.stored_document(doc_id)
+                writer.add(doc, passages, digest, counted=True, lines=lines)
             plan.old_passage_rows += rows
             plan.old_sentence_rows += previous.passages.sentence_rows(rows) if rows else []
             plan.reused_documents += 1
-        else:
-            doc, passages = result
-            add_up(plan.cleaning, doc.cleaning)
-            if not passages:
-                skips.add("no text after cleaning", doc_id,
-                          "no text is left after cleaning (only page furniture)")
-                return
-            plan.old_passage_rows += [-1] * len(passages)
-            for p in passages:
-                plan.new_passages.append(
-                    f"{doc.title}. {p.text}" if embed_title and doc.title else p.text)
-                plan.old_sentence_rows += [-1] * len(p.sentences)
-                plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
-        writer.add(doc, passages, digest, counted=doc_id in reused)
+            return
+        doc, passages = result
+        add_up(plan.cleaning, doc.cleaning)
+        if not passages:
+            skips.add("no text after cleaning", doc_id,
+                      "no text is left after cleaning (only page furniture)")
+            return
+        plan.old_passage_rows += [-1] * len(passages)
+        for p in passages:
+            plan.new_passages.append(
+                f"{doc.title}. {p.text}" if embed_title and doc.title else p.text)
+            plan.old_sentence_rows += [-1] * len(p.sentences)
+            plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
+        writer.add(doc, passages, digest, lines=lines)
 
     limits = ReadLimits.from_settings(settings.build)
-    boilerplate = corpus_repeated_lines(settings.corpus, settings.build.max_file_bytes, limits)
+    walked = walk_corpus(settings.corpus)  # once, for both passes
+    boilerplate = corpus_repeated_lines(settings.corpus, settings.build.max_file_bytes, limits,
+                                        unchanged, {d: v[1:3] for d, v in stored.items()},
+                                        walked)
+    # Reused unread only while the lines repeated across its source are as they were.
+    unchanged = {rel: v for rel, v in unchanged.items() if known[rel] == keyed_hash(
+        stored[rel][0], sorted(stored[rel][2].intersection(boilerplate)))}
+    tables = corpus_metadata(settings.corpus)
     try:
         # An encoder's token_counter pickles, for worker processes; count_tokens may not.
         counter = getattr(encoder, "token_counter", None)
@@ -95,13 +137,20 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
                               settings.build.min_chars, shareable=counter is not None,
                               boilerplate=boilerplate) as ingest:
             for raw in read_corpus(settings.corpus, settings.build.max_file_bytes, skips,
-                                   hashes=hashes, passed=reading.update, limits=limits):
-                digest = document_hash(content_hash(raw), raw, boilerplate)
-                new = known.get(raw.doc_id) != digest
-                for item, result in ingest.put((raw.doc_id, digest), raw if new else None):
-                    take(*item, result)
-            for item, result in ingest.drain():
-                take(*item, result)
+                                   hashes=hashes, passed=reading.update, limits=limits,
+                                   unchanged=unchanged, walked=walked):
+                if raw.reused:
+                    item, new = (raw.doc_id, known[raw.doc_id], None), False
+                else:
+                    content = content_hash(raw)
+                    digest = document_hash(content, raw, boilerplate)
+                    source, keys = line_entry(raw)
+                    lines = (content, source, keys, metadata_json(tables.get(raw.doc_id)))
+                    item, new = (raw.doc_id, digest, lines), known.get(raw.doc_id) != digest
+                for queued, result in ingest.put(item, raw if new else None):
+                    take(*queued, result)
+            for queued, result in ingest.drain():
+                take(*queued, result)
         for doc_id in known.keys() - reused:  # changed or deleted: out of the word counts
             for p in previous.passages.stored_document(doc_id)[1]:
                 writer.uncount(p.text)

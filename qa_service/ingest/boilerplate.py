@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from qa_service.ingest.readers import RawDocument, read_corpus
@@ -43,16 +43,29 @@ def _lines(raw: RawDocument) -> set[str]:
     return keys
 
 
-def repeated_lines(docs: Iterable[RawDocument]) -> frozenset[str]:
-    """Return the keys of lines most documents of one source share."""
+def line_entry(raw: RawDocument) -> tuple[str, frozenset[str]]:
+    """Return what a document adds to the count of repeated lines: its source and the keys
+    of its short lines (none for HTML), which a build stores to count it again unread."""
+    if raw.kind == "html":
+        return _source(raw), frozenset()
+    return _source(raw), frozenset(_lines(raw))
+
+
+def repeated_lines(docs: Iterable[RawDocument],
+                   stored: Mapping[str, tuple[str, frozenset[str]]] | None = None
+                   ) -> frozenset[str]:
+    """Return the keys of lines most documents of one source share.
+
+    `stored`: doc_id -> line_entry for documents yielded `reused` (not read).
+    """
     per_source: dict[str, Counter] = defaultdict(Counter)
     documents: Counter = Counter()
     for raw in docs:
         if raw.kind == "html":
             continue
-        source = _source(raw)
+        source, keys = stored[raw.doc_id] if raw.reused else line_entry(raw)
         documents[source] += 1
-        per_source[source].update(_lines(raw))
+        per_source[source].update(keys)
     found = set()
     for source, counts in per_source.items():
         need = max(MIN_DOCUMENTS, MIN_SHARE * documents[source])
@@ -67,15 +80,22 @@ REPEAT_KINDS = ("text", "markdown", "beir")
 
 
 def corpus_repeated_lines(corpus: Path, max_file_bytes: int | None = None,
-                          limits: ReadLimits | None = None) -> frozenset[str]:
+                          limits: ReadLimits | None = None,
+                          unchanged: Mapping[str, tuple[str, str]] | None = None,
+                          stored: Mapping[str, tuple[str, frozenset[str]]] | None = None,
+                          walked: tuple | None = None) -> frozenset[str]:
     """Count the lines each source of `corpus` repeats, in a first pass over its raw
-    documents (quiet: the build's own pass warns about the files it leaves out, once)."""
+    documents (quiet: the build's own pass warns about the files it leaves out, once).
+
+    `unchanged` files (see read_corpus) are not read: `stored` holds their line entries.
+    """
     readers = logging.getLogger("qa_service.ingest.readers")
     level = readers.level
     readers.setLevel(logging.ERROR)
     try:
         return repeated_lines(read_corpus(corpus, max_file_bytes, kinds=REPEAT_KINDS,
-                                          limits=limits))
+                                          limits=limits, unchanged=unchanged,
+                                          walked=walked), stored)
     finally:
         readers.setLevel(level)
 
@@ -93,7 +113,12 @@ def document_hash(digest: str, raw: RawDocument, boilerplate: Collection[str]) -
     Whether a line is boilerplate depends on the other documents, so an unchanged
     document must be cleaned again when that changes; one without any keeps its hash.
     """
-    found = present(raw, boilerplate)
+    return keyed_hash(digest, present(raw, boilerplate))
+
+
+def keyed_hash(digest: str, found: Iterable[str]) -> str:
+    """Return document_hash from a content hash and the boilerplate keys found, sorted."""
+    found = list(found)
     if not found:
         return digest
     return hashlib.sha256("\n".join([digest, *found]).encode("utf-8")).hexdigest()

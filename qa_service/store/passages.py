@@ -62,6 +62,10 @@ CREATE TABLE doc_hashes (doc_id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT RO
 CREATE TABLE vocab_counts (
     term TEXT PRIMARY KEY, df INTEGER NOT NULL, caps INTEGER NOT NULL, uses INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE doc_lines (
+    doc_id TEXT PRIMARY KEY, content TEXT NOT NULL, source TEXT NOT NULL, keys TEXT NOT NULL,
+    meta TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -163,6 +167,16 @@ class PassageStore(StoredKeys):
         passages = [Passage(doc_id, r["paragraph"], r["start"], r["end"], r["text"],
                             spans[r["rowid"]], page_of(r)) for r in rows]
         return doc, passages, [r["rowid"] for r in rows]
+
+    def line_rows(self) -> dict[str, tuple[str, str, frozenset[str], str]]:
+        """Return what the next build needs to reuse a document without reading its file:
+        doc_id -> (content hash, source, keys of its short lines, its sources.toml entry
+        as JSON). Empty for builds before these were stored."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE name = 'doc_lines'"):
+            return {}
+        return {r[0]: (r[1], r[2], frozenset(r[3].split("\n")) if r[3] else frozenset(), r[4])
+                for r in self._query("SELECT doc_id, content, source, keys, meta "
+                                     "FROM doc_lines")}
 
     def sentence_rows(self, rows: list[int]) -> list[int]:
         """Return the sentence rows of the given passage rows, in order."""

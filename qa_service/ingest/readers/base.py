@@ -24,6 +24,9 @@ class RawDocument:
     pages: list[int] | None = None
     # Offsets in `raw` where each table's block starts (see readers.tables); None: none.
     tables: list[int] | None = None
+    # Not read: its file and metadata are as the build before read them (read_corpus's
+    # `unchanged`), so `raw` is empty and the stored passages stand for it.
+    reused: bool = False
 
 
 @dataclass(frozen=True)

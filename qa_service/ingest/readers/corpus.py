@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tomllib
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from qa_service.errors import CorpusError
@@ -76,7 +77,9 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                 kinds: Collection[str] | None = None,
                 hashes: dict[str, list] | None = None,
                 passed: Callable[[], None] | None = None,
-                limits: ReadLimits | None = None) -> Iterator[RawDocument]:
+                limits: ReadLimits | None = None,
+                unchanged: Mapping[str, tuple[str, str]] | None = None,
+                walked: tuple | None = None) -> Iterator[RawDocument]:
     """Yield the documents of a folder, one file or a corpus.jsonl; count left-out files.
 
     `kinds`: read only files of these kinds (the others are passed over, not counted).
@@ -84,6 +87,10 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     `passed`: called once for each item reading_total counts, read or left out.
     `limits`: parse each file that is not only decoded in a child process within them
     (readers.sandbox); None: here, unbounded.
+    `unchanged`: relpath -> (sha256, metadata JSON) of files whose bytes the caller knows
+    to be those it indexed before (same size and mtime): while their sources.toml entry
+    is still that JSON (metadata_json), they are not read but yielded `reused`.
+    `walked`: what walk_corpus(corpus) returned, for a caller reading the corpus twice.
     """
     # Every file of a folder that gives no document is named in a warning with its reason
     # (unsupported type, empty, binary, over `max_file_bytes`, a copy of an earlier file,
@@ -99,7 +106,7 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     if not corpus.exists():
         raise CorpusError(f"corpus not found: {corpus}")
     root = corpus.parent if corpus.is_file() else corpus
-    paths, outside, refused, misnamed = _walk(corpus)
+    paths, outside, refused, misnamed = walked or _walk(corpus)
     for path in misnamed:
         _skip(skips, "name not UTF-8", printable(path.relative_to(root).as_posix()),
               "its name is not valid UTF-8; rename it to index it")
@@ -123,6 +130,17 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
             _skip(skips, "unsupported type", f.relpath,
                   f"unsupported type ({path.suffix.lower() or 'no suffix'}); "
                   f"supported: {', '.join(SUFFIXES)}")
+            continue
+        known = (unchanged or {}).get(f.relpath)
+        if known is not None and known[1] == metadata_json(metadata.get(f.relpath)):
+            first_with.setdefault(known[0], f.relpath)
+            if hashes is not None:
+                hashes[f.relpath] = [f.size, f.mtime_ns, known[0]]
+            if passed is not None:
+                passed()
+            yield RawDocument(doc_id=f.relpath, kind=reader.kind, raw="",
+                              metadata=metadata.get(f.relpath, {}),
+                              default_source=default_source, reused=True)
             continue
         found = _read_file(f, reader, max_file_bytes, skips, hashes, first_with, limits)
         if passed is not None:
@@ -191,6 +209,11 @@ def _skip(skips: Skips, reason: str, relpath: str, why: str) -> None:
     skips.add(reason, relpath, why)
 
 
+def walk_corpus(corpus: Path) -> tuple | None:
+    """Walk a corpus folder once for several read_corpus passes (None: a corpus.jsonl)."""
+    return None if is_beir(Path(corpus)) else _walk(Path(corpus))
+
+
 def _walk(corpus: Path) -> tuple[list[Path], list[Path], list[tuple[Path, OSError]],
                                  list[Path]]:
     """Return the corpus's files (not hidden ones), links leaving it, folders it cannot
@@ -209,8 +232,9 @@ def _walk(corpus: Path) -> tuple[list[Path], list[Path], list[tuple[Path, OSErro
             path = Path(folder) / name
             if name.startswith(".") or not path.is_file():
                 continue
-            # Symlinks that leave the corpus folder are not followed.
-            if not path.resolve().is_relative_to(root):
+            # Symlinks that leave the corpus folder are not followed. (os.walk does not
+            # descend into linked folders, so only a file itself can lead out.)
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
                 outside.append(path)
                 continue
             # A name in bytes that are not UTF-8 arrives with surrogate escapes, which
@@ -260,6 +284,19 @@ def _looks_binary(data: bytes) -> bool:
     # Git's test: a NUL byte near the start. Text in UTF-16 also fails it, and is not
     # supported either.
     return b"\x00" in data[:8192]
+
+
+def corpus_metadata(corpus: Path) -> dict[str, dict]:
+    """Return the tables of a corpus folder's metadata file by relpath (none: {})."""
+    corpus = Path(corpus)
+    if is_beir(corpus):
+        return {}
+    return _read_metadata((corpus.parent if corpus.is_file() else corpus) / METADATA_FILE)
+
+
+def metadata_json(table: dict | None) -> str:
+    """Return a file's sources.toml entry as the JSON a build stores and compares."""
+    return json.dumps(table or {}, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def _read_metadata(path: Path) -> dict[str, dict]:
