@@ -132,10 +132,20 @@ def test_beir_paragraph_ending_with_an_image_credit_is_kept():
     "Irish-bred champion Tiger Roll retired after winning the Grand National in 2018",
     "March Madness is upon us.",
     "Published in 1815, the edition of Emma achieved the highest price ever paid",
+    # Read alone, a byline and a dateline: with no story around them, they are the story.
+    "Jane Smith, mayor, 3 May 2024.",
+    "By John Adams, London, 12 June 2023",
 ])
-def test_one_paragraph_news_is_never_emptied(text):
-    doc, passages = passages_of(RawDocument("rt2", "beir", text, {"title": ""}))
+@pytest.mark.parametrize("kind", ["beir", "text"])
+def test_one_paragraph_news_is_never_emptied(text, kind):
+    doc, passages = passages_of(RawDocument("rt2", kind, text, {"title": ""}))
     assert passages == text
+
+
+def test_a_document_of_furniture_alone_is_still_emptied():
+    _, text = passages_of(RawDocument("x.txt", "text", "Do you like this article?\n\n"
+                                      "Share this: Facebook | Twitter | Email"))
+    assert text == ""
 
 
 def test_a_paragraph_that_is_all_furniture_is_dropped():

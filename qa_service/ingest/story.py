@@ -73,11 +73,19 @@ def keep_story(raw_blocks: list[list[Span]], title: str,
     if not blocks and any(raw_blocks):
         tally = Tally()
         blocks = _keep(raw_blocks, title, boilerplate, tally, judge=False, tables=tables)
+    if not blocks and any(raw_blocks):
+        # Still nothing: a one-line report ("Jane Smith, mayor, 3 May 2024.") reads as a
+        # byline or a dateline. Those rules are for lines around a story; with no story
+        # around them, the line is the story.
+        tally = Tally()
+        blocks = _keep(raw_blocks, title, boilerplate, tally, judge=False, tables=tables,
+                       lines_alone=True)
     return blocks, tally
 
 
 def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
-          classify: bool = True, tables: Collection[int] = ()) -> list[Block]:
+          classify: bool = True, tables: Collection[int] = (),
+          lines_alone: bool = False) -> list[Block]:
     counts = Counter(line.text.casefold() for i, block in enumerate(raw_blocks)
                      if i not in tables for line in block)
     title_key = title.casefold()
@@ -93,9 +101,9 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
             return "repeat"  # repeated captions, titles and widgets
         if boilerplate and line_key(line.text) in boilerplate:
             return "boilerplate"
-        if is_byline(line.text):
+        if not lines_alone and is_byline(line.text):
             return "byline"
-        if is_dateline(line.text):
+        if not lines_alone and is_dateline(line.text):
             return "dateline"
         if is_nav_bar(line.text):
             return "nav"
