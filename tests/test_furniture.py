@@ -249,3 +249,22 @@ def test_a_site_s_call_to_action_is_cut_and_the_story_around_it_stays(text, kept
     for start, end in reversed(spans):
         rest = rest[:start] + rest[end:]
     assert " ".join(rest.split()) == kept
+
+
+def test_every_rule_cleaning_counts_is_one_of_the_named_rules(tmp_path):
+    """The build's summary and docs/architecture.md name rules by `rules.RULES`."""
+    import re
+
+    from qa_service.ingest import furniture
+    from qa_service.ingest.rules import NAMES, RULES
+    from tests.conftest import REPO
+
+    assert set(furniture._INLINE_RE.groupindex) <= NAMES
+    text = ("Home | News | Sport\n\nBy Jane Doe\n\n12 June 2023\n\nThe mill reopened on "
+            "Monday after the flood (Image credit: Getty Images). Read more: floods\n\n"
+            "Do you like this article?")
+    doc, _ = passages_of(RawDocument("x.txt", "text", text, {"title": ""}))
+    assert doc.cleaning and set(doc.cleaning) <= NAMES
+    documented = set(re.findall(r"^\| `(\w+)` \|", (REPO / "docs" / "architecture.md")
+                                .read_text("utf-8"), re.M))
+    assert {rule.name for rule in RULES} <= documented

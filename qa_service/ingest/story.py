@@ -11,16 +11,8 @@ from dataclasses import dataclass
 
 from qa_service.ingest.boilerplate import line_key
 from qa_service.ingest.classify import BAD, GOOD, initial_class, revise
-from qa_service.ingest.furniture import (
-    inline_furniture,
-    is_byline,
-    is_dateline,
-    is_end_marker,
-    is_nav_bar,
-    is_notice,
-    is_sentence,
-    is_widget,
-)
+from qa_service.ingest.furniture import inline_furniture, is_end_marker, is_sentence
+from qa_service.ingest.rules import LineContext, block_rule, first_line_rule
 from qa_service.text import Span, counted, join_spans
 
 _SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’»)\]]*(\s|$)")
@@ -88,26 +80,11 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
           lines_alone: bool = False) -> list[Block]:
     counts = Counter(line.text.casefold() for i, block in enumerate(raw_blocks)
                      if i not in tables for line in block)
-    title_key = title.casefold()
+    context = LineContext(title.casefold(), counts, boilerplate)
 
     def line_rule(line: Span, alone: bool) -> str | None:
-        key = line.text.casefold()
-        # The title line goes only as a heading, a block of its own: a guessed title
-        # that is the first line of a paragraph (a .txt's wrapped opening sentence) stays
-        # in the text, or the paragraph would lose its start.
-        if judge and key == title_key and alone:
-            return "title"
-        if judge and counts[key] > 1:
-            return "repeat"  # repeated captions, titles and widgets
-        if boilerplate and line_key(line.text) in boilerplate:
-            return "boilerplate"
-        if not lines_alone and is_byline(line.text):
-            return "byline"
-        if not lines_alone and is_dateline(line.text):
-            return "dateline"
-        if is_nav_bar(line.text):
-            return "nav"
-        return None
+        return first_line_rule(line.text, alone, context, judge,
+                               story_around=not lines_alone)
 
     joined: list[Span] = []
     is_table: list[bool] = []
@@ -146,12 +123,12 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
     # A table reached cleaning only as a table (an authored file's, or a page's data
     # table with a header row and few links): the classifier, made for prose, would
     # judge its rows by their stopwords.
-    rules = [None if table else _block_rule(b.text) for b, table in zip(joined, is_table)]
+    found = [None if table else block_rule(b.text) for b, table in zip(joined, is_table)]
     classes = [GOOD if table else initial_class(b.text, rule is not None)
-               for b, rule, table in zip(joined, rules, is_table)]
-    final = revise(classes) if judge and classify else [BAD if r else GOOD for r in rules]
+               for b, rule, table in zip(joined, found, is_table)]
+    final = revise(classes) if judge and classify else [BAD if r else GOOD for r in found]
     out = []
-    for block, rule, first, cls, table in zip(joined, rules, classes, final, is_table):
+    for block, rule, first, cls, table in zip(joined, found, classes, final, is_table):
         if cls == GOOD:
             out.append(Block(block, heading=first != GOOD and not is_sentence(block.text),
                              table=table))
@@ -168,14 +145,6 @@ def _keep(raw_blocks, title, boilerplate, tally: Tally, judge: bool,
             end -= 1
         out = out[:end] + [Block(b.span) for b in out[end:]]
     return out
-
-
-def _block_rule(text: str) -> str | None:
-    if is_end_marker(text) or is_widget(text):
-        return "widget"
-    if is_notice(text):
-        return "notice"
-    return None
 
 
 def _cut_at_end_marker(blocks: list[Span], is_table: list[bool], tally: Tally) -> list[Span]:
