@@ -5,6 +5,7 @@ Usage:
     python benchmarks/writes.py hostile                      # tests/hostile_files uploaded
     python benchmarks/writes.py folder BEIR_DIR OUT_DIR     # corpus.jsonl -> one .md a doc
     python benchmarks/writes.py latency CORPUS_DIR INDEX_DIR [--times 5]
+    python benchmarks/writes.py standin CORPUS_DIR INDEX_DIR  # a large index, quickly
 
 `load`: the default corpus copied to a temporary folder and built with the real model;
 a `qa-service serve` with an admin key; CLIENTS threads ask for SECONDS while 10
@@ -24,6 +25,12 @@ and whether it still answers.
 document uploaded TIMES times; the time from the request to the first answer that puts
 it first, and the job's own time. A corpus.jsonl cannot be written to: `folder` turns a
 BEIR corpus into a folder of Markdown files (title in the front matter) first.
+
+`standin`: build CORPUS_DIR's index with a stand-in for the real model (its name,
+dimension and tokenizer, hash vectors), as benchmarks/incremental.py does: a 30k-passage
+index in minutes instead of hours, in the real format, which a real-model build (the
+server's jobs) reuses as it would a real one. Answers on it rank the new document's
+real vector against hash vectors: fit for timing writes, not for judging answers.
 """
 
 from __future__ import annotations
@@ -159,13 +166,20 @@ def versions_watcher(index: Path, seen: dict, stop: threading.Event) -> None:
         time.sleep(0.02)
 
 
-def load(args) -> None:
+def served_copy() -> tuple[Path, Path, subprocess.Popen, str]:
+    """Copy the default corpus to a temporary folder, build it (real model) and serve it;
+    return the folder, its index, the server process and its address."""
     work = Path(tempfile.mkdtemp(prefix="qa-writes-"))
     corpus, index = work / "corpus", work / "index"
     shutil.copytree(REPO / "corpus", corpus)
     subprocess.run([sys.executable, "-m", "qa_service", "build", "--corpus", str(corpus),
                     "--index-dir", str(index)], check=True, capture_output=True)
     proc, url = start_server(corpus, index, work / "serve.log")
+    return work, index, proc, url
+
+
+def load(args) -> None:
+    work, index, proc, url = served_copy()
     seen: dict = {}
     stop = threading.Event()
     threading.Thread(target=versions_watcher, args=(index, seen, stop), daemon=True).start()
@@ -246,12 +260,7 @@ def hostile(args) -> None:
     sys.path.insert(0, str(REPO))
     from tests import hostile_files
 
-    work = Path(tempfile.mkdtemp(prefix="qa-writes-"))
-    corpus, index = work / "corpus", work / "index"
-    shutil.copytree(REPO / "corpus", corpus)
-    subprocess.run([sys.executable, "-m", "qa_service", "build", "--corpus", str(corpus),
-                    "--index-dir", str(index)], check=True, capture_output=True)
-    proc, url = start_server(corpus, index, work / "serve.log")
+    work, _, proc, url = served_copy()
     cases = [("laughs.md", hostile_files.yaml_alias_bomb),
              ("crowded.md", hostile_files.many_fields),
              ("bomb.pdf", hostile_files.pdf_flate_bomb),
@@ -350,6 +359,20 @@ def secs(job: dict) -> float:
             - datetime.fromisoformat(job["created_at"])).total_seconds()
 
 
+def standin(args) -> None:
+    sys.path.insert(0, str(REPO))
+    from benchmarks.incremental import StandIn
+    from qa_service.config import Settings
+    from qa_service.encoders import get_encoder
+    from qa_service.indexing import build_index
+
+    settings = Settings.from_env(corpus=Path(args.corpus), index_dir=Path(args.index))
+    t0 = time.monotonic()
+    report = build_index(settings, StandIn(get_encoder(settings.model.name)), progress=True)
+    print(json.dumps({"documents": report.documents, "passages": report.passages,
+                      "seconds": round(time.monotonic() - t0, 1)}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -357,6 +380,9 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--clients", type=int, default=16)
     sub.add_parser("hostile")
+    p = sub.add_parser("standin")
+    p.add_argument("corpus")
+    p.add_argument("index")
     p = sub.add_parser("folder")
     p.add_argument("beir")
     p.add_argument("out")
@@ -368,8 +394,8 @@ def main() -> None:
     if args.command == "folder" and not (Path(args.beir) / "corpus.jsonl").is_file():
         print(f"skipped: no corpus.jsonl in {args.beir}")
         return
-    {"load": load, "hostile": hostile, "folder": folder, "latency": latency}[args.command](
-        args)
+    {"load": load, "hostile": hostile, "folder": folder, "latency": latency,
+     "standin": standin}[args.command](args)
 
 
 if __name__ == "__main__":

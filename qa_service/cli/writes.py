@@ -33,6 +33,15 @@ json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print the job as the API's JSON body.")
 
 
+def write_options(func):
+    """Add what both writes take: where (corpus, index, collection or server), --json, and
+    one-line errors."""
+    for option in (domain_errors, json_option, server_write_option, collection_option,
+                   index_dir_option, corpus_option):
+        func = option(func)
+    return func
+
+
 def parse_meta(ctx, param, given: tuple[str, ...]) -> dict | None:
     """Turn --meta FIELD=VALUE (repeat a field for a list) into a metadata object."""
     if not given:
@@ -58,12 +67,7 @@ def parse_meta(ctx, param, given: tuple[str, ...]) -> dict | None:
               metavar="FIELD=VALUE",
               help="Metadata for every file given (source, title, date, author, ...); "
                    "repeat a field for a list; repeatable.")
-@corpus_option
-@index_dir_option
-@collection_option
-@server_write_option
-@json_option
-@domain_errors
+@write_options
 def add(files, metadata, corpus, index_dir, collection, server, as_json) -> None:
     """Add document files to the corpus and index them (one job for all)."""
     if server:
@@ -79,12 +83,7 @@ def add(files, metadata, corpus, index_dir, collection, server, as_json) -> None
 
 @click.command()
 @click.argument("doc_ids", nargs=-1, required=True)
-@corpus_option
-@index_dir_option
-@collection_option
-@server_write_option
-@json_option
-@domain_errors
+@write_options
 def remove(doc_ids, corpus, index_dir, collection, server, as_json) -> None:
     """Remove documents (by id, as `qa-service documents` lists them) and reindex."""
     for doc_id in doc_ids:
