@@ -253,3 +253,41 @@ def test_idle_connections_past_the_workers_room_do_not_hold_up_a_request(index_d
             sock.close()
         server.stop()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_one_client_s_thousands_of_idle_connections_do_not_push_out_another_s(index_dir):
+    # Client B (127.0.0.2) opens 20 keep-alive connections first; client A (127.0.0.1)
+    # then holds 1,500 idle ones. Closing the longest waiting first took B's; the
+    # client holding most now loses its own.
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1_800
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"this test opens {wanted} sockets; the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL}, args=("--host", "0.0.0.0"))
+    mine, hog = [], []
+    try:
+        for _ in range(20):
+            sock = socket.create_connection(("127.0.0.1", server.port),
+                                            source_address=("127.0.0.2", 0))
+            mine.append(sock)
+        time.sleep(0.5)
+        for _ in range(1_500):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", server.port))
+            hog.append(sock)
+        assert server.wait_for_log(r"Full: closed \d+ idle connection", timeout=15)
+        answered = 0
+        for sock in mine:  # each of B's connections still answers a request
+            sock.settimeout(10)
+            sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n")
+            answered += sock.recv(64).startswith(b"HTTP/1.1 200")
+        assert answered == len(mine)
+    finally:
+        for sock in mine + hog:
+            sock.close()
+        server.stop()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

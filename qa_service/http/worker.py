@@ -15,6 +15,7 @@ import json
 import selectors
 import socket
 import time
+from collections import Counter
 from functools import partial
 
 from gunicorn.http import errors as http_errors
@@ -42,6 +43,7 @@ STOP_LINGER = 2.0
 # sent no byte of a request loses nothing; its client opens another when it has one.
 FULL_SHARE = 0.9
 ROOM_SHARE = 0.7
+# Among the idle, those of the clients that hold the most go first (_make_room).
 
 _STATUS = {  # what the client gets for what gunicorn's parser refused; others are 400
     http_errors.LimitRequestLine: 414,
@@ -50,6 +52,11 @@ _STATUS = {  # what the client gets for what gunicorn's parser refused; others a
     http_errors.ExpectationFailed: 417,
     http_errors.ForbiddenProxyRequest: 403,
 }
+
+
+def _address(conn: TConn) -> str:
+    """Return the client address of a connection (its host, not its port)."""
+    return conn.client[0] if isinstance(conn.client, tuple) else str(conn.client)
 
 
 def error_response(status: int, message: str, rid: str) -> bytes:
@@ -209,8 +216,13 @@ class BufferedWorker(ThreadWorker):
         if self.nr_conns < full:
             return
         excess = self.nr_conns - int(self.worker_connections * ROOM_SHARE)
-        idle = [c for c in self.reading if c.inbox is not None and not c.inbox][:excess]
-        for conn in idle:  # in the order they began to wait
+        idle = [c for c in self.reading if c.inbox is not None and not c.inbox]
+        # The clients holding most idle connections lose theirs first (the sort is stable:
+        # longest waiting first within a client): one client's thousands cannot push
+        # out another client's few (issue 26).
+        held = Counter(_address(c) for c in idle)
+        idle = sorted(idle, key=lambda c: -held[_address(c)])[:excess]
+        for conn in idle:
             self._stop_reading(conn)
             self._close(conn)
         if idle:  # full of requests being answered: nothing to close, nothing to say
