@@ -10,10 +10,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import (
+    ADMIN_KEY,
     FAKE_MODEL,
+    HARBOUR,
+    LIBRARY,
     LiveServer,
     ask,
     fake_index,
+    serve_collections,
     watched_page,
 )
 
@@ -237,4 +241,61 @@ def test_an_unknown_collection_in_the_address_is_said_and_the_default_shown(
     alert = page.locator("#document [role=alert]")
     alert.wait_for(timeout=10_000)
     assert "fees.txt" in alert.inner_text()
+    assert not page.errors
+
+
+@pytest.fixture(scope="module")
+def admin_collections(tmp_path_factory):
+    """`harbour` and `library` taking writes from ADMIN_KEY (in copies of their files)."""
+    server = serve_collections(tmp_path_factory.mktemp("admin-collections"),
+                               {"harbour": HARBOUR, "library": LIBRARY},
+                               env={"QA_ADMIN_KEYS": ADMIN_KEY})
+    yield server
+    server.stop()
+
+
+def titles_in(server, collection: str) -> set[str]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server.url}/api/documents?collection={collection}") as r:
+        return {d["title"] for d in json.load(r)["documents"]}
+
+
+def test_an_admin_uploads_and_deletes_in_the_chosen_collection(context, admin_collections):
+    url = admin_collections.url
+    page = watched_page(context)
+    page.api = []
+    page.on("request", lambda r: "/api/" in r.url and page.api.append(r.url))
+    page.goto(url + "/documents?collection=library")
+    page.locator(".doc-row").first.wait_for(timeout=10_000)
+    box = page.locator("#admin-box")
+    box.wait_for(timeout=10_000)
+    if not box.evaluate("b => b.open"):
+        page.get_by_text("Add or delete documents").click()
+    page.get_by_label("Admin key").fill(ADMIN_KEY)
+    page.get_by_role("button", name="Use admin key").click()
+    page.get_by_label("Files to add").set_input_files([{
+        "name": "hours.md", "mimeType": "text/markdown",
+        "buffer": b"# Opening hours\n\nThe Lindow library opens late on Thursdays.\n"}])
+    page.get_by_role("button", name="Upload").click()
+    outcome = page.locator(".upload .upload-summary")
+    outcome.wait_for(timeout=30_000)
+    assert outcome.inner_text() == "Done: 1 indexed."
+    link = page.locator(".outcome.indexed a")
+    assert link.get_attribute("href") == "/documents/hours.md?collection=library"
+    page.locator(".doc-row-title a", has_text="Opening hours").wait_for(timeout=10_000)
+    assert "Opening hours" in titles_in(admin_collections, "library")
+    assert titles_in(admin_collections, "harbour") == HARBOUR_TITLES
+    # Deleted from the library again.
+    page.get_by_role("button", name="Delete Opening hours", exact=True).click()
+    page.get_by_role("button", name="Yes, delete").click()
+    page.get_by_role("status").filter(has_text="“Opening hours” was deleted.").wait_for(
+        timeout=30_000)
+    assert titles_in(admin_collections, "library") == LIBRARY_TITLES
+    # Every request the page sent named the library: the list, the key's check, the
+    # upload, the job polling, the delete (all but the list of collections itself).
+    assert any("/api/jobs/" in u for u in page.api)
+    assert any("/api/documents/hours.md" in u for u in page.api)
+    assert [u for u in page.api if "/api/collections" not in u and
+            collection_of(u) != ["library"]] == []
     assert not page.errors
