@@ -326,3 +326,51 @@ def serious_violations(page) -> list[str]:
             .map((v) => `${v.id} (${v.impact}): ${v.help}: ` +
                         v.nodes.map((n) => n.target.join(" ")).join(", "));
     }""")
+
+
+# Two small collections with sources of their own, for the pages' collection selector.
+HARBOUR = {
+    "fees.txt": "Boats under 10 m pay 18 euros a night at the Holm harbour.\n\n"
+                "Boats over 10 m pay 30 euros a night at the Holm harbour.\n",
+    "ferry.txt": "The Holm ferry leaves pier 4 at 9 am every day.\n",
+    "sources.toml": '["fees.txt"]\nsource = "Harbour Office"\ntitle = "Mooring fees"\n'
+                    'date = 2024-05-02\n\n["ferry.txt"]\nsource = "Harbour Office"\n'
+                    'title = "Ferry times"\ndate = 2024-05-03\n',
+}
+LIBRARY = {
+    "opening.txt": "The Lindow library was opened by Mayor Ada Brook in 1990.\n",
+    "books.txt": "The Lindow library holds 120,000 books and 300 maps.\n",
+    "sources.toml": '["opening.txt"]\nsource = "Library Board"\ntitle = "Opening of the library"\n'
+                    'date = 1990-09-01\n\n["books.txt"]\nsource = "Library Board"\n'
+                    'title = "Books and maps"\ndate = 2023-01-10\n',
+}
+
+
+def serve_collections(folder: Path, corpora: dict[str, dict[str, str]],
+                      env: dict | None = None) -> LiveServer:
+    """Serve corpora (name -> relative path -> text) as the collections of one server,
+    the first the default, each built with the fake model."""
+    from qa_service.collections import collections
+
+    spec = []
+    for name, files in corpora.items():
+        for relpath, text in files.items():
+            (folder / name / relpath).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name / relpath).write_text(text, "utf-8")
+        spec.append(f"{name}={folder / name}")
+    settings = Settings().with_(index_dir=folder / "index", model=FAKE_MODEL,
+                                collections=",".join(spec))
+    for collection in collections(settings):
+        build_index(collection.settings, get_encoder(FAKE_MODEL))
+    return LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL,
+                                               "QA_COLLECTIONS": settings.collections,
+                                               **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def collections_server(tmp_path_factory):
+    """`harbour` (the default) and `library` served by one server, with the fake model."""
+    server = serve_collections(tmp_path_factory.mktemp("collections"),
+                               {"harbour": HARBOUR, "library": LIBRARY})
+    yield server
+    server.stop()

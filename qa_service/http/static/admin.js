@@ -11,7 +11,7 @@
 "use strict";
 
 const QA_ADMIN = (() => {
-  const { el, documentHref } = QA;
+  const { el, documentHref, withCollection } = QA;
   const KEY_ITEM = "qa-admin-key";
   const POLL_WAIT = 10;  // seconds each GET /api/jobs/<id>?wait= may block
 
@@ -134,7 +134,7 @@ const QA_ADMIN = (() => {
   async function check(given, { fromForm = false } = {}) {
     let found;
     try {
-      found = await request("GET", "/api/writes", given);
+      found = await request("GET", withCollection("/api/writes"), given);
     } catch (error) {
       if (fromForm) setKeyError(error.message);
       else hideAll();
@@ -313,7 +313,7 @@ const QA_ADMIN = (() => {
     };
 
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/documents");
+    xhr.open("POST", withCollection("/api/documents"));
     xhr.setRequestHeader("Authorization", `Bearer ${key}`);
     xhr.responseType = "json";
     xhr.upload.addEventListener("progress", (event) => {
@@ -362,7 +362,7 @@ const QA_ADMIN = (() => {
   async function finished(job) {
     while (job.state === "queued" || job.state === "running") {
       const found = await request("GET",
-        `/api/jobs/${encodeURIComponent(job.id)}?wait=${POLL_WAIT}`);
+        withCollection(`/api/jobs/${encodeURIComponent(job.id)}?wait=${POLL_WAIT}`));
       if (found.status === 200) {
         job = found.body;
       } else if (keyRefused(found)) {
@@ -460,7 +460,7 @@ const QA_ADMIN = (() => {
     };
     let job;
     try {
-      const found = await request("DELETE", `/api/documents/${path}`);
+      const found = await request("DELETE", withCollection(`/api/documents/${path}`));
       if (found.status !== 202) {
         if (keyRefused(found)) return;
         fail(`Not deleted: ${sentence(messageOf(found.body, found.status))}`);
@@ -499,7 +499,7 @@ const QA_ADMIN = (() => {
     hooks = given;
     let health;
     try {
-      const response = await fetch("/api/health");
+      const response = await fetch(withCollection("/api/health"));
       health = await response.json();
     } catch {
       health = null;

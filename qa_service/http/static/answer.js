@@ -7,20 +7,24 @@
   const { el, highlighted, documentHref, sourceClass, filters } = QA;
   const status = document.getElementById("status");
 
+  // The collection the turn being drawn was asked of (null: the default): its links open
+  // that collection's documents.
+  let asked = null;
+
   // A link that opens the document beside the conversation at the cited paragraph, with
   // the answering sentence marked; its href opens the full page (new tab, no script).
   function citeLink(href, docId, paragraph, highlight, attrs, ...children) {
     return el("a", { href, class: "cite", "data-doc-id": docId, "data-paragraph": paragraph,
-                     "data-highlight": highlight || null, "aria-haspopup": "dialog",
-                     ...attrs }, ...children);
+                     "data-highlight": highlight || null, "data-collection": asked,
+                     "aria-haspopup": "dialog", ...attrs }, ...children);
   }
 
   // The passage as a quotation, then where it comes from: source, date, title, page,
   // paragraph and the address of the paragraph in the document view (and the original's).
-  function citationText(p) {
+  function citationText(p, collection = asked) {
     const where = [p.source, p.date || "undated", `“${p.title}”`,
                    ...(p.page == null ? [] : [`p. ${p.page}`]), `paragraph ${p.paragraph}`];
-    const link = new URL(documentHref(p.doc_id, p.paragraph), location.origin).href;
+    const link = new URL(documentHref(p.doc_id, p.paragraph, collection), location.origin).href;
     const original = QA.safeUrl(p.url || "") ? ` Original: ${p.url}` : "";
     return `“${p.text}”\n— ${where.join(", ")}. ${link}${original}`;
   }
@@ -57,7 +61,7 @@
   // lists links out of context.
   function card(p) {
     const cls = sourceClass(p.source);
-    const href = documentHref(p.doc_id, p.paragraph);
+    const href = documentHref(p.doc_id, p.paragraph, asked);
     const meta = [p.date || "undated", ...(p.page == null ? [] : [`p. ${p.page}`]),
                   `paragraph ${p.paragraph}`].join(" · ");
     return el("li", { class: `card ${cls}`, "data-rank": p.rank },
@@ -74,7 +78,7 @@
         ? el("p", { class: "also-in" }, "Also in: ", p.also_in.map((c, i) => [
           i ? "; " : "",
           // A near-copy: the same sentence is marked there when it is there.
-          citeLink(documentHref(c.doc_id, c.paragraph), c.doc_id, c.paragraph, p.highlight,
+          citeLink(documentHref(c.doc_id, c.paragraph, asked), c.doc_id, c.paragraph, p.highlight,
                    { text: `${c.source}, paragraph ${c.paragraph}` })]))
         : null);
   }
@@ -99,7 +103,7 @@
         el("td", { class: "compare-date", text: s.date || "undated" }),
         // The value links to the passage that gives it: one link a row.
         el("td", { class: "compare-value" }, passage
-          ? citeLink(documentHref(s.doc_id, passage.paragraph), s.doc_id, passage.paragraph,
+          ? citeLink(documentHref(s.doc_id, passage.paragraph, asked), s.doc_id, passage.paragraph,
                      passage.highlight, {
                        text: s.value,
                        // the visible value first in its name (WCAG 2.5.3)
@@ -180,6 +184,7 @@
   // Render `turn.answer` into `box`; return the status line that announces it.
   function renderAnswer(box, turn) {
     const answer = turn.answer;
+    asked = turn.collection || null;
     box.replaceChildren();
     if (!answer.passages.length) {
       box.append(el("p", { class: "notice", text: "No passages match this question." }));

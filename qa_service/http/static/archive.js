@@ -2,11 +2,12 @@
 // title (a link to the document view), source, date and number of passages, filtered by
 // source, dates and any metadata field. The filters and the page live in the address,
 // so that a filtered list can be linked to, reloaded and gone back to; what the address
-// holds is bounded and checked here, and the API checks it again.
+// holds is bounded and checked here, and the API checks it again. So does the collection
+// listed (?collection=, chosen with a selector when the server has several).
 "use strict";
 
 (() => {
-  const { el, documentHref, sourceClass, getJSON } = QA;
+  const { el, documentHref, sourceClass, getJSON, withCollection, collections } = QA;
   const PER_PAGE = 20;
   const MAX_PER_PAGE = 100;
   const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -65,7 +66,7 @@
     if (s.limit !== PER_PAGE) params.set("limit", s.limit);
     if (offset) params.set("offset", offset);
     const query = params.toString();
-    return query ? `/documents?${query}` : "/documents";
+    return withCollection(query ? `/documents?${query}` : "/documents");
   }
 
   function describe(s) {
@@ -169,13 +170,13 @@
     if (state.field && state.value) params.append("where", `${state.field}=${state.value}`);
     let page;
     try {
-      page = await getJSON(`/api/documents?${params}`);
+      page = await getJSON(withCollection(`/api/documents?${params}`));
     } catch (error) {
       status.replaceChildren(el("span", { class: "notice error", role: "alert",
                                           text: error.message }));
       box.open = true;  // the filters that went wrong, in view
       if (filtered(state)) {  // still offer the choices, from the unfiltered archive
-        getJSON("/api/documents?limit=1&facets=true").then((all) => showFacets(all.facets))
+        getJSON(withCollection("/api/documents?limit=1&facets=true")).then((all) => showFacets(all.facets))
           .catch(() => {});
       }
       return;
@@ -214,6 +215,22 @@
   summary.textContent = filtered(state) ? `: ${describe(state)}` : "";
   // Open on a wide screen, or when filters are set; folded on a phone, above the list.
   box.open = filtered(state) || window.matchMedia("(min-width: 48rem)").matches;
-  load();
-  QA_ADMIN.start({ reload: load, redraw: drawRows });
+  // The address's collection checked first: one the server lacks is said, and the
+  // default's documents listed. Another collection chosen lists its documents, unfiltered
+  // (its sources and fields are others).
+  collections.verify().then(async (message) => {
+    const note = document.getElementById("collection-note");
+    if (message) {
+      note.textContent = message;
+      note.hidden = false;
+    }
+    collections.relink();
+    const offer = () => collections.offer(document.getElementById("collection-choice"),
+      document.getElementById("collection"),
+      (name) => location.assign(withCollection("/documents", name)));
+    const offered = offer();
+    QA_ADMIN.start({ reload: load, redraw: drawRows });
+    await load();
+    if (!await offered) offer();  // the list of collections waited for the API key
+  });
 })();

@@ -1,11 +1,14 @@
 // The chat page: questions go to /api/ask with the conversation's earlier questions as
 // history (and the filters set, filters.js); each answer is a list of attributed passage
 // cards (answer.js). The conversation is kept in the browser (store.js): a reload finds
-// it, "New conversation" can be undone, and a share link opens a question anew.
+// it, "New conversation" can be undone, and a share link opens a question anew. On a
+// server with several collections a selector chooses the one asked (QA.collections):
+// each collection has its own conversation, and every request names the collection.
 "use strict";
 
 (() => {
-  const { el, resetSources, getJSON, KeyNeeded, store, filters, renderAnswer } = QA;
+  const { el, resetSources, getJSON, KeyNeeded, store, filters, renderAnswer, withCollection,
+          collections } = QA;
 
   const form = document.getElementById("ask-form");
   const input = document.getElementById("question");
@@ -18,8 +21,11 @@
   const examples = document.getElementById("examples");
   const keyHint = document.getElementById("key-hint");
   const undo = document.getElementById("undo");
+  const choice = document.getElementById("collection-choice");
+  const select = document.getElementById("collection");
+  const collectionNote = document.getElementById("collection-note");
 
-  // The answered turns, oldest first: {question, history, filters, answer}.
+  // The answered turns, oldest first: {question, history, filters, collection, answer}.
   let turns = [];
   let busy = false;
 
@@ -27,6 +33,7 @@
     busy = value;
     input.disabled = value;
     send.disabled = value;
+    select.disabled = value;  // a question in flight belongs to the collection it asked
     form.setAttribute("aria-busy", String(value));
   }
 
@@ -67,6 +74,7 @@
     if (!keepUndo) hideUndo();
     intro.hidden = true;
     const chosen = filters.current();
+    const collection = collections.current();
     const answerBox = el("div", { class: "answer pending" },
       el("span", { class: "spinner", "aria-hidden": "true" }), "Searching the documents…");
     const turn = turnElement(question, answerBox);
@@ -78,9 +86,10 @@
       const answer = await getJSON("/api/ask", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ question, history, ...(chosen ? { filters: chosen } : {}) }),
+        body: JSON.stringify({ question, history, ...(chosen ? { filters: chosen } : {}),
+                               ...(collection ? { collection } : {}) }),
       });
-      const asked = { question, history, filters: chosen, answer };
+      const asked = { question, history, filters: chosen, collection, answer };
       answerBox.classList.remove("pending");
       status.textContent = renderAnswer(answerBox, asked) + (note ? ` ${note}` : "");
       turns.push(asked);
@@ -215,36 +224,78 @@
   // The documents listing gives the examples and the sources to filter by, and tells
   // before the first question whether the server wants a key (it answers 401); the key is
   // asked for only when the reader acts.
+  // The collection's: a late answer about the one chosen before is dropped.
+  let listing = 0;
   function loadExamples(askForKey) {
-    return getJSON("/api/documents?limit=100&facets=true", { askForKey }).then((page) => {
-      keyHint.hidden = true;
-      showExamples(page.documents);
-      filters.setFacets(page.facets);
-    }).catch((error) => {
-      if (error instanceof KeyNeeded) keyHint.hidden = false;
-    });
+    const mine = ++listing;
+    return getJSON(withCollection("/api/documents?limit=100&facets=true"), { askForKey })
+      .then((page) => {
+        if (mine !== listing) return;
+        keyHint.hidden = true;
+        showExamples(page.documents);
+        filters.setFacets(page.facets);
+        offerCollections();  // (in case the list of collections waited for the key)
+      }).catch((error) => {
+        if (error instanceof KeyNeeded) keyHint.hidden = false;
+      });
   }
   document.getElementById("enter-key").addEventListener("click", () => {
     loadExamples(true).then(() => input.focus());
   });
-  loadExamples(false);
 
-  getJSON("/api/health").then((health) => {
-    document.getElementById("corpus-info").textContent =
-      `Answers are passages quoted from ${health.documents} documents (${health.passages} passages), with their source.`;
-  }).catch(() => {});
-
-  // The stored conversation; or, from a share link, its question asked anew after its
-  // earlier questions (the stored conversation set aside, with an undo). The address is
-  // then cleaned, so that a reload does not ask again.
-  restore(store.load());
-  const shared = store.readShare(location.search);
-  if (shared) {
-    window.history.replaceState(null, "", "/");
-    const aside = setAside("A shared question opened; your conversation was put aside.");
-    filters.set(shared.filters);
-    ask(shared.question, { history: shared.history, keepUndo: true,
-                           note: aside ? "Your conversation was put aside: Undo brings it back." : "" });
+  const corpusInfo = document.getElementById("corpus-info");
+  function showCorpus() {
+    const name = collections.current();
+    getJSON(withCollection("/api/health")).then((health) => {
+      if (name !== collections.current() || health.documents == null) return;
+      corpusInfo.textContent =
+        `Answers are passages quoted from ${health.documents} documents (${health.passages} passages), with their source.`;
+    }).catch(() => {});
   }
+
+  // Another collection chosen: its own conversation (new, or the one it had), its topics,
+  // its sources to filter by; the filters set for the other are cleared.
+  function switchTo(name) {
+    QA.panel.close();
+    hideUndo();
+    collectionNote.hidden = true;
+    examples.hidden = true;
+    filters.setFacets({ sources: [], dates: {} });
+    filters.set(null);
+    restore(store.load());
+    loadExamples(false);
+    showCorpus();
+    const called = name || select.dataset.default;
+    status.textContent = turns.length
+      ? `Collection ${called}: its conversation is back.`
+      : `Collection ${called}: a new conversation.`;
+  }
+  function offerCollections() {
+    collections.offer(choice, select, switchTo);
+  }
+
+  // The address's collection checked first (one the server lacks: said, and the default
+  // read instead). Then the stored conversation; or, from a share link, its question asked
+  // anew after its earlier questions (the stored conversation set aside, with an undo).
+  // The address then keeps only the collection, so that a reload does not ask again.
+  collections.verify().then((message) => {
+    if (message) {
+      collectionNote.textContent = message;
+      collectionNote.hidden = false;
+    }
+    collections.relink();
+    offerCollections();
+    loadExamples(false);
+    showCorpus();
+    restore(store.load());
+    const shared = store.readShare(location.search);
+    if (shared) {
+      window.history.replaceState(null, "", withCollection("/"));
+      const aside = setAside("A shared question opened; your conversation was put aside.");
+      filters.set(shared.filters);
+      ask(shared.question, { history: shared.history, keepUndo: true,
+                             note: aside ? "Your conversation was put aside: Undo brings it back." : "" });
+    }
+  });
   input.focus();
 })();

@@ -26,10 +26,24 @@ const QA = (() => {
     return [text.slice(0, at), el("mark", { text: highlight }), text.slice(at + highlight.length)];
   }
 
-  // The link that opens a document at one paragraph.
-  function documentHref(docId, paragraph) {
+  // The collection the page reads, from its address (?collection=): null is the server's
+  // default, and then no request names one (a server with one collection sees no change).
+  let collection = (new URLSearchParams(location.search).get("collection") || "").trim()
+    .slice(0, 100) || null;
+
+  // `url` (a page or an API address, perhaps with a query and a #fragment) naming the
+  // collection `name` (by default the page's); unchanged for the default.
+  function withCollection(url, name = collection) {
+    if (!name) return url;
+    const at = url.indexOf("#");
+    const [base, hash] = at < 0 ? [url, ""] : [url.slice(0, at), url.slice(at)];
+    return `${base}${base.includes("?") ? "&" : "?"}collection=${encodeURIComponent(name)}${hash}`;
+  }
+
+  // The link that opens a document at one paragraph, in collection `name`.
+  function documentHref(docId, paragraph, name = collection) {
     const path = docId.split("/").map(encodeURIComponent).join("/");
-    return `/documents/${path}` + (paragraph ? `#p${paragraph}` : "");
+    return withCollection(`/documents/${path}` + (paragraph ? `#p${paragraph}` : ""), name);
   }
 
   // Only web addresses become links: a document's metadata must not run script.
@@ -152,6 +166,92 @@ const QA = (() => {
     }
   }
 
-  return { el, highlighted, documentHref, safeUrl, sourceClass, resetSources, getJSON,
-           KeyNeeded, keyed };
+  // The collections, when the server has several (docs/api.md, "Collections"): the page's
+  // choice lives in its address, so that a reload, a link or a share keeps it.
+  const collections = (() => {
+    let offered = false;
+
+    // The page's address naming `name` (none for the default), the rest of it kept.
+    function setAddress(name) {
+      const url = new URL(location.href);
+      if (name) url.searchParams.set("collection", name);
+      else url.searchParams.delete("collection");
+      window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+    }
+
+    // The links between the pages (class "keeps-collection") name the page's collection.
+    function relink() {
+      for (const link of document.querySelectorAll("a.keeps-collection")) {
+        if (!link.dataset.base) link.dataset.base = link.getAttribute("href");
+        link.setAttribute("href", withCollection(link.dataset.base));
+      }
+    }
+
+    function choose(name) {
+      collection = name || null;
+      setAddress(collection);
+      relink();
+    }
+
+    // Check the address's collection before the page asks it anything: one the server
+    // does not have is said in the server's words, and the default is read instead.
+    // Resolves with that message, or "" (none named, or it exists, or the check failed:
+    // the page's own requests then say what is wrong).
+    async function verify() {
+      if (!collection) return "";
+      let response;
+      let body = null;
+      try {
+        response = await fetch(withCollection("/api/health"));  // open: asks for no key
+        body = await response.json();
+      } catch {
+        return "";
+      }
+      if (response.status !== 404) return "";
+      const message = (body && body.error && body.error.message) ||
+        `There is no collection “${collection}”.`;
+      choose(null);
+      const said = message.charAt(0).toUpperCase() + message.slice(1).replace(/\.?$/, ".");
+      return `${said} Showing the default collection instead.`;
+    }
+
+    // Fill and show the selector (`select` inside `holder`) when the server lists more
+    // than one collection; `onChange(name)` once the reader chooses another (null: the
+    // default). Nothing shows with one collection. Resolves with whether it has been
+    // settled (false: the list needs the API key first, so try again once it is given).
+    async function offer(holder, select, onChange) {
+      if (offered) return true;
+      let found;
+      try {
+        found = await getJSON("/api/collections", { askForKey: false });
+      } catch {
+        return false;
+      }
+      if (offered) return true;
+      offered = true;
+      const list = (found && Array.isArray(found.collections) ? found.collections : [])
+        .filter((c) => c && typeof c.name === "string");
+      if (list.length < 2) return true;
+      const first = list.find((c) => c.default) || list[0];
+      const shown = collection || first.name;
+      if (!list.some((c) => c.name === shown)) return true;  // (verify() said so)
+      select.replaceChildren(...list.map((c) => el("option", {
+        value: c.name, selected: c.name === shown,
+        text: c.status === "ok" ? c.name : `${c.name} (unavailable)` })));
+      select.dataset.default = first.name;
+      select.addEventListener("change", () => {
+        const name = select.value === first.name ? null : select.value;
+        if (name === collection) return;
+        choose(name);
+        onChange(name);
+      });
+      holder.hidden = false;
+      return true;
+    }
+
+    return { current: () => collection, verify, offer, relink, setAddress };
+  })();
+
+  return { el, highlighted, documentHref, withCollection, collections, safeUrl, sourceClass,
+           resetSources, getJSON, KeyNeeded, keyed };
 })();

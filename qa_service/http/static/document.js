@@ -1,11 +1,12 @@
 // The document view: the cleaned document with its metadata and numbered paragraphs,
 // opened at the paragraph a citation names (#p7). The paragraphs arrive after the page
 // has loaded, too late for the browser's :target, so the cited one is marked here, and
-// again when the address's #p changes.
+// again when the address's #p changes. The address's ?collection= says which collection's
+// document it is (none: the default); one the server lacks is said, as a missing document.
 "use strict";
 
 (() => {
-  const { el, getJSON, docview } = QA;
+  const { el, getJSON, docview, withCollection } = QA;
   const root = document.getElementById("document");
   // null: the address is no document id (a malformed escape such as "%E0%A4%A").
   const docId = (() => {
@@ -40,12 +41,13 @@
     window.addEventListener("hashchange", () => showTarget(list));
   }
 
+  QA.collections.relink();
   if (docId === null) {
     document.title = "Bad address";
     fail("Bad address: no such document. The link is malformed; open the document from " +
       "its citation in the conversation.");
   } else {
-    getJSON(`/api/documents/${docId.split("/").map(encodeURIComponent).join("/")}`)
+    getJSON(withCollection(`/api/documents/${docId.split("/").map(encodeURIComponent).join("/")}`))
       .then(render)
       .catch((error) => fail(error.message));
   }

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { el, getJSON, docview } = QA;
+  const { el, getJSON, docview, withCollection } = QA;
   const panel = document.getElementById("doc-panel");
   const heading = document.getElementById("doc-panel-title");
   const body = panel.querySelector(".doc-panel-body");
@@ -13,18 +13,20 @@
   const fullPage = panel.querySelector(".doc-panel-full");
   const closeButton = panel.querySelector(".doc-panel-close");
 
-  const documents = new Map();  // doc_id -> its request: a document is fetched once a page
+  const documents = new Map();  // collection and doc_id -> its request: fetched once a page
   let opener = null;            // the link that opened the panel, where focus returns
   let opening = 0;              // the latest open: an earlier one's late answer is dropped
 
-  function fetchDocument(docId) {
-    if (!documents.has(docId)) {
+  // The document `docId` of collection `collection` (null: the default).
+  function fetchDocument(docId, collection) {
+    const key = `${collection || ""}\n${docId}`;
+    if (!documents.has(key)) {
       const path = docId.split("/").map(encodeURIComponent).join("/");
-      const request = getJSON(`/api/documents/${path}`);
-      request.catch(() => documents.delete(docId));  // a failure is retried next time
-      documents.set(docId, request);
+      const request = getJSON(withCollection(`/api/documents/${path}`, collection));
+      request.catch(() => documents.delete(key));  // a failure is retried next time
+      documents.set(key, request);
     }
-    return documents.get(docId);
+    return documents.get(key);
   }
 
   // Opening or closing the side panel narrows or widens the conversation, which moves
@@ -45,7 +47,7 @@
   }
 
   async function open(link) {
-    const { docId, paragraph, highlight } = link.dataset;
+    const { docId, paragraph, highlight, collection } = link.dataset;
     const mine = ++opening;
     opener = link;
     fullPage.setAttribute("href", link.getAttribute("href"));
@@ -60,7 +62,7 @@
     heading.focus({ preventScroll: true });
     let doc;
     try {
-      doc = await fetchDocument(docId);
+      doc = await fetchDocument(docId, collection || null);
     } catch (error) {
       if (mine !== opening) return;
       heading.textContent = "The document could not be opened";

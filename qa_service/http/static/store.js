@@ -2,6 +2,9 @@
 // links that reopen one question with the questions before it. It is kept in
 // localStorage, or, on a server that wants an API key, for the tab only (sessionStorage),
 // as the key is: what such a server answers does not outlive the key in the browser.
+// Each collection has its conversation (the default's under "qa-conversation", another's
+// under "qa-conversation@<name>"), so that choosing another collection starts a new one
+// and choosing this one again finds this one; each turn says its collection too.
 //
 // What is read back, from storage or from an address, is untrusted: anything that is not
 // the shape this page wrote (another version, another page's value under the same name,
@@ -19,6 +22,7 @@
   // 4,094 bytes, so the oldest earlier questions are left out of a link that would pass it.
   const SHARE_BUDGET = 3800;
   const DATE = /^\d{4}-\d{2}-\d{2}$/;
+  const COLLECTION = /^[a-z0-9][a-z0-9_-]{0,39}$/;  // as the server spells a name
 
   const isText = (v, max = Infinity) => typeof v === "string" && v.length <= max;
   const isInt = (v, min = 0) => Number.isInteger(v) && v >= min;
@@ -56,31 +60,44 @@
   function validTurn(t) {
     return isObject(t) && isText(t.question, MAX_CHARS) && t.question.trim() !== "" &&
       listOf(t.history, (h) => isText(h, MAX_CHARS), MAX_HISTORY) &&
-      validFilters(t.filters) && validAnswer(t.answer);
+      validFilters(t.filters) && validAnswer(t.answer) &&
+      orNull((c) => isText(c) && COLLECTION.test(c))(t.collection);
   }
 
-  // The stored turns, oldest first; [] when there are none or none can be read.
+  // Where the conversation of the page's collection is kept.
+  function item() {
+    const name = QA.collections.current();
+    return name ? `${ITEM}@${name}` : ITEM;
+  }
+
+  // The stored turns of the page's collection, oldest first; [] when there are none or
+  // none can be read.
   function load() {
     let data;
     try {
-      data = JSON.parse(sessionStorage.getItem(ITEM) || localStorage.getItem(ITEM) || "null");
+      data = JSON.parse(sessionStorage.getItem(item()) || localStorage.getItem(item()) ||
+                        "null");
     } catch {
       return [];  // not JSON, or storage refused (a sandboxed frame, a browser setting)
     }
     if (!isObject(data) || data.version !== VERSION || !Array.isArray(data.turns)) return [];
-    return data.turns.slice(-MAX_TURNS).filter(validTurn);
+    const name = QA.collections.current();
+    return data.turns.slice(-MAX_TURNS).filter((t) => validTurn(t) &&
+      (t.collection || null) === name);
   }
 
-  // Keep the last turns; when the browser's quota is reached, fewer of them.
+  // Keep the last turns (the page's collection's); when the browser's quota is reached,
+  // fewer of them.
   function save(turns) {
+    const where = item();
     let kept = turns.slice(-MAX_TURNS);
     for (;;) {
       try {
         const [here, other] = QA.keyed() ? [sessionStorage, localStorage]
           : [localStorage, sessionStorage];
-        other.removeItem(ITEM);  // one copy, where it belongs now
-        if (kept.length) here.setItem(ITEM, JSON.stringify({ version: VERSION, turns: kept }));
-        else here.removeItem(ITEM);
+        other.removeItem(where);  // one copy, where it belongs now
+        if (kept.length) here.setItem(where, JSON.stringify({ version: VERSION, turns: kept }));
+        else here.removeItem(where);
         return true;
       } catch {
         if (kept.length <= 1) return false;
@@ -89,8 +106,9 @@
     }
   }
 
-  // "/?q=...&h=...&h=...&source=...&from=...&to=...": the question, the questions before
-  // it (oldest first) and its filters.
+  // "/?q=...&h=...&h=...&source=...&from=...&to=...&collection=...": the question, the
+  // questions before it (oldest first), its filters and its collection (none: the
+  // default).
   function shareHref(turn) {
     let history = turn.history.slice(-MAX_HISTORY);
     for (;;) {
@@ -100,6 +118,7 @@
       for (const s of f.sources || []) params.append("source", s);
       if (f.date_from) params.set("from", f.date_from);
       if (f.date_to) params.set("to", f.date_to);
+      if (turn.collection) params.set("collection", turn.collection);
       const href = `/?${params}`;
       if (href.length <= SHARE_BUDGET) return href;
       if (!history.length) return null;  // the question alone is too long for an address
@@ -108,6 +127,7 @@
   }
 
   // A shared question from the address, bounded as the API bounds a request; null if none.
+  // (Its collection is the page's: QA.collections reads the same address.)
   function readShare(search) {
     const params = new URLSearchParams(search);
     const question = (params.get("q") || "").trim().slice(0, MAX_CHARS);
