@@ -259,6 +259,20 @@ def browser():
         browser.close()
 
 
+# The page sizes the browser tests look at: a desktop window and a phone.
+SIZES = {"1280x900": (1280, 900), "390x844": (390, 844)}
+
+
+@pytest.fixture
+def context(browser, request):
+    """A browser context at a size of SIZES (by parametrize, indirect; default 1280x900)."""
+    width, height = SIZES[getattr(request, "param", "1280x900")]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.size = (width, height)
+    yield context
+    context.close()
+
+
 @pytest.fixture
 def searcher_over(tmp_path, encoder):
     """Index a small corpus of files (name -> text) with the fake encoder; search it."""

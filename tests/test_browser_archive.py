@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAKE_MODEL, LiveServer, ask, fake_index, watched_page
+from tests.conftest import FAKE_MODEL, SIZES, LiveServer, ask, fake_index, watched_page
 
 pytestmark = pytest.mark.browser
 
 OUTPUT = Path(__file__).parent.parent / "test-output"
-SIZES = {"1280x900": (1280, 900), "390x844": (390, 844)}
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +25,6 @@ def fixture_server(tmp_path_factory):
     server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL})
     yield server
     server.stop()
-
-
-@pytest.fixture
-def context(browser, request):
-    width, height = SIZES[getattr(request, "param", "1280x900")]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.size = (width, height)
-    yield context
-    context.close()
 
 
 def listing(server) -> dict:

@@ -36,14 +36,6 @@ def one_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(params=["1280x900"])
-def context(browser, request):
-    width, height = map(int, request.param.split("x"))
-    context = browser.new_context(viewport={"width": width, "height": height})
-    yield context
-    context.close()
-
-
 def open_chat(context, url: str):
     """The chat page, once its topics are shown; its API requests in `page.api`."""
     page = watched_page(context)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ask, watched_page
+from tests.conftest import SIZES, ask, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 OUTPUT = Path(__file__).parent.parent / "test-output"
-SIZES = {"1280x900": (1280, 900), "390x844": (390, 844)}
 PALLAS = "When did the attack on the Pallas gun store start?"
 
 

@@ -11,12 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_KEY, FAKE_MODEL, LiveServer, fake_index, post_json, watched_page
+from tests.conftest import (
+    ADMIN_KEY,
+    FAKE_MODEL,
+    SIZES,
+    LiveServer,
+    fake_index,
+    post_json,
+    watched_page,
+)
 
 pytestmark = pytest.mark.browser
 
 OUTPUT = Path(__file__).parent.parent / "test-output"
-SIZES = {"1280x900": (1280, 900), "390x844": (390, 844)}
 HARVEST = ("# {place} harvest festival\n\nThe {place} harvest festival is held on 3 October "
            "in the market square, the parish council said.\n")
 PLACES = {1280: "Lindow", 390: "Quarrington"}  # each size its own (a duplicate is skipped)
@@ -30,15 +37,6 @@ def read_only_server(tmp_path_factory):
     server = LiveServer(settings.index_dir, env={"QA_MODEL": FAKE_MODEL})
     yield server
     server.stop()
-
-
-@pytest.fixture
-def context(browser, request):
-    width, height = SIZES[getattr(request, "param", "1280x900")]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.size = (width, height)
-    yield context
-    context.close()
 
 
 def open_list(context, url: str):

@@ -11,7 +11,7 @@
 "use strict";
 
 const QA_ADMIN = (() => {
-  const { el, documentHref, withCollection } = QA;
+  const { el, documentHref, fetchJSON, withCollection } = QA;
   const KEY_ITEM = "qa-admin-key";
   const POLL_WAIT = 10;  // seconds each GET /api/jobs/<id>?wait= may block
 
@@ -57,18 +57,7 @@ const QA_ADMIN = (() => {
   // network failure, which says so in words.
   async function request(method, url, given = key) {
     const headers = given ? { Authorization: `Bearer ${given}` } : {};
-    let response;
-    try {
-      response = await fetch(url, { method, headers });
-    } catch {
-      throw new Error("The service cannot be reached. Check that it is running.");
-    }
-    let body = null;
-    try {
-      body = await response.json();
-    } catch {
-      body = null;
-    }
+    const { response, body } = await fetchJSON(url, { method, headers });
     return { status: response.status, body };
   }
   const messageOf = (body, status) =>

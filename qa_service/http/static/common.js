@@ -129,23 +129,29 @@ const QA = (() => {
   // A refused key when the caller chose not to ask (askForKey: false): it says so itself.
   class KeyNeeded extends Error {}
 
+  // One request: its response and JSON body (null if none); a network failure says so.
+  async function fetchJSON(url, options = {}) {
+    let response;
+    try {
+      response = await fetch(url, options);
+    } catch {
+      throw new Error("The service cannot be reached. Check that it is running.");
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    return { response, body };
+  }
+
   async function getJSON(url, { askForKey = true, ...options } = {}) {
     for (;;) {
       const key = storedKey();
       const headers = { ...(options.headers || {}) };
       if (key) headers.Authorization = `Bearer ${key}`;
-      let response;
-      try {
-        response = await fetch(url, { ...options, headers });
-      } catch {
-        throw new Error("The service cannot be reached. Check that it is running.");
-      }
-      let body = null;
-      try {
-        body = await response.json();
-      } catch {
-        body = null;
-      }
+      const { response, body } = await fetchJSON(url, { ...options, headers });
       if (response.status === 401) {
         keyWanted = true;
         if (storedKey() !== key) continue;  // another request got a new key meanwhile
@@ -253,5 +259,5 @@ const QA = (() => {
   })();
 
   return { el, highlighted, documentHref, withCollection, collections, safeUrl, sourceClass,
-           resetSources, getJSON, KeyNeeded, keyed };
+           resetSources, fetchJSON, getJSON, KeyNeeded, keyed };
 })();

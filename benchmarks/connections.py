@@ -1,0 +1,187 @@
+"""Issue 26's figures against a real server: idle connections, random requests, wrong keys.
+
+Usage:
+    python benchmarks/connections.py idle [--idle 5000] [--seconds 60]
+    python benchmarks/connections.py metrics [--requests 10000]
+    python benchmarks/connections.py keys [--wrong 100]
+
+Each starts `qa-service serve` (the real model) on a copy-free index of the default
+corpus (built first if missing, in a temporary folder), from one address (127.0.0.1)
+playing the hostile client and another (127.0.0.2, or 127.0.0.9) the ordinary one.
+
+- idle: IDLE connections held open by one address for SECONDS while the other asks
+  /api/health and /api/ask in turn: latency p50 and max, errors.
+- metrics: REQUESTS with random methods and paths, half with a wrong key, on a server
+  with keys: the number of series /metrics has after each thousand.
+- keys: WRONG requests with wrong keys in a minute from one address: where 429 starts,
+  Retry-After; the right key from another address meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import resource
+import shutil
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+KEY = "bench-read-key"
+OTHER = "127.0.0.2"
+
+
+def start(env: dict, work: Path) -> tuple[subprocess.Popen, int]:
+    index = work / "index"
+    if not index.exists():
+        subprocess.run([sys.executable, "-m", "qa_service", "build", "--corpus",
+                        str(REPO / "corpus"), "--index-dir", str(index)], check=True,
+                       capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "qa_service", "serve", "--host", "0.0.0.0",
+                             "--port", str(port), "--index-dir", str(index)],
+                            stdout=open(work / "serve.log", "w"), stderr=subprocess.STDOUT,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if call(port, "GET", "/api/health", source=OTHER)[0] == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"the server did not start; see {work / 'serve.log'}")
+
+
+def call(port: int, method: str, path: str, body: bytes | None = None, key: str | None = None,
+         source: str = "127.0.0.1", timeout: float = 15) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0))
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    try:
+        conn.request(method, path, body, headers)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def idle(args, work: Path) -> dict:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (args.idle + 1000, max(
+        args.idle + 1000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
+    proc, port = start({}, work)
+    held = []
+    for _ in range(args.idle):
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", port))
+        held.append(sock)
+    times = {"health": [], "ask": []}
+    errors = 0
+    end = time.monotonic() + args.seconds
+    n = 0
+    while time.monotonic() < end:
+        kind = "health" if n % 2 == 0 else "ask"
+        body = json.dumps({"question": f"How many people died in Aktobe? ({n})"}).encode()
+        started = time.monotonic()
+        try:
+            status = call(port, "POST" if kind == "ask" else "GET",
+                          "/api/ask" if kind == "ask" else "/api/health",
+                          body if kind == "ask" else None, source=OTHER)[0]
+            errors += status != 200
+        except OSError:
+            errors += 1
+        times[kind].append(time.monotonic() - started)
+        n += 1
+        time.sleep(0.1)
+    for sock in held:
+        sock.close()
+    proc.terminate()
+    proc.wait(30)
+    return {"idle_connections": args.idle, "seconds": args.seconds, "errors": errors,
+            **{f"{k}_ms": {"n": len(v), "p50": round(statistics.median(v) * 1000, 1),
+                           "max": round(max(v) * 1000, 1)} for k, v in times.items()}}
+
+
+def metrics(args, work: Path) -> dict:
+    proc, port = start({"QA_API_KEYS": KEY, "QA_AUTH_FAILURE_LIMIT": "off"}, work)
+    rng = random.Random(0)
+    series = []
+
+    def count() -> int:
+        text = call(port, "GET", "/metrics", key=KEY, source=OTHER)[2].decode()
+        return sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+
+    series.append((0, count()))
+    for n in range(1, args.requests + 1):
+        method = rng.choice(["GET", "POST", "PUT", "DELETE", "PATCH", "BREW", "X" * 8,
+                             "".join(rng.choices(string.ascii_uppercase, k=6))])
+        path = "/" + "/".join("".join(rng.choices(string.ascii_lowercase, k=5))
+                              for _ in range(rng.randint(1, 4)))
+        if rng.random() < 0.3:
+            path = rng.choice(["/api/ask", "/api/documents", "/api/jobs/x", "/metrics"])
+        try:
+            call(port, method, path, b"{}" if method == "POST" else None,
+                 key=KEY if rng.random() < 0.5 else "wrong")
+        except OSError:
+            pass
+        if n % 1000 == 0:
+            series.append((n, count()))
+    proc.terminate()
+    proc.wait(30)
+    return {"requests": args.requests, "series_after_each_thousand": series}
+
+
+def keys(args, work: Path) -> dict:
+    proc, port = start({"QA_API_KEYS": KEY}, work)
+    body = json.dumps({"question": "How many people died in Aktobe?"}).encode()
+    guesses = []
+    for i in range(args.wrong):
+        status, headers, _ = call(port, "POST", "/api/ask", body, key=f"guess-{i}")
+        guesses.append((status, headers.get("Retry-After")))
+    right_guesser = call(port, "POST", "/api/ask", body, key=KEY)[0]
+    other = [call(port, "POST", "/api/ask", body, key=KEY, source="127.0.0.9")[0]
+             for _ in range(20)]
+    proc.terminate()
+    proc.wait(30)
+    statuses = [s for s, _ in guesses]
+    return {"wrong_keys": args.wrong,
+            "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+            "first_429_at": statuses.index(429) + 1 if 429 in statuses else None,
+            "retry_after": guesses[-1][1], "right_key_from_the_guesser": right_guesser,
+            "right_key_from_another_address": {str(s): other.count(s) for s in set(other)}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("idle")
+    p.add_argument("--idle", type=int, default=5000)
+    p.add_argument("--seconds", type=float, default=60)
+    p = sub.add_parser("metrics")
+    p.add_argument("--requests", type=int, default=10_000)
+    p = sub.add_parser("keys")
+    p.add_argument("--wrong", type=int, default=100)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="qa-connections-"))
+    try:
+        result = {"idle": idle, "metrics": metrics, "keys": keys}[args.command](args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
