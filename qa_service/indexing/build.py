@@ -166,13 +166,23 @@ def _reusable(root: Path, settings: Settings, encoder: Encoder) -> Index | None:
 
 
 def _assemble(old_rows: list[int], new: np.ndarray, take_old, dimension: int) -> np.ndarray:
-    """Interleave reused vectors (by old row) and newly embedded ones, in new row order."""
+    """Interleave reused vectors (by old row) and newly embedded ones, in new row order.
+
+    `take_old(start, stop)`: the old rows start..stop-1. Reused rows come in long runs
+    of consecutive old rows (documents keep their order), each taken as one slice: a
+    memory copy, where gathering row by row cost seconds for 100k sentence vectors.
+    """
     rows = np.asarray(old_rows, dtype=np.int64)
     out = np.empty((len(rows), dimension), dtype=np.float32)
     fresh = rows < 0
     out[fresh] = new
-    if (~fresh).any():
-        out[~fresh] = take_old(rows[~fresh])
+    reused = np.flatnonzero(~fresh)
+    if len(reused):
+        # A run breaks where the new rows or the old rows stop following each other.
+        breaks = np.flatnonzero((np.diff(reused) != 1) | (np.diff(rows[reused]) != 1)) + 1
+        for run in np.split(reused, breaks):
+            start = int(rows[run[0]])
+            out[run[0]:run[-1] + 1] = take_old(start, start + len(run))
     return out
 
 
@@ -182,7 +192,7 @@ def _write_vectors(work: Path, root: Path, encoder: Encoder, embedder: Engine,
     dim = encoder.dimension
     new = _check(embedder.embed(plan.new_passages, "passages"), len(plan.new_passages), dim)
     embedded = _assemble(plan.old_passage_rows, new,
-                         lambda rows: previous.vectors.vectors(rows.tolist()), dim)
+                         lambda a, b: previous.vectors.vectors(list(range(a, b))), dim)
     index, info = new_index(dim, expected, settings.build.exact_limit,
                             previous.vectors if previous is not None else None)
     fill(index, embedded, info)
@@ -192,7 +202,7 @@ def _write_vectors(work: Path, root: Path, encoder: Encoder, embedder: Engine,
     new = _check(embedder.embed(plan.new_sentences, "sentences"), len(plan.new_sentences), dim)
     sentence_vectors = _assemble(
         plan.old_sentence_rows, new,
-        lambda rows: np.asarray(previous.vectors.sentences[rows], dtype=np.float32), dim)
+        lambda a, b: np.asarray(previous.vectors.sentences[a:b], dtype=np.float32), dim)
     with writing(SENTENCES_FILE, root):
         np.save(work / SENTENCES_FILE, sentence_vectors, allow_pickle=False)
     return info

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from qa_service.indexing.reuse import RowCopier
 from qa_service.ingest import Document, Passage
 from qa_service.store.keys import SPAN_KINDS, document_row, pack_offsets
 from qa_service.store.passages import SCHEMA
@@ -24,7 +25,7 @@ class PassageWriter:
         self.documents = 0
         # term -> [passages holding it, capitalised uses, uses not opening a sentence]
         self.vocab: dict[str, list[int]] = {}
-        self._attached = False  # the build before's file, for copy_document
+        self._copier: RowCopier | None = None  # the build before's rows, for copy_document
 
     def seed_vocabulary(self, counts: dict[str, list[int]]) -> None:
         """Start from a previous build's word counts (its reused documents' share)."""
@@ -39,6 +40,8 @@ class PassageWriter:
             ) -> None:
         """Append a document; `counted`: its words are already in the seeded counts;
         `lines`: what a later build needs to reuse it unread (see store line_rows)."""
+        if self._copier is not None:
+            self._copier.flush()  # a run of copied documents ends where this one starts
         if lines is not None:
             content, source, keys, meta = lines
             self.db.execute("INSERT INTO doc_lines VALUES (?,?,?,?,?)",
@@ -84,41 +87,21 @@ class PassageWriter:
         return its passages' rows there, or None if they cannot be copied (the caller
         adds the document the slow way). Its words are already in the seeded counts.
 
-        Nothing is worked out again (keys, sentence spans): a reused document costs a few
-        statements, not its text's processing, so a write to a large corpus stays quick.
+        Nothing is worked out again (keys, sentence spans): a reused document costs a
+        share of a few statements (indexing.reuse), not its text's processing, so a
+        write to a large corpus stays quick.
         """
-        if not self._attached:
-            self.db.execute("ATTACH DATABASE ? AS old", (str(old),))
-            self._attached = True
-        rows = self.db.execute("SELECT rowid, sent_first, sent_count FROM old.passages "
-                               "WHERE doc_id = ? ORDER BY rowid", (doc_id,)).fetchall()
-        if not rows or rows[-1][0] - rows[0][0] + 1 != len(rows):
-            return None  # a document's passages are written together; if not, go slowly
-        first, last, s_first = rows[0][0], rows[-1][0], rows[0][1]
-        sentences = sum(r[2] for r in rows)
-        shift = {"f": first, "l": last, "p0": self.passages, "sf": s_first,
-                 "s0": self.sentences, "doc": doc_id}
-        db = self.db
-        db.execute("INSERT INTO documents SELECT * FROM old.documents WHERE doc_id = :doc",
-                   shift)
-        db.execute("INSERT INTO doc_hashes VALUES (?, ?)", (doc_id, content_hash))
-        for table in ("document_keys", "doc_lines"):
-            db.execute(f"INSERT INTO {table} SELECT * FROM old.{table} WHERE doc_id = :doc",
-                       shift)
-        db.execute("INSERT INTO passages SELECT rowid - :f + :p0, id, doc_id, paragraph, "
-                   "start, end, text, sent_first - :sf + :s0, sent_count, page "
-                   "FROM old.passages WHERE rowid BETWEEN :f AND :l", shift)
-        db.execute("INSERT INTO sentences SELECT rowid - :sf + :s0, passage - :f + :p0, "
-                   "start, end FROM old.sentences WHERE passage BETWEEN :f AND :l", shift)
-        db.execute("INSERT INTO passages_fts (rowid, title, text) SELECT p.rowid - :f + :p0, "
-                   "d.title, p.text FROM old.passages p JOIN old.documents d "
-                   "ON d.doc_id = p.doc_id WHERE p.rowid BETWEEN :f AND :l", shift)
-        db.execute("INSERT INTO passage_keys SELECT rowid - :f + :p0, offsets, keys, spans, "
-                   "types FROM old.passage_keys WHERE rowid BETWEEN :f AND :l", shift)
+        if self._copier is None:
+            self._copier = RowCopier(self.db, old)
+        span = self._copier.span(doc_id)
+        if span is None:
+            return None
+        first, last, passages, _, sentences = span
+        self._copier.copy(doc_id, content_hash, self.passages, self.sentences)
         self.documents += 1
-        self.passages += len(rows)
+        self.passages += passages
         self.sentences += sentences
-        return [r[0] for r in rows]
+        return list(range(first, last + 1))
 
     def texts(self, rows: list[int]) -> list[str]:
         """Return the texts of passages written so far, in the order of `rows`."""
@@ -148,6 +131,8 @@ class PassageWriter:
                 counts[2] += sign
 
     def close(self) -> None:
+        if self._copier is not None:
+            self._copier.close()
         self.vocab = {term: c for term, c in self.vocab.items() if c[0] > 0}
         # Raw counts, so that the next incremental build can add and remove documents.
         self.db.executemany("INSERT INTO vocab_counts VALUES (?,?,?,?)",
@@ -160,6 +145,4 @@ class PassageWriter:
         self.db.execute("CREATE INDEX vocab_key ON vocab (key)")
         self.db.execute("INSERT INTO passages_fts (passages_fts) VALUES ('optimize')")
         self.db.commit()
-        if self._attached:
-            self.db.execute("DETACH DATABASE old")
         self.db.close()

@@ -33,8 +33,9 @@ def corpus_files(corpus: Path) -> list[CorpusFile]:
     """List the files that make up `corpus` (documents and metadata), sorted by path."""
     corpus = Path(corpus)
     paths, _, _, _ = _walk(corpus)
-    return [_corpus_file(corpus, path) for path in paths  # a corpus given as a file: itself
-            if corpus.is_file() or reader_for(path) is not None or path.name == METADATA_FILE]
+    single = corpus.is_file()  # a corpus given as a file: itself
+    return [_corpus_file(corpus, path, single) for path in paths
+            if single or reader_for(path) is not None or path.name == METADATA_FILE]
 
 
 def hashed_as_read(corpus: Path, max_file_bytes: int | None = None
@@ -239,7 +240,7 @@ def _walk(corpus: Path) -> tuple[list[Path], list[Path], list[tuple[Path, OSErro
                 continue
             # A name in bytes that are not UTF-8 arrives with surrogate escapes, which
             # no doc_id, manifest, SQLite row or JSON answer can hold: left out, named.
-            if not _is_utf8(path.relative_to(corpus).as_posix()):
+            if not _is_utf8(_relative(corpus, path)):
                 misnamed.append(path)
                 continue
             paths.append(path)
@@ -260,10 +261,21 @@ def printable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _corpus_file(corpus: Path, path: Path) -> CorpusFile:
-    st = path.stat()
-    rel = path.name if corpus.is_file() else path.relative_to(corpus).as_posix()
-    return CorpusFile(rel, path, st.st_size, st.st_mtime_ns)
+def _corpus_file(corpus: Path, path: Path, single: bool | None = None) -> CorpusFile:
+    st = os.stat(path)
+    if single is None:
+        single = corpus.is_file()
+    return CorpusFile(path.name if single else _relative(corpus, path), path, st.st_size,
+                      st.st_mtime_ns)
+
+
+def _relative(corpus: Path, path: Path) -> str:
+    """Return a walked file's path below `corpus`, with /: as relative_to, without its
+    cost (tens of thousands of files are walked for each write to a large folder)."""
+    full, base = os.fspath(path), os.fspath(corpus)
+    if full.startswith(base + os.sep):
+        return full[len(base) + 1:].replace(os.sep, "/")
+    return path.relative_to(corpus).as_posix()  # e.g. a corpus of "." ("./a" became "a")
 
 
 def _beir_file(corpus: Path) -> Path:

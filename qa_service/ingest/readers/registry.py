@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from qa_service.ingest.readers.base import Reader
@@ -20,4 +21,4 @@ SUFFIXES = tuple(_BY_SUFFIX)
 
 def reader_for(path: Path | str) -> Reader | None:
     """Return the reader for a file's suffix (any case), or None: not a supported format."""
-    return _BY_SUFFIX.get(Path(path).suffix.lower())
+    return _BY_SUFFIX.get(os.path.splitext(os.fspath(path))[1].lower())
