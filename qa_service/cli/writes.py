@@ -120,7 +120,8 @@ def _query(collection: str | None) -> str:
 def _run_local(writer, job: dict) -> dict:
     while writer.runner.run_pending():
         pass
-    return writer.job(job["id"])
+    # A server on the same index may have taken the job first: wait for its build.
+    return writer.job(job["id"], wait=REMOTE_WAIT_SECONDS)
 
 
 def _remote_add(server: str, files, metadata: dict | None, collection: str | None) -> dict:
