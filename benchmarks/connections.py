@@ -1,7 +1,7 @@
 """Issue 26's figures against a real server: idle connections, random requests, wrong keys.
 
 Usage:
-    python benchmarks/connections.py idle [--idle 5000] [--seconds 60]
+    python benchmarks/connections.py idle [--idle 5000] [--seconds 60] [--worker gevent]
     python benchmarks/connections.py metrics [--requests 10000]
     python benchmarks/connections.py keys [--wrong 100]
 
@@ -10,7 +10,9 @@ corpus (built first if missing, in a temporary folder), from one address (127.0.
 playing the hostile client and another (127.0.0.2, or 127.0.0.9) the ordinary one.
 
 - idle: IDLE connections held open by one address for SECONDS while the other asks
-  /api/health and /api/ask in turn: latency p50 and max, errors.
+  /api/health and /api/ask in turn: latency p50 and max, errors. `--worker gevent`
+  serves the same app with gunicorn's gevent worker instead of `qa-service serve`'s
+  (pip install gevent; for the comparison in docs/operations.md).
 - metrics: REQUESTS with random methods and paths, half with a wrong key, on a server
   with keys: the number of series /metrics has after each thousand.
 - keys: WRONG requests with wrong keys in a minute from one address: where 429 starts,
@@ -40,7 +42,7 @@ KEY = "bench-read-key"
 OTHER = "127.0.0.2"
 
 
-def start(env: dict, work: Path) -> tuple[subprocess.Popen, int]:
+def start(env: dict, work: Path, worker: str = "") -> tuple[subprocess.Popen, int]:
     index = work / "index"
     if not index.exists():
         subprocess.run([sys.executable, "-m", "qa_service", "build", "--corpus",
@@ -49,9 +51,14 @@ def start(env: dict, work: Path) -> tuple[subprocess.Popen, int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "qa_service", "serve", "--host", "0.0.0.0",
-                             "--port", str(port), "--index-dir", str(index)],
-                            stdout=open(work / "serve.log", "w"), stderr=subprocess.STDOUT,
+    command = [sys.executable, "-m", "qa_service", "serve", "--host", "0.0.0.0",
+               "--port", str(port), "--index-dir", str(index)]
+    if worker:  # the same app under another of gunicorn's worker classes
+        command = [sys.executable, "-m", "gunicorn", "-k", worker, "--worker-connections",
+                   "10000", "-b", f"0.0.0.0:{port}", "qa_service.http:create_app()"]
+        env = {**env, "QA_INDEX_DIR": str(index)}
+    proc = subprocess.Popen(command, stdout=open(work / "serve.log", "w"),
+                            stderr=subprocess.STDOUT,
                             env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -81,7 +88,7 @@ def call(port: int, method: str, path: str, body: bytes | None = None, key: str 
 def idle(args, work: Path) -> dict:
     resource.setrlimit(resource.RLIMIT_NOFILE, (args.idle + 1000, max(
         args.idle + 1000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
-    proc, port = start({}, work)
+    proc, port = start({}, work, args.worker)
     held = []
     for _ in range(args.idle):
         sock = socket.socket()
@@ -110,7 +117,8 @@ def idle(args, work: Path) -> dict:
         sock.close()
     proc.terminate()
     proc.wait(30)
-    return {"idle_connections": args.idle, "seconds": args.seconds, "errors": errors,
+    return {"worker": args.worker or "qa-service serve", "idle_connections": args.idle,
+            "seconds": args.seconds, "errors": errors,
             **{f"{k}_ms": {"n": len(v), "p50": round(statistics.median(v) * 1000, 1),
                            "max": round(max(v) * 1000, 1)} for k, v in times.items()}}
 
@@ -170,6 +178,7 @@ def main() -> None:
     p = sub.add_parser("idle")
     p.add_argument("--idle", type=int, default=5000)
     p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--worker", default="", help="a gunicorn worker class, e.g. gevent")
     p = sub.add_parser("metrics")
     p.add_argument("--requests", type=int, default=10_000)
     p = sub.add_parser("keys")

@@ -105,6 +105,8 @@ class PassageWriter:
 
     def texts(self, rows: list[int]) -> list[str]:
         """Return the texts of passages written so far, in the order of `rows`."""
+        if self._copier is not None:
+            self._copier.flush()  # copied rows, written once read
         found = dict(self.db.execute(
             f"SELECT rowid, text FROM passages WHERE rowid IN ({','.join('?' * len(rows))})",
             rows).fetchall())
@@ -112,6 +114,8 @@ class PassageWriter:
 
     def add_types(self, types: list[tuple[int, bytes]]) -> None:
         """Store packed typed spans (store.keys.pack_types) of passage rows written."""
+        if self._copier is not None:
+            self._copier.flush()
         self.db.executemany("UPDATE passage_keys SET types = ? WHERE rowid = ?",
                             [(blob, row) for row, blob in types])
 
