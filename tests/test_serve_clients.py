@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import socket
 import time
 import urllib.request
@@ -224,21 +225,11 @@ def test_idle_connections_past_the_workers_room_do_not_hold_up_a_request(index_d
     # 1,500 connections that send nothing, more than a worker's 1,000: before, gunicorn
     # stopped accepting and /api/health waited in the kernel's queue past 15 s, until
     # the idle ones timed out. The worker now closes idle ones when nearly full.
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 1_700
-    if hard != resource.RLIM_INFINITY and hard < wanted:
-        pytest.skip(f"this test opens {wanted} sockets; the hard limit is {hard}")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    soft, hard = _allow_sockets(1_700)
     server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL})
     idle = []
     try:
-        for _ in range(1_500):
-            sock = socket.socket()
-            sock.setblocking(False)
-            sock.connect_ex(("127.0.0.1", server.port))
-            idle.append(sock)
+        idle += _idle_connections(server.port, 1_500)
         times = []
         for _ in range(10):
             started = time.monotonic()
@@ -259,13 +250,7 @@ def test_one_client_s_thousands_of_idle_connections_do_not_push_out_another_s(in
     # Client B (127.0.0.2) opens 20 keep-alive connections first; client A (127.0.0.1)
     # then holds 1,500 idle ones. Closing the longest waiting first took B's; the
     # client holding most now loses its own.
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 1_800
-    if hard != resource.RLIM_INFINITY and hard < wanted:
-        pytest.skip(f"this test opens {wanted} sockets; the hard limit is {hard}")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    soft, hard = _allow_sockets(1_800)
     server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL}, args=("--host", "0.0.0.0"))
     mine, hog = [], []
     try:
@@ -274,11 +259,7 @@ def test_one_client_s_thousands_of_idle_connections_do_not_push_out_another_s(in
                                             source_address=("127.0.0.2", 0))
             mine.append(sock)
         time.sleep(0.5)
-        for _ in range(1_500):
-            sock = socket.socket()
-            sock.setblocking(False)
-            sock.connect_ex(("127.0.0.1", server.port))
-            hog.append(sock)
+        hog += _idle_connections(server.port, 1_500)
         assert server.wait_for_log(r"Full: closed \d+ idle connection", timeout=15)
         answered = 0
         for sock in mine:  # each of B's connections still answers a request
@@ -291,3 +272,23 @@ def test_one_client_s_thousands_of_idle_connections_do_not_push_out_another_s(in
             sock.close()
         server.stop()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _allow_sockets(wanted: int) -> tuple[int, int]:
+    """Raise this process's open-file limit to `wanted` (or skip); return the old one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"this test opens {wanted} sockets; the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    return soft, hard
+
+
+def _idle_connections(port: int, count: int) -> list[socket.socket]:
+    """Open `count` connections to `port` that send nothing."""
+    found = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", port))
+        found.append(sock)
+    return found
