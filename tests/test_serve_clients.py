@@ -292,3 +292,32 @@ def _idle_connections(port: int, count: int) -> list[socket.socket]:
         sock.connect_ex(("127.0.0.1", port))
         found.append(sock)
     return found
+
+
+def test_a_client_s_thousand_half_sent_requests_do_not_keep_another_client_waiting(index_dir):
+    # 1,100 connections from one address, each with half a request line sent: not idle,
+    # so none was closed, the worker was full, and another client waited in the kernel's
+    # queue until request_timeout (20 s here). The client holding most is refused now.
+    soft, hard = _allow_sockets(1_400)
+    server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_REQUEST_TIMEOUT": "20"},
+                        args=("--host", "0.0.0.0"))
+    slow = []
+    try:
+        for _ in range(1_100):  # each sends the start of a request as it connects
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n")
+            slow.append(sock)
+        time.sleep(1.5)
+        started = time.monotonic()
+        conn = socket.create_connection(("127.0.0.1", server.port), timeout=15,
+                                        source_address=("127.0.0.2", 0))
+        conn.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        assert conn.recv(64).startswith(b"HTTP/1.1 200")
+        conn.close()
+        assert time.monotonic() - started < 5.0
+        assert server.wait_for_log(r"Full: refused \d+ slow connection")
+    finally:
+        for sock in slow:
+            sock.close()
+        server.stop()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

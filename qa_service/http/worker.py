@@ -43,7 +43,9 @@ STOP_LINGER = 2.0
 # sent no byte of a request loses nothing; its client opens another when it has one.
 FULL_SHARE = 0.9
 ROOM_SHARE = 0.7
-# Among the idle, those of the clients that hold the most go first (_make_room).
+# A client holding over this share of a worker's connections pays first when it is full:
+# its idle connections are closed, then its half-sent requests refused (_make_room).
+HOG_SHARE = 0.1
 
 _STATUS = {  # what the client gets for what gunicorn's parser refused; others are 400
     http_errors.LimitRequestLine: 414,
@@ -211,23 +213,40 @@ class BufferedWorker(ThreadWorker):
         conn.close()
 
     def _make_room(self) -> None:
-        """Close idle connections, longest waiting first, when the worker is nearly full."""
-        full = int(self.worker_connections * FULL_SHARE)
-        if self.nr_conns < full:
+        """When the worker is nearly full, make room: first from the clients holding over
+        HOG_SHARE of its connections (their idle connections, then their half-sent
+        requests, refused with 503), then from everyone's idle connections, those
+        waiting longest first. One client's thousands of connections, idle or sending a
+        byte now and then, cannot push out another client's few (issue 26)."""
+        # Connections refused and lingering (inbox None) close within LINGER by themselves:
+        # counting them would take more connections of other clients meanwhile.
+        open_ = self.nr_conns - sum(1 for c in self.reading.keys() if c.inbox is None)
+        if open_ < int(self.worker_connections * FULL_SHARE):
             return
-        excess = self.nr_conns - int(self.worker_connections * ROOM_SHARE)
+        excess = open_ - int(self.worker_connections * ROOM_SHARE)
+        held = Counter(_address(c) for c in self.reading if c.inbox is not None)
+        cap = int(self.worker_connections * HOG_SHARE)
         idle = [c for c in self.reading if c.inbox is not None and not c.inbox]
-        # The clients holding most idle connections lose theirs first (the sort is stable:
-        # longest waiting first within a client): one client's thousands cannot push
-        # out another client's few (issue 26).
-        held = Counter(_address(c) for c in idle)
-        idle = sorted(idle, key=lambda c: -held[_address(c)])[:excess]
-        for conn in idle:
+        hog_idle = sorted((c for c in idle if held[_address(c)] > cap),
+                          key=lambda c: -held[_address(c)])[:excess]  # stable: oldest first
+        slow = sorted((c for c in self.reading if c.inbox and held[_address(c)] > cap),
+                      key=lambda c: -held[_address(c)])[:excess - len(hog_idle)]
+        taken = set(hog_idle)
+        others = [c for c in idle if c not in taken][:excess - len(hog_idle) - len(slow)]
+        for conn in hog_idle + others:
             self._stop_reading(conn)
             self._close(conn)
-        if idle:  # full of requests being answered: nothing to close, nothing to say
-            self.log.info("Full: closed %d idle connection(s) of %d", len(idle),
-                          len(idle) + self.nr_conns)
+        for conn in slow:
+            self._stop_reading(conn)
+            self._refuse(conn, 503, "too many connections from this client; the server "
+                                    "is full: send whole requests on fewer connections")
+        if hog_idle or others:  # full of requests being answered: nothing to say
+            self.log.info("Full: closed %d idle connection(s) of %d",
+                          len(hog_idle) + len(others), len(hog_idle) + len(others)
+                          + self.nr_conns)
+        if slow:
+            self.log.info("Full: refused %d slow connection(s) of the clients holding most",
+                          len(slow))
 
     def murder_pending(self):
         """Give up connections past their time: idle, too slow to send a request, refused;
