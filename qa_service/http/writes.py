@@ -67,12 +67,12 @@ def writes_on():
 @bp.post("/documents")
 def add_documents():
     """Add documents: multipart files (with metadata), or JSON {title, text, metadata}."""
-    settings = writer().settings
+    target = writer()
     if request.mimetype == "multipart/form-data":
         uploads = _uploaded_files()
     else:
         uploads = [_json_document(json_body(request), new=True)]
-    job = writer().add(uploads, settings.serving.max_upload_files)
+    job = target.add(uploads, target.settings.serving.max_upload_files)
     return _accepted(job)
 
 

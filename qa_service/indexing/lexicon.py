@@ -39,7 +39,7 @@ def write_lexicon(path: Path, previous: Path | None = None,
         if previous is not None and old_rows is not None and _reusable(previous):
             terms, ptr, docs, hits, lengths = _merged(db, rows, Path(previous), old_rows)
         else:
-            terms, ptr, docs, hits, lengths = _read_all(db, rows)
+            terms, ptr, docs, hits, lengths = _postings(db, "passages_fts", rows)
         db.execute(f"CREATE TABLE {TERMS_TABLE} (term TEXT PRIMARY KEY, id INTEGER NOT NULL)"
                    " WITHOUT ROWID")
         db.executemany(f"INSERT INTO {TERMS_TABLE} VALUES (?, ?)",
@@ -79,10 +79,6 @@ def _postings(db: sqlite3.Connection, table: str, rows: int):
         lengths[doc] += 1
     ptr.append(len(docs))
     return terms, ptr, docs, hits, lengths
-
-
-def _read_all(db: sqlite3.Connection, rows: int):
-    return _postings(db, "passages_fts", rows)
 
 
 def _reusable(previous: Path) -> bool:

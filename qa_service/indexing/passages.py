@@ -10,7 +10,7 @@ from pathlib import Path
 from qa_service.config import Settings
 from qa_service.encoders import Encoder
 from qa_service.errors import CorpusError
-from qa_service.indexing.snapshot import RACY_NS
+from qa_service.indexing.snapshot import same_stat
 from qa_service.indexing.types import write_types
 from qa_service.indexing.writer import PassageWriter
 from qa_service.ingest import content_hash, read_corpus
@@ -56,8 +56,8 @@ def _unchanged(listed, previous: Index | None, known: dict[str, str],
     found = {}
     for rel, entry in listed.items():
         old = files.get(rel)
-        if (old and rel in known and rel in stored and old[2] and old[0] == entry[0]
-                and old[1] == entry[1] and old[1] < hashed - RACY_NS):
+        if (old and rel in known and rel in stored and old[2]
+                and same_stat(old, entry[0], entry[1], hashed)):
             found[rel] = (old[2], stored[rel][3])
     return found
 
@@ -93,13 +93,14 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
     def take(doc_id: str, digest: str, lines, result) -> None:
         if result is None:  # unchanged since the live version: its rows are reused
             reused.add(doc_id)
-            rows = writer.copy_document(previous.passages.path, doc_id, digest) \
+            copied = writer.copy_document(previous.passages.path, doc_id, digest) \
                 if stored else None
-            if rows is None:
+            if copied is None:
                 doc, passages, rows = previous.passages.stored_document(doc_id)
                 writer.add(doc, passages, digest, counted=True, lines=lines)
-            plan.old_passage_rows += rows
-            plan.old_sentence_rows += previous.passages.sentence_rows(rows) if rows else []
+                copied = rows, previous.passages.sentence_rows(rows) if rows else []
+            plan.old_passage_rows += copied[0]
+            plan.old_sentence_rows += copied[1]
             plan.reused_documents += 1
             return
         doc, passages = result

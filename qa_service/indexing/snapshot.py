@@ -18,6 +18,13 @@ log = logging.getLogger(__name__)
 RACY_NS = 2_000_000_000
 
 
+def same_stat(recorded: list, size: int, mtime_ns: int, hashed_ns: int | None) -> bool:
+    """Say whether a file is as a snapshot recorded it: same size and mtime, and not
+    racily so (an mtime within RACY_NS of the recording; None: no time was recorded)."""
+    return (recorded[0] == size and recorded[1] == mtime_ns
+            and (hashed_ns is None or recorded[1] < hashed_ns - RACY_NS))
+
+
 def snapshot_corpus(corpus: Path, previous: dict | None = None,
                     hashed_later: Callable[[CorpusFile], bool] | None = None) -> dict:
     """Describe the corpus files: size, mtime and content hash, reusing unchanged hashes.
@@ -30,8 +37,7 @@ def snapshot_corpus(corpus: Path, previous: dict | None = None,
     files = {}
     for f in corpus_files(corpus):
         old = known.get(f.relpath)
-        if old and old[0] == f.size and old[1] == f.mtime_ns and (
-                hashed is None or old[1] < hashed - RACY_NS):
+        if old and same_stat(old, f.size, f.mtime_ns, hashed):
             digest = old[2]  # unchanged size and mtime: trust the recorded hash (as git does)
         elif hashed_later is not None and hashed_later(f):
             digest = None

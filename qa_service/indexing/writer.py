@@ -82,10 +82,11 @@ class PassageWriter:
             if not counted:
                 self._count_words(p.text)
 
-    def copy_document(self, old: Path, doc_id: str, content_hash: str) -> list[int] | None:
+    def copy_document(self, old: Path, doc_id: str, content_hash: str
+                      ) -> tuple[list[int], list[int]] | None:
         """Copy a document's rows from the build before (SQLite file `old`), renumbered;
-        return its passages' rows there, or None if they cannot be copied (the caller
-        adds the document the slow way). Its words are already in the seeded counts.
+        return its passages' and sentences' rows there, or None if they cannot be copied
+        (the caller adds the document the slow way). Its words are already counted.
 
         Nothing is worked out again (keys, sentence spans): a reused document costs a
         share of a few statements (indexing.reuse), not its text's processing, so a
@@ -96,12 +97,13 @@ class PassageWriter:
         span = self._copier.span(doc_id)
         if span is None:
             return None
-        first, last, passages, _, sentences = span
+        first, last, passages, s_first, sentences = span
         self._copier.copy(doc_id, content_hash, self.passages, self.sentences)
         self.documents += 1
         self.passages += passages
         self.sentences += sentences
-        return list(range(first, last + 1))
+        # A document's sentences follow each other as its passages do (written together).
+        return list(range(first, last + 1)), list(range(s_first, s_first + sentences))
 
     def texts(self, rows: list[int]) -> list[str]:
         """Return the texts of passages written so far, in the order of `rows`."""
