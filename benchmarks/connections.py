@@ -1,7 +1,9 @@
 """Issue 26's figures against a real server: idle connections, random requests, wrong keys.
 
 Usage:
-    python benchmarks/connections.py idle [--idle 5000] [--seconds 60] [--worker gevent]
+    python benchmarks/connections.py idle [--idle 5000] [--seconds 60] [--cap N]
+                                          [--worker gevent]
+    python benchmarks/connections.py full [--slow 1000] [--new 50]
     python benchmarks/connections.py metrics [--requests 10000]
     python benchmarks/connections.py keys [--wrong 100]
 
@@ -12,7 +14,12 @@ playing the hostile client and another (127.0.0.2, or 127.0.0.9) the ordinary on
 - idle: IDLE connections held open by one address for SECONDS while the other asks
   /api/health and /api/ask in turn: latency p50 and max, errors. `--worker gevent`
   serves the same app with gunicorn's gevent worker instead of `qa-service serve`'s
-  (pip install gevent; for the comparison in docs/operations.md).
+  (pip install gevent; for the comparison in docs/operations.md). `--cap N` sets
+  QA_CLIENT_CONNECTIONS (0: no cap, as behind a proxy); the hog's connections refused
+  with 429 are counted.
+- full: SLOW half-sent requests from 20 addresses (none over its share, so none is
+  refused to make room) fill the worker; then NEW connections from another address ask
+  /api/health one after another: how each is answered and how fast.
 - metrics: REQUESTS with random methods and paths, half with a wrong key, on a server
   with keys: the number of series /metrics has after each thousand.
 - keys: WRONG requests with wrong keys in a minute from one address: where 429 starts,
@@ -27,6 +34,7 @@ import json
 import os
 import random
 import resource
+import select
 import shutil
 import socket
 import statistics
@@ -85,16 +93,33 @@ def call(port: int, method: str, path: str, body: bytes | None = None, key: str 
         conn.close()
 
 
+def allow_sockets(count: int) -> None:
+    """Let this process (and the server it starts) open `count` sockets and more."""
+    wanted = count + 1000
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, max(wanted, hard)))
+
+
+def refused(socks: list[socket.socket]) -> int:
+    """Count the sockets the server answered (a refusal) or closed."""
+    poller = select.poll()  # select() takes no descriptor past 1,023
+    for sock in socks:
+        poller.register(sock, select.POLLIN | select.POLLHUP)
+    return len(poller.poll(0))
+
+
 def idle(args, work: Path) -> dict:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (args.idle + 1000, max(
-        args.idle + 1000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
-    proc, port = start({}, work, args.worker)
+    allow_sockets(args.idle)
+    env = {} if args.cap is None else {"QA_CLIENT_CONNECTIONS": str(args.cap)}
+    proc, port = start(env, work, args.worker)
     held = []
     for _ in range(args.idle):
         sock = socket.socket()
         sock.setblocking(False)
         sock.connect_ex(("127.0.0.1", port))
         held.append(sock)
+    time.sleep(2)
+    hog_refused = refused(held)
     times = {"health": [], "ask": []}
     errors = 0
     end = time.monotonic() + args.seconds
@@ -118,9 +143,40 @@ def idle(args, work: Path) -> dict:
     proc.terminate()
     proc.wait(30)
     return {"worker": args.worker or "qa-service serve", "idle_connections": args.idle,
+            "client_connections": "default" if args.cap is None else args.cap,
+            "hog_answered_or_closed_after_2s": hog_refused,
             "seconds": args.seconds, "errors": errors,
             **{f"{k}_ms": {"n": len(v), "p50": round(statistics.median(v) * 1000, 1),
                            "max": round(max(v) * 1000, 1)} for k, v in times.items()}}
+
+
+def full(args, work: Path) -> dict:
+    allow_sockets(args.slow)
+    proc, port = start({}, work)
+    slow = []
+    for n in range(args.slow):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                        source_address=(f"127.0.1.{n % 20 + 1}", 0))
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n")  # and never the rest
+        slow.append(sock)
+    time.sleep(1.5)
+    answers, times = [], []
+    for _ in range(args.new):
+        started = time.monotonic()
+        try:
+            answers.append(str(call(port, "GET", "/api/health", source=OTHER,
+                                    timeout=60)[0]))
+        except OSError as exc:
+            answers.append(type(exc).__name__)
+        times.append(time.monotonic() - started)
+    for sock in slow:
+        sock.close()
+    proc.terminate()
+    proc.wait(30)
+    return {"half_sent_requests": args.slow, "new_connections": args.new,
+            "answers": {a: answers.count(a) for a in sorted(set(answers))},
+            "ms": {"p50": round(statistics.median(times) * 1000, 1),
+                   "max": round(max(times) * 1000, 1)}}
 
 
 def metrics(args, work: Path) -> dict:
@@ -179,6 +235,11 @@ def main() -> None:
     p.add_argument("--idle", type=int, default=5000)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--worker", default="", help="a gunicorn worker class, e.g. gevent")
+    p.add_argument("--cap", type=int, default=None,
+                   help="QA_CLIENT_CONNECTIONS (default: the server's; 0: no cap)")
+    p = sub.add_parser("full")
+    p.add_argument("--slow", type=int, default=1000)
+    p.add_argument("--new", type=int, default=50)
     p = sub.add_parser("metrics")
     p.add_argument("--requests", type=int, default=10_000)
     p = sub.add_parser("keys")
@@ -186,7 +247,8 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="qa-connections-"))
     try:
-        result = {"idle": idle, "metrics": metrics, "keys": keys}[args.command](args, work)
+        result = {"idle": idle, "full": full, "metrics": metrics,
+                  "keys": keys}[args.command](args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, indent=1))

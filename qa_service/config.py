@@ -210,6 +210,11 @@ class ServingSettings:
     # connection this long to start one; the server reads it without tying up a request
     # thread, then answers 408 (or just closes a connection that sent nothing).
     request_timeout: float = 30.0
+    # Connections one client address may hold in a worker at once; past it a new one is
+    # answered 429 with Retry-After at once. A browser holds about 6. 0: no cap, for a
+    # server behind a proxy, where every client has the proxy's address (cap there:
+    # nginx's limit_conn, docs/operations.md).
+    client_connections: int = 100
     # A server checks this often (seconds) whether `current` names a new build, and then
     # serves it without a restart; 0 leaves the switch to SIGHUP alone.
     reload_interval: float = 1.0

@@ -209,16 +209,28 @@ def test_two_servers_stop_independently(index_dir, tmp_path):
         assert second.stop() == 0, second.log()
 
 
-def test_a_request_timeout_of_zero_stops_the_start(index_dir):
+@pytest.mark.parametrize("setting, value, message", [
+    ("QA_REQUEST_TIMEOUT", "0", "request_timeout must be a number of seconds above 0"),
+    ("QA_CLIENT_CONNECTIONS", "-1", "client_connections must be 0 (no cap) or more"),
+    ("QA_CLIENT_CONNECTIONS", "many", "client_connections must be"),
+])
+def test_a_bad_serving_setting_stops_the_start_in_one_line(index_dir, setting, value,
+                                                           message):
     import subprocess
     import sys
 
     result = subprocess.run(
         [sys.executable, "-m", "qa_service", "serve", "--port", str(free_port()),
          "--index-dir", str(index_dir)], capture_output=True, text=True, timeout=60,
-        env={**os.environ, "QA_MODEL": FAKE_MODEL, "QA_REQUEST_TIMEOUT": "0"})
+        env={**os.environ, "QA_MODEL": FAKE_MODEL, setting: value})
     assert result.returncode == 1
-    assert "request_timeout must be a number of seconds above 0" in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# Without the per-client cap (QA_CLIENT_CONNECTIONS=0), as behind a proxy where every client
+# has the proxy's address: the worker still makes room when one client floods it.
+NO_CAP = {"QA_MODEL": FAKE_MODEL, "QA_CLIENT_CONNECTIONS": "0"}
 
 
 def test_idle_connections_past_the_workers_room_do_not_hold_up_a_request(index_dir):
@@ -226,7 +238,7 @@ def test_idle_connections_past_the_workers_room_do_not_hold_up_a_request(index_d
     # stopped accepting and /api/health waited in the kernel's queue past 15 s, until
     # the idle ones timed out. The worker now closes idle ones when nearly full.
     soft, hard = _allow_sockets(1_700)
-    server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL})
+    server = LiveServer(index_dir, env=NO_CAP)
     idle = []
     try:
         idle += _idle_connections(server.port, 1_500)
@@ -251,7 +263,7 @@ def test_one_client_s_thousands_of_idle_connections_do_not_push_out_another_s(in
     # then holds 1,500 idle ones. Closing the longest waiting first took B's; the
     # client holding most now loses its own.
     soft, hard = _allow_sockets(1_800)
-    server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL}, args=("--host", "0.0.0.0"))
+    server = LiveServer(index_dir, env=NO_CAP, args=("--host", "0.0.0.0"))
     mine, hog = [], []
     try:
         for _ in range(20):
@@ -299,7 +311,7 @@ def test_a_client_s_thousand_half_sent_requests_do_not_keep_another_client_waiti
     # so none was closed, the worker was full, and another client waited in the kernel's
     # queue until request_timeout (20 s here). The client holding most is refused now.
     soft, hard = _allow_sockets(1_400)
-    server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_REQUEST_TIMEOUT": "20"},
+    server = LiveServer(index_dir, env={**NO_CAP, "QA_REQUEST_TIMEOUT": "20"},
                         args=("--host", "0.0.0.0"))
     slow = []
     try:
@@ -316,6 +328,74 @@ def test_a_client_s_thousand_half_sent_requests_do_not_keep_another_client_waiti
         conn.close()
         assert time.monotonic() - started < 5.0
         assert server.wait_for_log(r"Full: refused \d+ slow connection")
+    finally:
+        for sock in slow:
+            sock.close()
+        server.stop()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_connections_past_a_client_s_cap_are_answered_429_at_once(index_dir):
+    # One address holds its 20 connections (QA_CLIENT_CONNECTIONS): its 21st is answered
+    # 429 with Retry-After at once, another address is served, and the first is again
+    # once it closes some.
+    server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_CLIENT_CONNECTIONS": "20"},
+                        args=("--host", "0.0.0.0"))
+    held = []
+    try:
+        held += [connect(server.port) for _ in range(20)]
+        time.sleep(0.3)
+        started = time.monotonic()
+        refused = exchange(server.port, b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert time.monotonic() - started < 1.0
+        error = assert_json_error(refused, 429)
+        assert "at most 20" in error["message"]
+        assert parse(refused)[1]["retry-after"] == "1"
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10,
+                                      source_address=("127.0.0.2", 0)) as other:
+            other.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            assert other.recv(64).startswith(b"HTTP/1.1 200")
+        for sock in held[:5]:
+            sock.close()
+        time.sleep(0.5)  # the worker sees them close
+        assert ask(server.port, b"", "/api/health")[0] == 200
+        assert server.wait_for_log(r"Refused 1 new connection\(s\) at once: 1 client_cap")
+        with urllib.request.urlopen(server.url + "/metrics", timeout=10) as answer:
+            assert 'qa_connections_refused_total{reason="client_cap"} 1.0' in (
+                answer.read().decode())
+    finally:
+        for sock in held:
+            sock.close()
+        server.stop()
+
+
+def test_a_full_worker_refuses_a_new_connection_at_once_instead_of_queueing_it(index_dir):
+    # 1,000 half-sent requests from 20 addresses, 50 each: no client holds more than its
+    # share, so none is refused to make room, and the worker is full. A new connection
+    # waited in the kernel's queue until request_timeout (20 s here) freed a slot; it is
+    # answered 503 with Retry-After at once now.
+    soft, hard = _allow_sockets(1_300)
+    server = LiveServer(index_dir, env={"QA_MODEL": FAKE_MODEL, "QA_REQUEST_TIMEOUT": "20"},
+                        args=("--host", "0.0.0.0"))
+    slow = []
+    try:
+        for n in range(1_000):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=5,
+                                            source_address=(f"127.0.1.{n % 20 + 1}", 0))
+            sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n")
+            slow.append(sock)
+        time.sleep(1.5)
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=15,
+                                      source_address=("127.0.0.2", 0)) as conn:
+            conn.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n")
+            conn.settimeout(15)
+            received = b""
+            while chunk := conn.recv(65536):
+                received += chunk
+        assert time.monotonic() - started < 2.0, received[:200]
+        assert assert_json_error(received, 503)["message"].startswith("the server is full")
+        assert parse(received)[1]["retry-after"] == "1"
     finally:
         for sock in slow:
             sock.close()

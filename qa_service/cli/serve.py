@@ -62,6 +62,9 @@ def serve(host, port, index_dir, corpus, workers, threads, reload_interval, log_
     if config.serving.request_timeout <= 0:
         raise QAError("setting request_timeout must be a number of seconds above 0, got "
                       f"{config.serving.request_timeout:g}")
+    if config.serving.client_connections < 0:
+        raise QAError("setting client_connections must be 0 (no cap) or more, got "
+                      f"{config.serving.client_connections}")
     check_rate_limit(config.serving.rate_limit)  # here, not in every worker as it boots
     keys = load_keys(config)
     admin_keys = load_keys(config, kind="admin")

@@ -43,6 +43,10 @@ class Metrics:
         self.auth_failures = Counter("qa_auth_failures", "Requests refused for their API "
                                      "key, by outcome: refused (401) or throttled (429: "
                                      "too many refusals from one address).", ["outcome"])
+        self.connections_refused = Counter(
+            "qa_connections_refused", "New connections a worker answered at once and "
+            "closed, by reason: client_cap (429: the address holds QA_CLIENT_CONNECTIONS) "
+            "or full (503: the worker holds its connections).", ["reason"])
         self.questions = Counter("qa_questions", "Questions answered, by outcome: answered "
                                  "(the documents answer it) or declined (closest passages "
                                  "only), and collection.", ["collection", "outcome"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import resource
 import signal
 import sys
 import threading
@@ -22,6 +23,11 @@ from qa_service.http.multiproc import worker_exited
 from qa_service.http.worker import buffered_worker
 
 log = logging.getLogger(__name__)
+
+# A worker holds up to gunicorn's worker_connections (1,000) connections, plus those
+# refused and closing and the index's files: more than the 1,024 descriptors many systems
+# give a process. Raised towards this, within the hard limit (nginx: worker_rlimit_nofile).
+OPEN_FILES = 65536
 
 
 class ReloadingArbiter(Arbiter):
@@ -114,6 +120,15 @@ class GunicornServer(BaseApplication):
             sys.exit(f"Error: {exc}")
 
 
+def raise_open_files(wanted: int = OPEN_FILES) -> None:
+    """Raise this process's open-file limit towards `wanted`; never lower it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        log.debug("Open files: %d, was %d", target, soft)
+
+
 def request_limits(serving) -> Limits:
     """Return what a request may be: sizes from the settings, the line as gunicorn's."""
     return Limits(max_body=serving.max_request_bytes, max_head=serving.max_header_bytes,
@@ -129,11 +144,13 @@ def serve(overrides: dict, host: str, port: int, workers: int, threads: int,
     """
     # Say in the server's log when a worker starts serving another build, whatever -v says.
     logging.getLogger("qa_service.http.live").setLevel(logging.INFO)
+    raise_open_files()  # the workers inherit it
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         # gthread, except that each request is read whole before a thread takes it.
-        "worker_class": buffered_worker(request_limits(serving)),
+        "worker_class": buffered_worker(request_limits(serving),
+                                        serving.client_connections),
         "threads": threads,
         # The app logs each request itself (qa_service.http.logs), with its request id.
         "accesslog": None,

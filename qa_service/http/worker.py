@@ -25,9 +25,11 @@ from gunicorn.http.unreader import IterUnreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 from werkzeug.http import HTTP_STATUS_CODES
 
+from qa_service.http.admission import RETRY_AFTER, Admission
 from qa_service.http.app import SECURITY_HEADERS, error_code
 from qa_service.http.framing import Limits, Scanner, State
 from qa_service.http.logs import REQUEST_ID_HEADER, incoming_id
+from qa_service.http.metrics import metrics
 
 RECV_BYTES = 64 * 1024
 # A refused client may still be sending: its connection stays open this long (seconds),
@@ -35,17 +37,13 @@ RECV_BYTES = 64 * 1024
 LINGER = 2.0
 # A stopping worker waits this long for requests still arriving (gthread: idle ones).
 STOP_LINGER = 2.0
-# When a worker holds this share of its connections (gunicorn's worker_connections, 1,000),
-# it closes the connections that have sent nothing yet, those waiting longest first,
-# down to ROOM_SHARE: otherwise idle connections fill every slot, gunicorn stops
-# accepting, and a real request waits in the kernel's queue until they time out (issue
-# 26: 1,500 idle connections held /api/health past 15 s). Closing a connection that has
-# sent no byte of a request loses nothing; its client opens another when it has one.
-FULL_SHARE = 0.9
-ROOM_SHARE = 0.7
-# A client holding over this share of a worker's connections pays first when it is full:
-# its idle connections are closed, then its half-sent requests refused (_make_room).
-HOG_SHARE = 0.1
+# Connections taken each time the listener is ready: a flood of connects is drained in
+# batches, not one a turn of the event loop (each turn also checks every connection).
+ACCEPT_BATCH = 64
+# The worker stops accepting this long (seconds) when the process is out of file
+# descriptors: the listener stays ready, and accepting again at once would spin.
+EMFILE_PAUSE = 0.1
+_OUT_OF_FILES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 _STATUS = {  # what the client gets for what gunicorn's parser refused; others are 400
     http_errors.LimitRequestLine: 414,
@@ -68,41 +66,80 @@ def error_response(status: int, message: str, rid: str) -> bytes:
     body = json.dumps({"error": {"code": error_code(reason), "message": message}}).encode()
     headers = {"Content-Type": "application/json", "Content-Length": str(len(body)),
                "Connection": "close", REQUEST_ID_HEADER: rid, **SECURITY_HEADERS}
+    if status in (429, 503):  # a full server or a client's cap: free again soon
+        headers["Retry-After"] = str(RETRY_AFTER)
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     return f"HTTP/1.1 {status} {reason}\r\n{head}\r\n".encode("latin-1") + body
 
 
-def buffered_worker(limits: Limits) -> type[ThreadWorker]:
-    """Return the worker class, with the request limits the server was started with."""
+def buffered_worker(limits: Limits, client_connections: int = 0) -> type[ThreadWorker]:
+    """Return the worker class, with the request limits the server was started with and
+    the connections one client address may hold (0: no cap)."""
 
-    return type("BufferedWorker", (BufferedWorker,), {"limits": limits})
+    return type("BufferedWorker", (BufferedWorker,),
+                {"limits": limits, "client_connections": client_connections})
 
 
 class BufferedWorker(ThreadWorker):
     """Read each request whole in the event loop; run the app on a thread once it is."""
 
     limits: Limits
+    client_connections: int = 0
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.reading: dict[TConn, float] = {}  # connection -> when it is given up
+        self.lingering: set[TConn] = set()  # answered or refused, closing by LINGER
+        self.admission = Admission(self.worker_connections, self.client_connections)
+        self.refused_new: Counter[str] = Counter()  # reason -> connections, since logged
+        self.paused_until = 0.0  # out of file descriptors: no accepting until then
         self.stopping_seen = False
 
     # The event loop (main thread) ---------------------------------------------------
 
-    def accept(self, listener) -> bool:
+    def set_accept_enabled(self, enabled) -> None:
+        """Accept while alive, even when full: what has no room is refused at once (503,
+        or 429 past a client's cap), not left in the kernel's queue until a slot frees
+        (issue 26), as gunicorn does when it stops accepting at worker_connections."""
+        super().set_accept_enabled(self.alive and time.monotonic() >= self.paused_until)
+
+    def accept(self, listener) -> None:
+        """Take the connections `listener` has ready, ACCEPT_BATCH at most."""
+        for _ in range(ACCEPT_BATCH):
+            if not self._accept_one(listener):
+                return
+
+    def _accept_one(self, listener) -> bool:
         """Take one connection from `listener`; say whether there was one."""
         try:
             client, address = listener.accept()
         except OSError as exc:
+            if exc.errno in _OUT_OF_FILES:  # the queue waits; room comes as others close
+                self.log.warning("Cannot accept a connection (%s): pausing %g s",
+                                 exc.strerror, EMFILE_PAUSE)
+                self.paused_until = time.monotonic() + EMFILE_PAUSE
+                self.set_accept_enabled(False)
+                return False
             if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
             return exc.errno == errno.ECONNABORTED  # that one left; others may wait
         self.nr_conns += 1
         conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking
+        refusal = self.admission.refusal(_address(conn), self._open())
+        self.admission.opened(_address(conn))
+        if refusal and self.alive:
+            # Answered before its request is read: its client reads the answer when it
+            # has sent it; logged once a turn of the loop, as a flood would be a line each.
+            self.refused_new[refusal.reason] += 1
+            self._answer(conn, refusal.status, refusal.message, incoming_id(None))
+            return True
         # Taken while stopping (_drain_backlog): its request had STOP_LINGER to arrive.
         self._read_next(conn, b"", self.limits.timeout if self.alive else STOP_LINGER)
         return True
+
+    def _open(self) -> int:
+        """Return the connections open but for those answered and closing."""
+        return self.nr_conns - len(self.lingering)
 
     def _drain_backlog(self) -> None:
         """Take every connection the kernel has already queued for this worker's listeners.
@@ -114,7 +151,7 @@ class BufferedWorker(ThreadWorker):
         """
         taken = 0
         for listener in self.sockets:
-            while self.accept(listener):
+            while self._accept_one(listener):
                 taken += 1
         if taken:
             self.log.info("Stopping: took %d queued connection(s) to answer", taken)
@@ -169,6 +206,9 @@ class BufferedWorker(ThreadWorker):
         rid = incoming_id(None)
         self.log.info("Refused a request from %s: %s %s (request id %s)", conn.client[0],
                       status, message, rid)
+        self._answer(conn, status, message, rid)
+
+    def _answer(self, conn: TConn, status: int, message: str, rid: str) -> None:
         self._send_now(conn, error_response(status, message, rid))
         self._linger(conn)
 
@@ -183,6 +223,7 @@ class BufferedWorker(ThreadWorker):
             self._close(conn)
             return
         self.reading[conn] = time.monotonic() + LINGER
+        self.lingering.add(conn)
         conn.inbox = None  # discarding from now on
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_drain, conn))
 
@@ -210,49 +251,53 @@ class BufferedWorker(ThreadWorker):
 
     def _close(self, conn: TConn) -> None:
         self.nr_conns -= 1
+        self.lingering.discard(conn)
+        self.admission.closed(_address(conn))
         conn.close()
 
     def _make_room(self) -> None:
-        """When the worker is nearly full, make room: first from the clients holding over
-        HOG_SHARE of its connections (their idle connections, then their half-sent
-        requests, refused with 503), then from everyone's idle connections, those
-        waiting longest first. One client's thousands of connections, idle or sending a
-        byte now and then, cannot push out another client's few (issue 26)."""
-        # Connections refused and lingering (inbox None) close within LINGER by themselves:
-        # counting them would take more connections of other clients meanwhile.
-        open_ = self.nr_conns - sum(1 for c in self.reading.keys() if c.inbox is None)
-        if open_ < int(self.worker_connections * FULL_SHARE):
-            return
-        excess = open_ - int(self.worker_connections * ROOM_SHARE)
-        held = Counter(_address(c) for c in self.reading if c.inbox is not None)
-        cap = int(self.worker_connections * HOG_SHARE)
-        idle = [c for c in self.reading if c.inbox is not None and not c.inbox]
-        hog_idle = sorted((c for c in idle if held[_address(c)] > cap),
-                          key=lambda c: -held[_address(c)])[:excess]  # stable: oldest first
-        slow = sorted((c for c in self.reading if c.inbox and held[_address(c)] > cap),
-                      key=lambda c: -held[_address(c)])[:excess - len(hog_idle)]
-        taken = set(hog_idle)
-        others = [c for c in idle if c not in taken][:excess - len(hog_idle) - len(slow)]
-        for conn in hog_idle + others:
+        """When the worker is nearly full, close idle connections and refuse half-sent
+        requests as admission.Admission.room picks them."""
+        # Connections refused and lingering close within LINGER by themselves: counting
+        # them would take more connections of other clients meanwhile.
+        room = self.admission.room((c for c in self.reading if c.inbox is not None),
+                                   self._open(), _address, lambda c: bool(c.inbox))
+        # Bytes may have come since the last read (a batch just accepted has not been
+        # read at all): such a connection is not idle, and closing it would reset it.
+        closed = [c for c in room.close if not _pending(c)]
+        for conn in closed:
             self._stop_reading(conn)
             self._close(conn)
-        for conn in slow:
+        for conn in room.refuse:
             self._stop_reading(conn)
             self._refuse(conn, 503, "too many connections from this client; the server "
                                     "is full: send whole requests on fewer connections")
-        if hog_idle or others:  # full of requests being answered: nothing to say
-            self.log.info("Full: closed %d idle connection(s) of %d",
-                          len(hog_idle) + len(others), len(hog_idle) + len(others)
-                          + self.nr_conns)
-        if slow:
+        if closed:  # full of requests being answered: nothing to say
+            self.log.info("Full: closed %d idle connection(s) of %d", len(closed),
+                          len(closed) + self.nr_conns)
+        if room.refuse:
             self.log.info("Full: refused %d slow connection(s) of the clients holding most",
-                          len(slow))
+                          len(room.refuse))
+
+    def _count_refused_new(self) -> None:
+        """Log and count the connections refused at accept since the last turn."""
+        if not self.refused_new:
+            return
+        self.log.info("Refused %d new connection(s) at once: %s",
+                      sum(self.refused_new.values()),
+                      ", ".join(f"{n} {reason}" for reason, n in sorted(self.refused_new.items())))
+        refused = metrics().connections_refused
+        for reason, n in self.refused_new.items():
+            refused.labels(reason).inc(n)
+        self.refused_new.clear()
 
     def murder_pending(self):
         """Give up connections past their time: idle, too slow to send a request, refused;
         and idle ones early when the worker is nearly full."""
         super().murder_pending()
         self._make_room()
+        self._count_refused_new()
+        self.set_accept_enabled(True)  # after a pause for file descriptors
         now = time.monotonic()
         if not self.alive and not self.stopping_seen:
             # Stopping: a request on its way gets a moment to arrive, not the whole
@@ -321,6 +366,14 @@ class BufferedWorker(ThreadWorker):
             client.sendall(error_response(status, message, rid))
         except OSError:
             self.log.debug("Failed to send the error answer")
+
+
+def _pending(conn: TConn) -> bool:
+    """Say whether the client sent bytes not read yet."""
+    try:
+        return bool(conn.sock.recv(1, socket.MSG_PEEK))  # the socket does not block
+    except OSError:  # none yet (BlockingIOError), or the connection failed
+        return False
 
 
 def _receive(conn: TConn) -> bytes | None:
