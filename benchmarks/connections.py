@@ -4,6 +4,7 @@ Usage:
     python benchmarks/connections.py idle [--idle 5000] [--seconds 60] [--cap N]
                                           [--worker gevent]
     python benchmarks/connections.py full [--slow 1000] [--new 50]
+    python benchmarks/connections.py sigterm [--workers 1]
     python benchmarks/connections.py metrics [--requests 10000]
     python benchmarks/connections.py keys [--wrong 100]
 
@@ -20,6 +21,10 @@ playing the hostile client and another (127.0.0.2, or 127.0.0.9) the ordinary on
 - full: SLOW half-sent requests from 20 addresses (none over its share, so none is
   refused to make room) fill the worker; then NEW connections from another address ask
   /api/health one after another: how each is answered and how fast.
+- sigterm: 40 whole POSTs on their own connections, SIGTERM 30 ms later: how many are
+  answered; then, on a new server, 32 keep-alive clients posting back to back and
+  SIGTERM after 1 s: requests sent whole before the signal that were not answered, and
+  whether each client's last answer said `Connection: close`.
 - metrics: REQUESTS with random methods and paths, half with a wrong key, on a server
   with keys: the number of series /metrics has after each thousand.
 - keys: WRONG requests with wrong keys in a minute from one address: where 429 starts,
@@ -50,7 +55,8 @@ KEY = "bench-read-key"
 OTHER = "127.0.0.2"
 
 
-def start(env: dict, work: Path, worker: str = "") -> tuple[subprocess.Popen, int]:
+def start(env: dict, work: Path, worker: str = "",
+          extra: tuple = ()) -> tuple[subprocess.Popen, int]:
     index = work / "index"
     if not index.exists():
         subprocess.run([sys.executable, "-m", "qa_service", "build", "--corpus",
@@ -60,7 +66,7 @@ def start(env: dict, work: Path, worker: str = "") -> tuple[subprocess.Popen, in
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     command = [sys.executable, "-m", "qa_service", "serve", "--host", "0.0.0.0",
-               "--port", str(port), "--index-dir", str(index)]
+               "--port", str(port), "--index-dir", str(index), *extra]
     if worker:  # the same app under another of gunicorn's worker classes
         command = [sys.executable, "-m", "gunicorn", "-k", worker, "--worker-connections",
                    "10000", "-b", f"0.0.0.0:{port}", "qa_service.http:create_app()"]
@@ -179,6 +185,81 @@ def full(args, work: Path) -> dict:
                    "max": round(max(times) * 1000, 1)}}
 
 
+def _post_request() -> bytes:
+    body = json.dumps({"question": "How many people died in Aktobe?"}).encode()
+    return (b"POST /api/ask HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)) + body
+
+
+def _answers_after_term(port: int, proc: subprocess.Popen) -> dict:
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+    for client in clients:
+        client.sendall(_post_request())
+    time.sleep(0.03)
+    proc.terminate()
+    got = []
+    for client in clients:
+        client.settimeout(30)
+        received = b""
+        try:
+            while chunk := client.recv(65536):
+                received += chunk
+        except OSError as exc:
+            received = type(exc).__name__.encode()
+        client.close()
+        got.append(received.split(b"\r\n", 1)[0].decode("latin-1"))
+    return {"sent": 40, "answers": {a: got.count(a) for a in sorted(set(got))},
+            "exit": proc.wait(60)}
+
+
+def _keepalive_clients_at_term(port: int, proc: subprocess.Popen) -> dict:
+    import threading
+
+    signalled = threading.Event()
+    lost, answered, closing = [], [0], [0]
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = json.dumps({"question": "How many people died in Aktobe?"})
+        last = None
+        while True:
+            before = signalled.is_set()
+            try:
+                conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                answered[0] += 1
+                last = response.getheader("Connection")
+                if last == "close":
+                    break
+            except OSError as exc:
+                if not before:  # sent whole before the signal, and lost
+                    lost.append(type(exc).__name__)
+                break
+        closing[0] += last == "close"
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1)
+    signalled.set()
+    proc.terminate()
+    for thread in threads:
+        thread.join(60)
+    return {"clients": 32, "answered": answered[0], "lost_sent_before_the_signal": len(lost),
+            "last_answer_connection_close": closing[0], "exit": proc.wait(60)}
+
+
+def sigterm(args, work: Path) -> dict:
+    extra = ("--workers", str(args.workers))
+    proc, port = start({}, work, extra=extra)
+    queued = _answers_after_term(port, proc)
+    proc, port = start({}, work, extra=extra)
+    return {"workers": args.workers, "queued_posts": queued,
+            "keepalive": _keepalive_clients_at_term(port, proc)}
+
+
 def metrics(args, work: Path) -> dict:
     proc, port = start({"QA_API_KEYS": KEY, "QA_AUTH_FAILURE_LIMIT": "off"}, work)
     rng = random.Random(0)
@@ -240,6 +321,8 @@ def main() -> None:
     p = sub.add_parser("full")
     p.add_argument("--slow", type=int, default=1000)
     p.add_argument("--new", type=int, default=50)
+    p = sub.add_parser("sigterm")
+    p.add_argument("--workers", type=int, default=1)
     p = sub.add_parser("metrics")
     p.add_argument("--requests", type=int, default=10_000)
     p = sub.add_parser("keys")
@@ -247,7 +330,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="qa-connections-"))
     try:
-        result = {"idle": idle, "full": full, "metrics": metrics,
+        result = {"idle": idle, "full": full, "sigterm": sigterm, "metrics": metrics,
                   "keys": keys}[args.command](args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
