@@ -53,6 +53,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 KEY = "bench-read-key"
 OTHER = "127.0.0.2"
+STARTED: list[subprocess.Popen] = []  # stopped when the benchmark ends, however it ends
 
 
 def start(env: dict, work: Path, worker: str = "",
@@ -74,6 +75,7 @@ def start(env: dict, work: Path, worker: str = "",
     proc = subprocess.Popen(command, stdout=open(work / "serve.log", "w"),
                             stderr=subprocess.STDOUT,
                             env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+    STARTED.append(proc)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
@@ -333,6 +335,10 @@ def main() -> None:
         result = {"idle": idle, "full": full, "sigterm": sigterm, "metrics": metrics,
                   "keys": keys}[args.command](args, work)
     finally:
+        for proc in STARTED:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(60)
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, indent=1))
 
