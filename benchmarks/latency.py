@@ -105,6 +105,8 @@ def main() -> int:
     parser.add_argument("--index-dir", default="index")
     parser.add_argument("--backend", help="QA_BACKEND for the server [its default]")
     parser.add_argument("--threads", type=int, default=4, help="request threads per worker")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server worker processes (each loads the model)")
     parser.add_argument("--requests", type=int, default=400, help="per concurrency level")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--fusion", help="QA_FUSION for the server [its default]")
@@ -132,11 +134,12 @@ def main() -> int:
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa_service", "serve", "--port", str(port), "--index-dir",
-         args.index_dir, "--workers", "1", "--threads", str(args.threads)],
+         args.index_dir, "--workers", str(args.workers), "--threads", str(args.threads)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     report: dict = {"backend": args.backend or "default", "fusion": args.fusion or "default",
-                    "index": str(args.index_dir), "threads": args.threads}
+                    "index": str(args.index_dir), "threads": args.threads,
+                    "workers": args.workers}
     try:
         first_answer(port, proc)
         report["cold_start_s"] = round(time.perf_counter() - started, 2)
@@ -160,7 +163,7 @@ def main() -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"index {args.index_dir}, backend {report['backend']}, fusion {report['fusion']}, "
-          f"{args.threads} request threads, 1 worker")
+          f"{args.threads} request threads, {args.workers} worker(s)")
     print(f"cold start to first answer: {report['cold_start_s']} s")
     for r in report["http"]:
         print(f"{r['clients']:2d} clients: {r['requests']} requests, {r['errors']} errors, "

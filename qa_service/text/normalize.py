@@ -14,6 +14,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # it, so it reads as the replacement character.
 _INVISIBLE.update(dict.fromkeys(range(0xD800, 0xE000), "\ufffd"))
 _SPACE_RE = re.compile(r"\s+")
+_RUN_RE = re.compile(r"\S+")  # \s is str.isspace()
 
 
 @dataclass
@@ -64,23 +65,37 @@ def normalize_span(raw: str, base: int = 0) -> Span:
     out: list[str] = []
     offsets = array("I")
     pending_space = False
-    for i, ch in enumerate(raw):
-        if ch.isspace():
+    # Run by run of non-space characters: an ASCII run is its own NFKC, one slice; only
+    # other runs go character by character (a SciFact abstract took 2.5 ms, char by char).
+    for run in _RUN_RE.finditer(raw):
+        start = run.start()
+        if start:  # whitespace came before it
             pending_space = bool(out)
+        word = run.group()
+        if word.isascii():
+            if pending_space:
+                out.append(" ")
+                offsets.append(base + start - 1)
+                pending_space = False
+            out.append(word)
+            offsets.extend(range(base + start, base + run.end()))
             continue
-        piece = unicodedata.normalize("NFKC", ch).translate(_INVISIBLE)
-        if not piece:
-            continue
-        if piece.isspace():  # e.g. a no-break space folds to a plain space
-            pending_space = bool(out)
-            continue
-        if pending_space:
-            out.append(" ")
-            offsets.append(base + i - 1)
-            pending_space = False
-        out.append(piece)
-        offsets.extend([base + i] * len(piece))
+        for i, ch in enumerate(word, start):
+            piece = unicodedata.normalize("NFKC", ch).translate(_INVISIBLE)
+            if not piece:
+                continue
+            if piece.isspace():  # e.g. an ideographic space folds to a plain space
+                pending_space = bool(out)
+                continue
+            if pending_space:
+                out.append(" ")
+                offsets.append(base + i - 1)
+                pending_space = False
+            out.append(piece)
+            offsets.extend([base + i] * len(piece))
     text = "".join(out)
+    if text.isascii():
+        return Span(text, offsets)
     # Per-character NFKC misses compositions across characters (e + combining accent);
     # fall back to whole-string NFKC with offsets mapped proportionally.
     whole = unicodedata.normalize("NFKC", text)
