@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qa_service.ingest.clean import Block
+from qa_service.ingest.pysbd_patterns import install as cache_pysbd_patterns
 from qa_service.text import Span, approx_tokens, join_spans, slice_span
 
 TokenCounter = Callable[[str], int]
@@ -26,10 +27,8 @@ class Chunk:
 def _segmenter():
     import pysbd
 
-    from qa_service.ingest import pysbd_patterns
-
     segmenter = pysbd.Segmenter(language="en", clean=False, char_span=False)
-    pysbd_patterns.install()  # after the Segmenter: every module it uses is loaded
+    cache_pysbd_patterns()  # after the Segmenter: every module it uses is loaded
     return segmenter
 
 
