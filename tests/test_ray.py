@@ -31,7 +31,8 @@ ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '
 
 @pytest.fixture
 def one_node_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    # "local": a new cluster here, never one whose address another run left behind.
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              ignore_reinit_error=True)
     yield
     ray.shutdown()
@@ -195,10 +196,11 @@ def _build_both_ways(corpus: Path, folder: Path, env: dict, caplog) -> tuple:
         report = build_index(local, HashEncoder(256))
         warnings = [f"{r.name}: {r.getMessage()}" for r in caplog.records
                     if r.levelno >= logging.WARNING and r.name.startswith("qa_service")]
+    # As one types it: paths relative to where the build runs, which no worker shares.
     run = subprocess.run(
         [sys.executable, "-m", "qa_service", "build", "--engine", "ray", "--corpus",
-         str(corpus), "--index-dir", str(folder / "ray"), "--model", "hash:256"],
-        env=env, capture_output=True, text=True, timeout=600)
+         os.path.relpath(corpus, folder), "--index-dir", "ray", "--model", "hash:256"],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     # The command line logs warnings as "WARNING name: message".
     ray_warnings = [line.removeprefix("WARNING ") for line in run.stderr.splitlines()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from qa_service.indexing.stages import Stage, record
@@ -111,7 +112,9 @@ class RayReads:
     def _read_all(self, corpus: Path, max_file_bytes: int | None, limits, unchanged,
                   walked) -> None:
         files, default_source = files_to_read(corpus, unchanged, walked)
-        files = [(f, table) for f, table in files if f.relpath not in self.where]
+        # Absolute: a worker's working folder is not the build's.
+        files = [(replace(f, path=f.path.absolute()), table) for f, table in files
+                 if f.relpath not in self.where]
         if not files:
             return
         started = time.perf_counter()
