@@ -67,6 +67,28 @@ def test_a_ray_build_equals_a_local_build(settings, tmp_path, one_node_ray, caps
     assert shown[-1].startswith(f"Embedding: {len(sents)}/{len(sents)} sentences (100%)")
 
 
+class _CounterStaysHere(HashEncoder):
+    """The fake encoder, with a token counter that cannot be sent to workers (as a torch
+    model without tokenizer.json)."""
+
+    token_counter = None
+
+
+@pytest.mark.parametrize("corpus, encoder", [
+    (FIXTURES / "beir" / "corpus.jsonl", HashEncoder(256)),  # read here, cleaned there
+    (FIXTURES / "corpus", _CounterStaysHere(256)),  # read there, cleaned here
+], ids=["corpus.jsonl", "counter stays here"])
+def test_a_ray_build_read_or_cleaned_on_the_driver_equals_a_local_build(
+        corpus, encoder, tmp_path, one_node_ray):
+    local = Settings.from_env(corpus=corpus, index_dir=tmp_path / "local")
+    on_ray = local.with_(index_dir=tmp_path / "ray")
+    report = build_index(local, encoder)
+    ray_report = build_index(on_ray, encoder, engine="ray")
+    assert _index_files(tmp_path / "ray") == _index_files(tmp_path / "local")
+    assert ray_report.passages == report.passages > 0
+    assert ray_report.stages["clean and chunk"].items == report.documents
+
+
 # Seconds a node may take to start and join (about 10 each on a 2-core machine).
 NODE_START_S = 120
 _NODES = """
