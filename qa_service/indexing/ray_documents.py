@@ -87,7 +87,7 @@ class RayReads:
 
         def fetch(f: CorpusFile, reader: Reader) -> tuple[Checked, Callable[[], Parsed]]:
             at = self.where.get(f.relpath)
-            if at is None:  # appeared since the walk: read here, as a local build would
+            if at is None:  # not sent (sources.toml changed since): read here instead
                 return here(f, reader)
             read = self.batches[at[0]].reads[at[1]]
             return read.checked, read.parsed
