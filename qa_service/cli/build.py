@@ -32,7 +32,8 @@ from qa_service.text import counted
 @click.option("--if-stale", is_flag=True,
               help="Build only if the index is missing, unreadable or out of date.")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
-              help="Who embeds: this process, or a Ray Data job (RAY_ADDRESS names a cluster).")
+              help="Who reads, cleans and embeds: this machine, or a Ray cluster's nodes "
+                   "(RAY_ADDRESS names the cluster).")
 @click.option("--full", is_flag=True,
               help="Embed every document again instead of reusing unchanged ones.")
 @domain_errors

@@ -36,6 +36,7 @@ from qa_service.indexing.publish import (
     remove_leftovers,
 )
 from qa_service.indexing.snapshot import as_indexed, snapshot_corpus
+from qa_service.indexing.stages import Stage, record
 from qa_service.indexing.vector_index import fill, new_index, write_faiss
 from qa_service.indexing.writes import writing
 from qa_service.ingest.readers import Skips, hashed_as_read
@@ -63,6 +64,7 @@ class BuildReport:
     embedded_passages: int = 0
     skipped: Skips = field(default_factory=Skips)  # files left out, by reason
     cleaning: dict = field(default_factory=dict)  # rule: [chars, sentences, documents]
+    stages: dict[str, Stage] = field(default_factory=dict)  # what each stage took, where
 
 
 def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
@@ -95,15 +97,20 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
             raise
         try:
             skipped, read = Skips(), {}
+            started = time.perf_counter()
             with writing(PASSAGES_FILE, root):
                 counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings,
                                               previous, skipped, read, progress,
-                                              snapshot["files"])
+                                              snapshot["files"], embedder)
+            # Reading, cleaning and chunking included: the SQLite writes wait on them.
+            record(embedder.stages, "passages written", started, counts["passages"])
+            started = time.perf_counter()
             with writing("the lexicon", root):
                 # The build before's postings of the passages reused are kept, renumbered.
                 write_lexicon(work / PASSAGES_FILE,
                               previous.passages.path if previous is not None else None,
                               plan.old_passage_rows)
+            record(embedder.stages, "lexicon written", started, counts["passages"])
             # The manifest records the hashes of the bytes indexed, taken as they were read.
             snapshot = as_indexed(snapshot, read)
             info = _write_vectors(work, root, encoder, embedder, settings, counts["passages"],
@@ -124,7 +131,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
                 build_seconds=seconds,
                 extra={"build": {"engine": engine, "reused_documents": plan.reused_documents,
                                  "embedded_passages": len(plan.new_passages),
-                                 "embedded_sentences": len(plan.new_sentences)}},
+                                 "embedded_sentences": len(plan.new_sentences),
+                                 "stages": _stages(embedder.stages)}},
             )
             with writing(MANIFEST, root):
                 _write_manifest(manifest, work)
@@ -144,7 +152,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
     log.info("%s", skipped.summary())
     return BuildReport(final, counts["documents"], counts["passages"], counts["sentences"],
                        seconds, info["type"], plan.reused_documents, len(plan.new_passages),
-                       skipped, plan.cleaning)
+                       skipped, plan.cleaning, dict(embedder.stages))
 
 
 def _reusable(root: Path, settings: Settings, encoder: Encoder) -> Index | None:
@@ -193,19 +201,30 @@ def _write_vectors(work: Path, root: Path, encoder: Encoder, embedder: Engine,
     new = _check(embedder.embed(plan.new_passages, "passages"), len(plan.new_passages), dim)
     embedded = _assemble(plan.old_passage_rows, new,
                          lambda a, b: previous.vectors.vectors(list(range(a, b))), dim)
+    started = time.perf_counter()
     index, info = new_index(dim, expected, settings.build.exact_limit,
                             previous.vectors if previous is not None else None)
     fill(index, embedded, info)
     with writing(VECTORS_FILE, root, faiss=True):
         write_faiss(index, work / VECTORS_FILE)
+    record(embedder.stages, "vector index written", started, len(embedded))
     del index, embedded
     new = _check(embedder.embed(plan.new_sentences, "sentences"), len(plan.new_sentences), dim)
     sentence_vectors = _assemble(
         plan.old_sentence_rows, new,
         lambda a, b: np.asarray(previous.vectors.sentences[a:b], dtype=np.float32), dim)
+    started = time.perf_counter()
     with writing(SENTENCES_FILE, root):
         np.save(work / SENTENCES_FILE, sentence_vectors, allow_pickle=False)
+    record(embedder.stages, "sentence vectors written", started, len(sentence_vectors))
     return info
+
+
+def _stages(stages: dict[str, Stage]) -> dict:
+    """Return what each stage took, and the Ray nodes it ran on, for the manifest."""
+    return {name: {"seconds": round(stage.seconds, 3), "items": stage.items,
+                   **({"nodes": sorted(stage.nodes)} if stage.nodes else {})}
+            for name, stage in stages.items()}
 
 
 def _check(out: np.ndarray, count: int, dimension: int) -> np.ndarray:

@@ -10,17 +10,11 @@ from pathlib import Path
 from qa_service.config import Settings
 from qa_service.encoders import Encoder
 from qa_service.errors import CorpusError
+from qa_service.indexing.engines import Engine, LocalEngine
 from qa_service.indexing.snapshot import same_stat
 from qa_service.indexing.types import write_types
 from qa_service.indexing.writer import PassageWriter
-from qa_service.ingest import content_hash, read_corpus
-from qa_service.ingest.boilerplate import (
-    corpus_repeated_lines,
-    document_hash,
-    keyed_hash,
-    line_entry,
-)
-from qa_service.ingest.parallel import OrderedIngest
+from qa_service.ingest.boilerplate import corpus_repeated_lines, keyed_hash
 from qa_service.ingest.readers import Skips, reading_total
 from qa_service.ingest.readers.corpus import corpus_metadata, metadata_json, walk_corpus
 from qa_service.ingest.readers.sandbox import ReadLimits
@@ -65,7 +59,8 @@ def _unchanged(listed, previous: Index | None, known: dict[str, str],
 def write_passages(path: Path, encoder: Encoder, settings: Settings,
                    previous: Index | None, skips: Skips | None = None,
                    hashes: dict[str, list] | None = None, progress: bool = False,
-                   listed: Iterable[str] | None = None) -> tuple[dict, Plan]:
+                   listed: Iterable[str] | None = None, engine: Engine | None = None
+                   ) -> tuple[dict, Plan]:
     """Write the corpus's passages into the SQLite file `path`; return counts and the plan.
 
     Documents whose content hash equals the one `previous` recorded keep their stored
@@ -73,9 +68,11 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
     documents with no text after cleaning, are counted in `skips`; `hashes` gets each
     file read's size, mtime and the hash of the bytes read (see ingest.read_corpus).
     `progress` shows on stderr how many files (or corpus.jsonl lines) have been read, out
-    of the corpus's files in `listed` (a snapshot's paths) or found now.
+    of the corpus's files in `listed` (a snapshot's paths) or found now. `engine` reads,
+    cleans and chunks the documents (default: this process and its pool).
     """
     skips = Skips() if skips is None else skips
+    engine = engine or LocalEngine(encoder, settings.build.batch_size, progress)
     writer = PassageWriter(path)
     plan = Plan()
     known = previous.passages.content_hashes() if previous is not None else {}
@@ -121,7 +118,7 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
     walked = walk_corpus(settings.corpus)  # once, for both passes
     boilerplate = corpus_repeated_lines(settings.corpus, settings.build.max_file_bytes, limits,
                                         unchanged, {d: v[1:3] for d, v in stored.items()},
-                                        walked)
+                                        walked, engine.read, lambda raw: engine.facts(raw)[1:])
     # Reused unread only while the lines repeated across its source are as they were.
     unchanged = {rel: v for rel, v in unchanged.items() if known[rel] == keyed_hash(
         stored[rel][0], sorted(stored[rel][2].intersection(boilerplate)))}
@@ -134,18 +131,18 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
         # A file counts when read; cleaning lags it by at most the ingest window, and the
         # last line comes once every document is cleaned and written.
         with Progress(total, "Reading", unit) as reading, \
-                OrderedIngest(counter or encoder.count_tokens, max_tokens,
-                              settings.build.min_chars, shareable=counter is not None,
-                              boilerplate=boilerplate) as ingest:
-            for raw in read_corpus(settings.corpus, settings.build.max_file_bytes, skips,
+                engine.ingest(counter or encoder.count_tokens, max_tokens,
+                              settings.build.min_chars, counter is not None,
+                              boilerplate) as ingest:
+            for raw in engine.read(settings.corpus, settings.build.max_file_bytes, skips,
                                    hashes=hashes, passed=reading.update, limits=limits,
                                    unchanged=unchanged, walked=walked):
                 if raw.reused:
                     item, new = (raw.doc_id, known[raw.doc_id], None), False
                 else:
-                    content = content_hash(raw)
-                    digest = document_hash(content, raw, boilerplate)
-                    source, keys = line_entry(raw)
+                    content, source, keys = engine.facts(raw)
+                    # ingest.boilerplate.document_hash, from the keys instead of the text.
+                    digest = keyed_hash(content, sorted(keys.intersection(boilerplate)))
                     lines = (content, source, keys, metadata_json(tables.get(raw.doc_id)))
                     item, new = (raw.doc_id, digest, lines), known.get(raw.doc_id) != digest
                 for queued, result in ingest.put(item, raw if new else None):

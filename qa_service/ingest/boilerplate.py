@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from qa_service.ingest.readers import RawDocument, read_corpus
@@ -52,18 +52,20 @@ def line_entry(raw: RawDocument) -> tuple[str, frozenset[str]]:
 
 
 def repeated_lines(docs: Iterable[RawDocument],
-                   stored: Mapping[str, tuple[str, frozenset[str]]] | None = None
+                   stored: Mapping[str, tuple[str, frozenset[str]]] | None = None,
+                   entry: Callable[[RawDocument], tuple[str, frozenset[str]]] = line_entry
                    ) -> frozenset[str]:
     """Return the keys of lines most documents of one source share.
 
-    `stored`: doc_id -> line_entry for documents yielded `reused` (not read).
+    `stored`: doc_id -> line_entry for documents yielded `reused` (not read); `entry`:
+    gives the line_entry of the others (a build engine may have read them elsewhere).
     """
     per_source: dict[str, Counter] = defaultdict(Counter)
     documents: Counter = Counter()
     for raw in docs:
         if raw.kind == "html":
             continue
-        source, keys = stored[raw.doc_id] if raw.reused else line_entry(raw)
+        source, keys = stored[raw.doc_id] if raw.reused else entry(raw)
         documents[source] += 1
         per_source[source].update(keys)
     found = set()
@@ -83,19 +85,23 @@ def corpus_repeated_lines(corpus: Path, max_file_bytes: int | None = None,
                           limits: ReadLimits | None = None,
                           unchanged: Mapping[str, tuple[str, str]] | None = None,
                           stored: Mapping[str, tuple[str, frozenset[str]]] | None = None,
-                          walked: tuple | None = None) -> frozenset[str]:
+                          walked: tuple | None = None,
+                          read: Callable[..., Iterator[RawDocument]] = read_corpus,
+                          entry: Callable[[RawDocument], tuple[str, frozenset[str]]]
+                          = line_entry) -> frozenset[str]:
     """Count the lines each source of `corpus` repeats, in a first pass over its raw
     documents (quiet: the build's own pass warns about the files it leaves out, once).
 
     `unchanged` files (see read_corpus) are not read: `stored` holds their line entries.
+    `read` and `entry`: read_corpus and line_entry, or a build engine's own.
     """
     readers = logging.getLogger("qa_service.ingest.readers")
     level = readers.level
     readers.setLevel(logging.ERROR)
     try:
-        return repeated_lines(read_corpus(corpus, max_file_bytes, kinds=REPEAT_KINDS,
-                                          limits=limits, unchanged=unchanged,
-                                          walked=walked), stored)
+        return repeated_lines(read(corpus, max_file_bytes, kinds=REPEAT_KINDS,
+                                   limits=limits, unchanged=unchanged, walked=walked),
+                              stored, entry)
     finally:
         readers.setLevel(level)
 

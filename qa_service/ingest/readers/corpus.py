@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import os
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from qa_service.errors import CorpusError
-from qa_service.ingest.readers.base import (
-    CorpusFile,
-    Extracted,
-    RawDocument,
-    Reader,
-    Skips,
-    UnreadableError,
-)
+from qa_service.ingest.readers.base import CorpusFile, RawDocument, Skips
 from qa_service.ingest.readers.beir import read_beir
-from qa_service.ingest.readers.limits import OverLimitError, bound_metadata, check_text
+from qa_service.ingest.readers.files import (
+    Fetch,
+    raw_document,
+    reading_here,
+    settle,
+    skip_file,
+)
 from qa_service.ingest.readers.registry import SUFFIXES, reader_for
-from qa_service.ingest.readers.sandbox import ReadLimits, shared_sandbox
-
-log = logging.getLogger(__name__)
+from qa_service.ingest.readers.sandbox import ReadLimits
 
 METADATA_FILE = "sources.toml"
 
@@ -80,7 +75,8 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                 passed: Callable[[], None] | None = None,
                 limits: ReadLimits | None = None,
                 unchanged: Mapping[str, tuple[str, str]] | None = None,
-                walked: tuple | None = None) -> Iterator[RawDocument]:
+                walked: tuple | None = None,
+                fetch: Fetch | None = None) -> Iterator[RawDocument]:
     """Yield the documents of a folder, one file or a corpus.jsonl; count left-out files.
 
     `kinds`: read only files of these kinds (the others are passed over, not counted).
@@ -92,6 +88,8 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     to be those it indexed before (same size and mtime): while their sources.toml entry
     is still that JSON (metadata_json), they are not read but yielded `reused`.
     `walked`: what walk_corpus(corpus) returned, for a caller reading the corpus twice.
+    `fetch`: how a file is checked and parsed (readers.files; a build engine may have
+    read it elsewhere); None: here, with `max_file_bytes` and `limits`.
     """
     # Every file of a folder that gives no document is named in a warning with its reason
     # (unsupported type, empty, binary, over `max_file_bytes`, a copy of an earlier file,
@@ -109,17 +107,20 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
     root = corpus.parent if corpus.is_file() else corpus
     paths, outside, refused, misnamed = walked or _walk(corpus)
     for path in misnamed:
-        _skip(skips, "name not UTF-8", printable(path.relative_to(root).as_posix()),
-              "its name is not valid UTF-8; rename it to index it")
+        skip_file(skips, "name not UTF-8", printable(path.relative_to(root).as_posix()),
+                  "its name is not valid UTF-8; rename it to index it")
     for folder, exc in refused:
-        _skip(skips, "unreadable folder", printable(f"{folder.relative_to(root).as_posix()}/"),
-              f"unreadable folder ({exc.strerror or exc}); none of its files are read")
+        skip_file(skips, "unreadable folder",
+                  printable(f"{folder.relative_to(root).as_posix()}/"),
+                  f"unreadable folder ({exc.strerror or exc}); none of its files are read")
     for path in outside:
-        _skip(skips, "outside the corpus folder", printable(path.relative_to(root).as_posix()),
-              "it points outside the corpus folder")
+        skip_file(skips, "outside the corpus folder",
+                  printable(path.relative_to(root).as_posix()),
+                  "it points outside the corpus folder")
     metadata = _read_metadata(root / METADATA_FILE)
     default_source = root.resolve().name
     first_with: dict[str, str] = {}  # content hash -> the file indexed with that content
+    fetch = fetch or reading_here(max_file_bytes, limits)
     for path in paths:
         f = _corpus_file(corpus, path)
         if f.relpath == METADATA_FILE:
@@ -128,12 +129,12 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
         if kinds is not None and (reader is None or reader.kind not in kinds):
             continue
         if reader is None:
-            _skip(skips, "unsupported type", f.relpath,
-                  f"unsupported type ({path.suffix.lower() or 'no suffix'}); "
-                  f"supported: {', '.join(SUFFIXES)}")
+            skip_file(skips, "unsupported type", f.relpath,
+                      f"unsupported type ({path.suffix.lower() or 'no suffix'}); "
+                      f"supported: {', '.join(SUFFIXES)}")
             continue
-        known = (unchanged or {}).get(f.relpath)
-        if known is not None and known[1] == metadata_json(metadata.get(f.relpath)):
+        known = _unread(f, unchanged, metadata)
+        if known is not None:
             first_with.setdefault(known[0], f.relpath)
             if hashes is not None:
                 hashes[f.relpath] = [f.size, f.mtime_ns, known[0]]
@@ -143,71 +144,42 @@ def read_corpus(corpus: Path, max_file_bytes: int | None = None,
                               metadata=metadata.get(f.relpath, {}),
                               default_source=default_source, reused=True)
             continue
-        found = _read_file(f, reader, max_file_bytes, skips, hashes, first_with, limits)
+        found = settle(f, *fetch(f, reader), skips, hashes, first_with)
         if passed is not None:
             passed()
         if found is None:
             continue
-        yield RawDocument(
-            doc_id=f.relpath,
-            kind=reader.kind,
-            raw=found.raw,
-            metadata={**found.metadata, **metadata.get(f.relpath, {})},
-            default_source=default_source,
-            pages=found.pages,
-            tables=found.tables,
-        )
+        yield raw_document(f, reader, found, metadata.get(f.relpath, {}), default_source)
 
 
-def _read_file(f: CorpusFile, reader: Reader, max_file_bytes: int | None, skips: Skips,
-               hashes: dict[str, list] | None, first_with: dict[str, str],
-               limits: ReadLimits | None = None) -> Extracted | None:
-    """Read and parse one document file; None when it is left out (warned and counted)."""
-    if max_file_bytes is not None and f.size > max_file_bytes:
-        _skip(skips, "too big", f.relpath, f"too big: {f.size} bytes is over the limit "
-              f"of {max_file_bytes} (QA_MAX_FILE_BYTES)")
-        return None
-    try:
-        data = f.path.read_bytes()
-    except OSError as exc:
-        _skip(skips, "unreadable", f.relpath, f"unreadable ({exc.strerror or exc})")
-        return None
-    digest = hashlib.sha256(data).hexdigest()
-    if hashes is not None:  # the bytes indexed, hashed in the same read (the manifest's)
-        hashes[f.relpath] = [f.size, f.mtime_ns, digest]
-    if not data.strip():
-        _skip(skips, "empty", f.relpath, "the file is empty")
-        return None
-    if not reader.binary and _looks_binary(data):
-        _skip(skips, "binary", f.relpath, "it is a binary file, not text")
-        return None
-    if digest in first_with:
-        _skip(skips, "duplicate", f.relpath, f"duplicate: same content as "
-              f"{first_with[digest]}, which is indexed once")
-        return None
-    try:
-        if limits is not None and limits.active and not reader.decode_only:
-            found = shared_sandbox(limits).read(reader, data, f.relpath, digest)
-        else:
-            found = reader.read(data, f.relpath)
-        check_text(found.raw, f.relpath)
-    except OverLimitError as exc:  # a bomb: named with the bound it passed
-        _skip(skips, "over a limit", f.relpath, f"over a limit: {exc}")
-        return None
-    except Exception as exc:  # a corrupt file of any format: one line, no traceback
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if not isinstance(exc, UnreadableError):
-            detail = f"{type(exc).__name__}: {detail}"
-        _skip(skips, "unreadable", f.relpath, f"unreadable as {reader.kind} ({detail})")
-        return None
-    first_with[digest] = f.relpath
-    found.metadata = bound_metadata(found.metadata, f.relpath)
-    return found
+def files_to_read(corpus: Path, unchanged: Mapping[str, tuple[str, str]] | None = None,
+                  walked: tuple | None = None) -> tuple[list[tuple[CorpusFile, dict]], str]:
+    """Return the files read_corpus reads (each with its sources.toml table), in its
+    order, and the corpus's default source; none for a corpus.jsonl or a missing corpus.
+
+    For a build engine that reads them elsewhere before read_corpus settles them.
+    """
+    corpus = Path(corpus)
+    if is_beir(corpus) or not corpus.exists():
+        return [], ""
+    root = corpus.parent if corpus.is_file() else corpus
+    metadata = _read_metadata(root / METADATA_FILE)
+    found = []
+    for path in (walked or _walk(corpus))[0]:
+        f = _corpus_file(corpus, path)
+        if (f.relpath != METADATA_FILE and reader_for(path) is not None
+                and _unread(f, unchanged, metadata) is None):
+            found.append((f, metadata.get(f.relpath, {})))
+    return found, root.resolve().name
 
 
-def _skip(skips: Skips, reason: str, relpath: str, why: str) -> None:
-    log.warning("skipping %s: %s", relpath, why)
-    skips.add(reason, relpath, why)
+def _unread(f: CorpusFile, unchanged: Mapping[str, tuple[str, str]] | None,
+            metadata: dict[str, dict]) -> tuple[str, str] | None:
+    """Return a file's `unchanged` entry if it is reused unread (its metadata as it was)."""
+    known = (unchanged or {}).get(f.relpath)
+    if known is not None and known[1] == metadata_json(metadata.get(f.relpath)):
+        return known
+    return None
 
 
 def walk_corpus(corpus: Path) -> tuple | None:
@@ -290,12 +262,6 @@ def is_beir(corpus: Path) -> bool:
 
 def _has_documents(folder: Path) -> bool:
     return any(reader_for(p) is not None for p in folder.rglob("*") if p.is_file())
-
-
-def _looks_binary(data: bytes) -> bool:
-    # Git's test: a NUL byte near the start. Text in UTF-16 also fails it, and is not
-    # supported either.
-    return b"\x00" in data[:8192]
 
 
 def corpus_metadata(corpus: Path) -> dict[str, dict]:

@@ -262,7 +262,7 @@ def serve() -> None:
             reply = ("over", str(exc))
         except UnreadableError as exc:
             reply = ("unreadable", str(exc))
-        except Exception as exc:  # noqa: BLE001  (reported as corpus._read_file does)
+        except Exception as exc:  # noqa: BLE001  (reported as files.parse_file does)
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             reply = ("unreadable", f"{type(exc).__name__}: {detail}")
         del data
