@@ -20,12 +20,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).parent))
+from connections import start  # noqa: E402
 
 TEXTS = [
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "\u202eevil\u202c txt",
@@ -84,24 +84,9 @@ RAW = [
 
 
 def serve(work: Path) -> tuple[subprocess.Popen, str]:
-    index = work / "index"
-    subprocess.run([sys.executable, "-m", "qa_service", "build", "--corpus",
-                    str(REPO / "corpus"), "--index-dir", str(index)], check=True,
-                   capture_output=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "qa_service", "serve", "--port",
-                             str(port), "--index-dir", str(index)],
-                            stdout=open(work / "serve.log", "w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if request(url, "GET", "/api/health", None, None)[0] == 200:
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"the server did not start; see {work / 'serve.log'}")
+    """Build the shipped corpus and serve it (connections.start): the process and URL."""
+    proc, port = start({}, work)
+    return proc, f"http://127.0.0.1:{port}"
 
 
 def request(url: str, method: str, path: str, body: bytes | None,
