@@ -54,9 +54,14 @@ _STATUS = {  # what the client gets for what gunicorn's parser refused; others a
 }
 
 
+def _host(address) -> str:
+    """Return the host of a client address (a unix socket's has no port)."""
+    return address[0] if isinstance(address, tuple) else str(address)
+
+
 def _address(conn: TConn) -> str:
     """Return the client address of a connection (its host, not its port)."""
-    return conn.client[0] if isinstance(conn.client, tuple) else str(conn.client)
+    return _host(conn.client)
 
 
 def error_response(status: int, message: str, rid: str) -> bytes:
@@ -123,9 +128,10 @@ class BufferedWorker(ThreadWorker):
             if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
             return exc.errno == errno.ECONNABORTED  # that one left; others may wait
+        # Judged before it counts: a worker of 1,000 connections takes a 1,000th.
+        refusal = self.admission.refusal(_host(address), self._open())
         self.nr_conns += 1
         conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking
-        refusal = self.admission.refusal(_address(conn), self._open())
         self.admission.opened(_address(conn))
         if refusal and self.alive:
             # Answered before its request is read: its client reads the answer when it
