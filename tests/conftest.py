@@ -162,7 +162,9 @@ def free_port() -> int:
     import socket
 
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        # Every address: a server may listen on 0.0.0.0, where a port that a client
+        # socket holds on 127.0.0.x (the tests open thousands) is taken.
+        sock.bind(("0.0.0.0", 0))
         return sock.getsockname()[1]
 
 

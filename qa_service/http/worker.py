@@ -229,7 +229,9 @@ class BufferedWorker(ThreadWorker):
             self._close(conn)
             return
         self.reading[conn] = time.monotonic() + LINGER
-        self.lingering.add(conn)
+        if conn not in self.lingering:  # answered: no longer held against its client
+            self.lingering.add(conn)
+            self.admission.closed(_address(conn))
         conn.inbox = None  # discarding from now on
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_drain, conn))
 
@@ -257,8 +259,10 @@ class BufferedWorker(ThreadWorker):
 
     def _close(self, conn: TConn) -> None:
         self.nr_conns -= 1
-        self.lingering.discard(conn)
-        self.admission.closed(_address(conn))
+        if conn in self.lingering:
+            self.lingering.discard(conn)
+        else:
+            self.admission.closed(_address(conn))
         conn.close()
 
     def _make_room(self) -> None:
