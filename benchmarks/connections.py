@@ -64,7 +64,7 @@ def start(env: dict, work: Path, worker: str = "",
                         str(REPO / "corpus"), "--index-dir", str(index)], check=True,
                        capture_output=True)
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind(("0.0.0.0", 0))  # free on every address: the server listens on 0.0.0.0
         port = s.getsockname()[1]
     command = [sys.executable, "-m", "qa_service", "serve", "--host", "0.0.0.0",
                "--port", str(port), "--index-dir", str(index), *extra]
@@ -83,7 +83,7 @@ def start(env: dict, work: Path, worker: str = "",
                 return proc, port
         except OSError:
             time.sleep(0.3)
-    raise SystemExit(f"the server did not start; see {work / 'serve.log'}")
+    raise SystemExit("the server did not start:\n" + (work / "serve.log").read_text()[-2000:])
 
 
 def call(port: int, method: str, path: str, body: bytes | None = None, key: str | None = None,
