@@ -129,10 +129,11 @@ class BufferedWorker(ThreadWorker):
                 raise
             return exc.errno == errno.ECONNABORTED  # that one left; others may wait
         # Judged before it counts: a worker of 1,000 connections takes a 1,000th.
-        refusal = self.admission.refusal(_host(address), self._open())
+        host = _host(address)
+        refusal = self.admission.refusal(host, self._open())
         self.nr_conns += 1
         conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking
-        self.admission.opened(_address(conn))
+        self.admission.opened(host)
         if refusal and self.alive:
             # Answered before its request is read: its client reads the answer when it
             # has sent it; logged once a turn of the loop, as a flood would be a line each.
