@@ -64,6 +64,11 @@ class BuildSettings:
     # Embed each passage after its document's title, so that a passage that never names
     # its subject ("It was founded in 1852") is still found by it.
     embed_title: bool = False
+    # Sentence vectors: "pooled" from their passage's own pass (one pass for both, and
+    # passages found better by them on SQuAD and news; encoders/pooling.py) or "separate"
+    # (each sentence embedded again alone, as before). The shipped ranker learned on
+    # pooled ones; an index of the other kind is rebuilt whole.
+    sentence_vectors: str = "pooled"
     # Above this many passages the vector index is approximate (IVF) instead of exact:
     # exact search costs ~0.4 ms per 1k passages a query on 2 cores, IVF stays under 1 ms
     # with recall@10 >= 0.99 (benchmarks/growth.py, docs/scaling.md).

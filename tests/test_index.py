@@ -26,7 +26,7 @@ def test_build_then_load(built):
                        "backend": None}
     assert m.vectors["type"] == "flat" and m.vectors["metric"] == "inner_product"
     assert m.chunking == {"max_tokens": 256, "min_chars": 60, "embed_title": False,
-                          "ingest_version": INGEST_VERSION}
+                          "ingest_version": INGEST_VERSION, "sentence_vectors": "pooled"}
     assert len(m.corpus["fingerprint"]) == 64
     assert {"faiss", "numpy", "python", "qa-service"} <= set(m.versions)
     assert m.built_at and m.build_seconds >= 0

@@ -138,14 +138,14 @@ def test_a_build_to_a_log_prints_progress_lines_with_counts_and_a_last_line(
     lines = result.stderr.splitlines()
     steps = [line for line in lines if EVERY.fullmatch(line)]
     assert "Embedding: 1/8 passages (12%)" in steps[0]
-    assert {EVERY.fullmatch(line).group(1) for line in steps} == {"passages", "sentences"}
+    # Sentence vectors come out of the passages' pass (encoders.pooling): one step.
+    assert {EVERY.fullmatch(line).group(1) for line in steps} == {"passages"}
     ends = [FINAL.fullmatch(line) for line in lines if FINAL.fullmatch(line)]
-    assert [(m.group(1), m.group(2)) for m in ends][0] == ("8", "passages")
-    assert [m.group(2) for m in ends] == ["passages", "sentences"]
+    assert [(m.group(1), m.group(2)) for m in ends] == [("8", "passages")]
     assert "\r" not in result.stderr  # no bar redrawn into the log
     # The lines come before the summary, each step's last line after its counts.
     assert lines.index(ends[0].group(0)) > lines.index(steps[0])
-    assert lines.index(ends[1].group(0)) < next(
+    assert lines.index(ends[0].group(0)) < next(
         i for i, line in enumerate(lines) if line.startswith("Indexed"))
 
 
@@ -153,9 +153,17 @@ def test_a_quick_build_to_a_log_prints_only_each_steps_last_line(runner, corpus)
     result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
     assert result.exit_code == 0, result.output
     progress = [line for line in result.stderr.splitlines() if line.startswith("Embedding")]
-    assert len(progress) == 2 and all(FINAL.fullmatch(line) for line in progress)
+    assert len(progress) == 1 and all(FINAL.fullmatch(line) for line in progress)
     reading = [line for line in result.stderr.splitlines() if line.startswith("Reading")]
     assert len(reading) == 1 and READ_FINAL.fullmatch(reading[0])
+
+
+def test_sentences_embedded_alone_are_a_step_of_their_own(runner, corpus, monkeypatch):
+    monkeypatch.setenv("QA_SENTENCE_VECTORS", "separate")
+    result = runner.invoke(cli, ["build", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    ends = [m.group(2) for m in map(FINAL.fullmatch, result.stderr.splitlines()) if m]
+    assert ends == ["passages", "sentences"]
 
 
 READ_EVERY = re.compile(r"Reading: (\d+)/(\d+) (files|documents) \(\d+%\), \d+ s elapsed, "
@@ -212,4 +220,4 @@ def test_building_from_code_shows_no_progress_unless_asked(settings, encoder, ca
     lines = capsys.readouterr().err.splitlines()
     assert _reading(lines) == [
         "Reading: 1/3 files (33%)", "Reading: 2/3 files (66%)", "Reading: 3/3 files (100%)"]
-    assert [m.group(2) for m in map(FINAL.fullmatch, lines) if m] == ["passages", "sentences"]
+    assert [m.group(2) for m in map(FINAL.fullmatch, lines) if m] == ["passages"]

@@ -42,6 +42,15 @@ class HashEncoder:
                 progress.update()
         return np.stack(vectors).astype(np.float32)
 
+    def encode_spans(self, texts, spans, batch_size=64, progress=None
+                     ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Return the texts' vectors and their spans' (encoders.pooling): a bag of words
+        has no token states, so a span's vector is its own text's, as embedded alone; a
+        build takes the pooled path all the same (its plumbing is what tests exercise)."""
+        vectors = self.encode(list(texts), batch_size, progress)
+        flat = [text[s:e] for text, own in zip(texts, spans) for s, e in own]
+        return vectors, self.encode(flat), []
+
     def count_tokens(self, text: str) -> int:
         return approx_tokens(text)
 

@@ -9,6 +9,7 @@ import numpy as np
 from qa_service.encoders.base import TokenCount
 from qa_service.encoders.models import pipeline_of
 from qa_service.encoders.onnx_export import cached_export, open_session
+from qa_service.encoders.pooling import SpanPool, Spans
 from qa_service.errors import ModelError
 
 # onnxruntime on the CPU is fastest with small batches, and its memory arena grows with the
@@ -46,29 +47,45 @@ class OnnxEncoder:
         self.max_batch = 1 if quantized else MAX_BATCH
 
     def encode(self, texts, batch_size=64, progress=None) -> np.ndarray:
-        texts = list(texts)
+        return self._encode(list(texts), batch_size, progress)
+
+    def encode_spans(self, texts: list[str], spans: list[Spans], batch_size: int = 64,
+                     progress=None) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Return the texts' vectors, their spans' vectors pooled from the same pass
+        (encoders.pooling), and which spans the window missed (left zero)."""
+        pool = SpanPool(spans, self.dimension)
+        return self._encode(list(texts), batch_size, progress, pool), pool.vectors, pool.missed
+
+    def _encode(self, texts: list[str], batch_size: int, progress, pool: SpanPool | None = None
+                ) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Longest first, as sentence-transformers does: batches of like lengths pad little.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         batch_size = min(batch_size, self.max_batch)
         for start in range(0, len(texts), batch_size):
             rows = order[start:start + batch_size]
-            out[rows] = self._encode_batch([texts[i] for i in rows])
+            encodings, hidden, mask = self._run([texts[i] for i in rows])
+            weights = mask[..., None].astype(np.float32)
+            vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            # Unit length always, as the torch encoder is asked for, Normalize module or not.
+            out[rows] = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True),
+                                             1e-12)
+            if pool is not None:
+                for j, row in enumerate(rows):
+                    pool.add(row, hidden[j], encodings[j], int(mask[j].sum()) >= self.max_tokens)
             if progress:
                 progress.update(len(rows))
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def _run(self, texts: list[str]):
+        """Return the batch's encodings, token states and attention mask."""
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask,
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
         hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        weights = mask[..., None].astype(np.float32)
-        vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        # Unit length always, as the torch encoder is asked for, Normalize module or not.
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return encodings, hidden, mask
 
     def count_tokens(self, text: str) -> int:
         return self.token_counter(text)

@@ -11,6 +11,7 @@ import numpy as np
 
 from qa_service.encoders.base import TokenCount
 from qa_service.encoders.models import pipeline_of, resolve_model_path
+from qa_service.encoders.pooling import SpanPool, Spans
 from qa_service.errors import ModelError
 from qa_service.progress import Progress
 
@@ -64,6 +65,18 @@ class SentenceTransformerEncoder:
             return self._encode_pipeline(texts, batch_size, progress)
         return self._encode_direct(texts, progress)
 
+    def encode_spans(self, texts: list[str], spans: list[Spans], batch_size: int = 64,
+                     progress=None) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Return the texts' vectors, their spans' vectors pooled from the same pass
+        (encoders.pooling), and which spans the window missed (left zero); another
+        pipeline than transformer + mean pooling misses them all."""
+        texts = list(texts)
+        pool = SpanPool(spans, self.dimension)
+        if self._direct is None or not texts:
+            pool.missed = list(range(len(pool.vectors)))
+            return self.encode(texts, batch_size, progress), pool.vectors, pool.missed
+        return self._encode_direct(texts, progress, pool), pool.vectors, pool.missed
+
     def _encode_pipeline(self, texts: list[str], batch_size: int, progress: Progress | None
                          ) -> np.ndarray:
         """Run sentence-transformers' own encode: at once, or in slices that count done."""
@@ -81,7 +94,8 @@ class SentenceTransformerEncoder:
                     progress.update(len(part))
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
-    def _encode_direct(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+    def _encode_direct(self, texts: list[str], progress: Progress | None,
+                       pool: SpanPool | None = None) -> np.ndarray:
         """Tokenise every text in one call, then run length-sorted batches through the model.
 
         The same vectors as sentence-transformers' encode (mean pooling, unit length) with
@@ -120,6 +134,11 @@ class SentenceTransformerEncoder:
                 vectors = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
                 # Kept on the device until the end: a copy per batch would stall a GPU.
                 pooled.append(torch.nn.functional.normalize(vectors, dim=1))
+                if pool is not None:
+                    states = hidden.cpu().numpy()
+                    for i, row in enumerate(rows):
+                        pool.add(int(row), states[i, :lengths[row]], encodings[row],
+                                 int(lengths[row]) >= self.max_tokens)
                 if progress:
                     progress.update(len(rows))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

@@ -131,7 +131,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
                 build_seconds=seconds,
                 extra={"build": {"engine": engine, "reused_documents": plan.reused_documents,
                                  "embedded_passages": len(plan.new_passages),
-                                 "embedded_sentences": len(plan.new_sentences),
+                                 "embedded_sentences": sum(map(len, plan.new_spans)),
                                  "stages": _stages(embedder.stages)}},
             )
             with writing(MANIFEST, root):
@@ -198,7 +198,8 @@ def _write_vectors(work: Path, root: Path, encoder: Encoder, embedder: Engine,
                    settings: Settings, expected: int, plan: Plan, previous: Index | None
                    ) -> dict:
     dim = encoder.dimension
-    new = _check(embedder.embed(plan.new_passages, "passages"), len(plan.new_passages), dim)
+    new, new_sentences = embedder.embed_passages(plan.new_passages, plan.new_spans)
+    new = _check(new, len(plan.new_passages), dim)
     embedded = _assemble(plan.old_passage_rows, new,
                          lambda a, b: previous.vectors.vectors(list(range(a, b))), dim)
     started = time.perf_counter()
@@ -209,7 +210,7 @@ def _write_vectors(work: Path, root: Path, encoder: Encoder, embedder: Engine,
         write_faiss(index, work / VECTORS_FILE)
     record(embedder.stages, "vector index written", started, len(embedded))
     del index, embedded
-    new = _check(embedder.embed(plan.new_sentences, "sentences"), len(plan.new_sentences), dim)
+    new = _check(new_sentences, sum(map(len, plan.new_spans)), dim)
     sentence_vectors = _assemble(
         plan.old_sentence_rows, new,
         lambda a, b: np.asarray(previous.vectors.sentences[a:b], dtype=np.float32), dim)

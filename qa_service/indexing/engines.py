@@ -16,7 +16,8 @@ import numpy as np
 
 from qa_service.config import ENGINES, Settings
 from qa_service.encoders import Encoder
-from qa_service.errors import QAError
+from qa_service.encoders.pooling import SENTENCE_VECTORS, Spans, can_pool, span_texts
+from qa_service.errors import InvalidInput, QAError
 from qa_service.indexing.stages import Stage, record
 from qa_service.ingest import RawDocument, read_corpus
 from qa_service.ingest.parallel import OrderedIngest
@@ -59,12 +60,21 @@ class Engine(Protocol):
     def embed(self, texts: list[str], what: str) -> np.ndarray:
         """Return the unit vectors of `texts`, in order."""
 
+    def embed_passages(self, texts: list[str], spans: list[Spans]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the passages' vectors and their sentences' (`spans`: each passage's
+        sentences in its text), both in order (encoders.pooling)."""
+
 
 def get_engine(name: str, encoder: Encoder, settings: Settings, progress: bool = False
                ) -> Engine:
     """Return the build engine called `name`."""
+    how = settings.build.sentence_vectors
+    if how not in SENTENCE_VECTORS:
+        raise InvalidInput(f"sentence_vectors {how!r}: expected one of "
+                           f"{', '.join(SENTENCE_VECTORS)}")
     if name == "local":
-        return LocalEngine(encoder, settings.build.batch_size, progress)
+        return LocalEngine(encoder, settings.build.batch_size, progress, how)
     if name == "ray":
         from qa_service.indexing.ray_engine import RayEngine
 
@@ -76,8 +86,10 @@ class LocalEngine:
     """Read here, clean and chunk in a pool of this machine's processes (ingest.parallel),
     and embed here with the already loaded encoder; with `progress`, show embedding."""
 
-    def __init__(self, encoder: Encoder, batch_size: int, progress: bool):
+    def __init__(self, encoder: Encoder, batch_size: int, progress: bool,
+                 sentence_vectors: str = SENTENCE_VECTORS[0]):
         self.encoder, self.batch_size, self.progress = encoder, batch_size, progress
+        self.sentence_vectors = sentence_vectors
         self.stages: dict[str, Stage] = {}
 
     read = staticmethod(read_corpus)
@@ -98,3 +110,19 @@ class LocalEngine:
                                           progress=progress)
         record(self.stages, f"embed {what}", started, len(texts))
         return out
+
+    def embed_passages(self, texts: list[str], spans: list[Spans]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        if not can_pool(self.encoder, self.sentence_vectors):
+            return (self.embed(texts, "passages"),
+                    self.embed(span_texts(texts, spans), "sentences"))
+        started = time.perf_counter()
+        # A total of 0 shows nothing: the same call with progress off.
+        with Progress(len(texts) if self.progress else 0, "Embedding", "passages") as progress:
+            vectors, sentences, missed = self.encoder.encode_spans(
+                texts, spans, self.batch_size, progress)
+        record(self.stages, "embed passages", started, len(texts))
+        if missed:  # past the model's window: embedded alone
+            flat = span_texts(texts, spans)
+            sentences[missed] = self.embed([flat[i] for i in missed], "sentences")
+        return vectors, sentences

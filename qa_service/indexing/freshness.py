@@ -14,10 +14,12 @@ from qa_service.store import Index, Manifest
 
 
 def chunking_of(settings: Settings) -> dict:
-    """Return what decides how a corpus is cut into passages, as the manifest records it."""
+    """Return what decides how a corpus is cut into passages and sentences embedded, as the
+    manifest records it."""
     build = settings.build
     return {"max_tokens": build.max_tokens, "min_chars": build.min_chars,
-            "embed_title": build.embed_title, "ingest_version": INGEST_VERSION}
+            "embed_title": build.embed_title, "ingest_version": INGEST_VERSION,
+            "sentence_vectors": build.sentence_vectors}
 
 
 def compatible(manifest: Manifest, model: str, backend: str | None, chunking: dict,

@@ -30,7 +30,7 @@ class Plan:
     old_passage_rows: list[int] = field(default_factory=list)  # -1: embed
     old_sentence_rows: list[int] = field(default_factory=list)
     new_passages: list[str] = field(default_factory=list)
-    new_sentences: list[str] = field(default_factory=list)
+    new_spans: list[list[tuple[int, int]]] = field(default_factory=list)  # in new_passages
     reused_documents: int = 0
     # What cleaning removed from the documents ingested (not reused), by rule:
     # [characters, sentences, documents].
@@ -107,11 +107,12 @@ def write_passages(path: Path, encoder: Encoder, settings: Settings,
                       "no text is left after cleaning (only page furniture)")
             return
         plan.old_passage_rows += [-1] * len(passages)
+        # The title, when embedded, goes before the text: the sentences move with it.
+        prefix = f"{doc.title}. " if embed_title and doc.title else ""
         for p in passages:
-            plan.new_passages.append(
-                f"{doc.title}. {p.text}" if embed_title and doc.title else p.text)
+            plan.new_passages.append(prefix + p.text)
             plan.old_sentence_rows += [-1] * len(p.sentences)
-            plan.new_sentences += [p.text[s:e] for s, e in p.sentences]
+            plan.new_spans.append([(len(prefix) + s, len(prefix) + e) for s, e in p.sentences])
         writer.add(doc, passages, digest, lines=lines)
 
     limits = ReadLimits.from_settings(settings.build)

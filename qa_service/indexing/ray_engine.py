@@ -7,6 +7,7 @@ corpus at the same path and the same environment (qa-service[ray], the model pac
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ import numpy as np
 
 from qa_service.config import Settings
 from qa_service.encoders import Encoder, get_encoder
+from qa_service.encoders.pooling import Spans, can_pool, embed_with_spans, span_texts
 from qa_service.errors import QAError
 from qa_service.indexing.ray_documents import RayIngest, RayReads
 from qa_service.indexing.stages import Stage, record
@@ -35,17 +37,29 @@ class _EmbedBatches:
     """A Ray Data actor: loads the encoder once, then embeds the batches it is given."""
 
     def __init__(self, model: str, device: str, backend: str, cache_dir: str,
-                 batch_size: int):
+                 batch_size: int, sentence_vectors: str):
         import ray
 
         # The same backend as the driver's encoder: vectors of one index are made alike.
         self.encoder = get_encoder(model, device, backend, 0, cache_dir)
         self.batch_size = batch_size
+        self.how = sentence_vectors
         self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch: dict) -> dict:
-        out = self.encoder.encode(list(batch["text"]), batch_size=self.batch_size)
-        return {"row": batch["row"], "vector": list(out), "node": [self.node] * len(out)}
+        texts = list(batch["text"])
+        done = {"row": batch["row"], "node": [self.node] * len(texts)}
+        if "spans" not in batch:
+            return {**done, "vector": list(self.encoder.encode(texts,
+                                                               batch_size=self.batch_size))}
+        # Passages with their sentences: each row's sentence vectors go back as bytes
+        # (a row holds any number of them).
+        spans = [json.loads(s) for s in batch["spans"]]
+        vectors, sentences = embed_with_spans(self.encoder, texts, spans, self.batch_size,
+                                              how=self.how)
+        cuts = np.cumsum([len(s) for s in spans])[:-1]
+        return {**done, "vector": list(vectors),
+                "sentences": [part.tobytes() for part in np.split(sentences, cuts)]}
 
 
 class RayEngine:
@@ -65,6 +79,8 @@ class RayEngine:
         self.backend = encoder.backend or settings.model.backend
         self.cache_dir = str(settings.model.cache)
         self.batch_size = settings.build.batch_size
+        self.sentence_vectors = settings.build.sentence_vectors
+        self.pooled = can_pool(encoder, self.sentence_vectors)
         self.actors = settings.build.ray_actors
         self.progress = progress
         self.stages: dict[str, Stage] = {}
@@ -94,8 +110,23 @@ class RayEngine:
                          min_chars, shareable, boilerplate)
 
     def embed(self, texts: list[str], what: str) -> np.ndarray:
+        return self._embed(texts, what)[0]
+
+    def embed_passages(self, texts: list[str], spans: list[Spans]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        if not self.pooled:
+            return (self.embed(texts, "passages"),
+                    self.embed(span_texts(texts, spans), "sentences"))
+        return self._embed(texts, "passages", spans)
+
+    def _embed(self, texts: list[str], what: str, spans: list[Spans] | None = None
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Embed `texts` on the cluster; with `spans`, their sentences' vectors too."""
+        count = sum(len(s) for s in spans) if spans is not None else 0
+        sentences = np.zeros((count, self.dimension), dtype=np.float32) \
+            if spans is not None else None
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32), sentences
         self._init()
         import ray.data
 
@@ -110,14 +141,18 @@ class RayEngine:
         # A dataset keeps a copy of the context it is made in: this one's only.
         context.wait_for_min_actors_s = ACTORS_START_S
         try:
-            data = ray.data.from_items([{"row": i, "text": t} for i, t in enumerate(texts)])
+            data = ray.data.from_items([
+                {"row": i, "text": t} if spans is None
+                else {"row": i, "text": t, "spans": json.dumps(spans[i])}
+                for i, t in enumerate(texts)])
         finally:
             context.wait_for_min_actors_s = waited
         done = data.map_batches(
             _EmbedBatches,
             fn_constructor_kwargs={"model": self.model, "device": self.device,
                                    "backend": self.backend, "cache_dir": self.cache_dir,
-                                   "batch_size": self.batch_size},
+                                   "batch_size": self.batch_size,
+                                   "sentence_vectors": self.sentence_vectors},
             # Rows split over the actors, so that a small job keeps each one busy too.
             batch_size=min(max(self.batch_size, 256), -(-len(texts) // actors)),
             compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1),
@@ -125,6 +160,7 @@ class RayEngine:
             **({"num_gpus": 1} if self.device.startswith("cuda") else {"num_cpus": 1}),
         )
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        first = np.concatenate([[0], np.cumsum([len(s) for s in spans or []])]).tolist()
         seen = np.zeros(len(texts), dtype=bool)
         nodes: set[str] = set()
         # A total of 0 shows nothing: the same loop with progress off.
@@ -133,10 +169,16 @@ class RayEngine:
             for batch in done.iter_batches(batch_format="numpy", batch_size=4096):
                 rows = np.asarray(batch["row"], dtype=np.int64)
                 out[rows] = np.stack(batch["vector"]).astype(np.float32)
+                if sentences is not None:
+                    for row, raw in zip(rows.tolist(), batch["sentences"]):
+                        start = first[row]
+                        part = np.frombuffer(raw, dtype=np.float32)
+                        sentences[start:start + len(spans[row])] = part.reshape(
+                            -1, self.dimension)
                 seen[rows] = True
                 nodes.update(str(n) for n in batch["node"])
                 progress.update(len(rows))
         if not seen.all():
             raise QAError(f"Ray job returned {int(seen.sum())} of {len(texts)} {what} vectors")
         record(self.stages, f"embed {what}", started, len(texts), nodes)
-        return out
+        return out, sentences
