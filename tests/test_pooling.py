@@ -89,6 +89,24 @@ def test_a_build_stores_pooled_sentence_vectors_and_a_separate_index_is_stale(
     index.close()
 
 
+@pytest.mark.parametrize("embed_title", [False, True])
+def test_each_stored_sentence_vector_is_that_of_its_own_sentence(settings, encoder, embed_title):
+    # The hashing encoder's pooled vector of a span is that span's text's own vector, so a
+    # span shifted by the title put before the passage would show as a wrong vector.
+    from qa_service.indexing import build_index
+
+    settings = settings.with_(embed_title=embed_title)
+    build_index(settings, encoder)
+    index = Index.load(settings.index_dir)
+    rows = list(range(index.manifest.counts["passages"]))
+    records = index.passages.passages(rows)
+    spans = index.passages.sentence_spans(rows)
+    texts = [records[row]["text"][start:end] for _, row, start, end in spans]
+    assert len(texts) > len(rows) > 3
+    assert np.array_equal(np.asarray(index.vectors.sentences), encoder.encode(texts))
+    index.close()
+
+
 def test_an_unknown_kind_of_sentence_vectors_stops_the_build_in_one_line(
         runner, corpus, monkeypatch):
     monkeypatch.setenv("QA_SENTENCE_VECTORS", "averaged")
