@@ -107,6 +107,18 @@ def test_each_stored_sentence_vector_is_that_of_its_own_sentence(settings, encod
     index.close()
 
 
+def test_a_cached_encoder_pools_as_the_encoder_it_wraps():
+    from qa_service.encoders import CachedEncoder, HashEncoder
+    from qa_service.encoders.pooling import can_pool
+
+    inner = HashEncoder(16)
+    cached = CachedEncoder(inner, size=4)
+    assert can_pool(cached, POOLED) and not can_pool(cached, SEPARATE)
+    texts, spans = [PASSAGE], [_spans(PASSAGE)]
+    got = embed_with_spans(cached, texts, spans)
+    assert all(np.array_equal(a, b) for a, b in zip(got, embed_with_spans(inner, texts, spans)))
+
+
 def test_an_unknown_kind_of_sentence_vectors_stops_the_build_in_one_line(
         runner, corpus, monkeypatch):
     monkeypatch.setenv("QA_SENTENCE_VECTORS", "averaged")

@@ -20,6 +20,10 @@ class CachedEncoder:
         self.max_tokens = encoder.max_tokens
         self.backend = encoder.backend
         self.size = size
+        # A build through this wrapper pools sentence vectors as the encoder would
+        # (encoders.pooling); passages are not remembered.
+        if hasattr(encoder, "encode_spans"):
+            self.encode_spans = encoder.encode_spans
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
