@@ -7,8 +7,9 @@ token of each sentence in its passage's pass; the mean of a sentence's token sta
 its vector ("late chunking"), read in the context of the passage around it. Ranked by
 their best sentence alone, passages were found better with these vectors than with
 sentences embedded alone (MRR@10 on 1,000 SQuAD questions 0.811 against 0.801, on 1,500
-RealTime QA ones 0.698 against 0.677; benchmarks/sentence_vectors.py, docs/performance.md). A sentence past the model's
-window (a passage longer than it) is embedded alone, as before.
+RealTime QA ones 0.698 against 0.677; benchmarks/sentence_vectors.py, docs/performance.md).
+A sentence past the model's window (a passage longer than it) is embedded alone, as
+before.
 """
 
 from __future__ import annotations
