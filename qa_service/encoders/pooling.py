@@ -23,6 +23,11 @@ POOLED, SEPARATE = "pooled", "separate"
 SENTENCE_VECTORS = (POOLED, SEPARATE)
 
 
+def span_starts(spans: list[Spans]) -> np.ndarray:
+    """Return where each text's spans start among all of them, and their count last."""
+    return np.concatenate([[0], np.cumsum([len(s) for s in spans])]).astype(np.int64)
+
+
 def span_texts(texts: list[str], spans: list[Spans]) -> list[str]:
     """Return every span's text, passage by passage."""
     return [text[s:e] for text, own in zip(texts, spans) for s, e in own]
@@ -61,11 +66,10 @@ def embed_with_spans(encoder, texts: list[str], spans: list[Spans], batch_size: 
                      progress=None, how: str = POOLED) -> tuple[np.ndarray, np.ndarray]:
     """Return the texts' vectors and every span's vector (passage by passage): pooled
     from one pass where the encoder can, else each span embedded alone."""
-    encode_spans = getattr(encoder, "encode_spans", None) if how == POOLED else None
-    if encode_spans is None:
+    if not can_pool(encoder, how):
         vectors = encoder.encode(texts, batch_size=batch_size, progress=progress)
         return vectors, encoder.encode(span_texts(texts, spans), batch_size=batch_size)
-    vectors, sentences, missed = encode_spans(texts, spans, batch_size, progress)
+    vectors, sentences, missed = encoder.encode_spans(texts, spans, batch_size, progress)
     if missed:
         flat = span_texts(texts, spans)
         sentences[missed] = encoder.encode([flat[i] for i in missed], batch_size=batch_size)
@@ -82,7 +86,7 @@ class SpanPool:
 
     def __init__(self, spans: list[Spans], dimension: int):
         self.spans = spans
-        self.first = np.concatenate([[0], np.cumsum([len(s) for s in spans])]).astype(np.int64)
+        self.first = span_starts(spans)
         self.vectors = np.zeros((int(self.first[-1]), dimension), dtype=np.float32)
         self.missed: list[int] = []
 

@@ -17,7 +17,13 @@ import numpy as np
 
 from qa_service.config import Settings
 from qa_service.encoders import Encoder, get_encoder
-from qa_service.encoders.pooling import Spans, can_pool, embed_with_spans, span_texts
+from qa_service.encoders.pooling import (
+    Spans,
+    can_pool,
+    embed_with_spans,
+    span_starts,
+    span_texts,
+)
 from qa_service.errors import QAError
 from qa_service.indexing.ray_documents import RayIngest, RayReads
 from qa_service.indexing.stages import Stage, record
@@ -57,7 +63,7 @@ class _EmbedBatches:
         spans = [json.loads(s) for s in batch["spans"]]
         vectors, sentences = embed_with_spans(self.encoder, texts, spans, self.batch_size,
                                               how=self.how)
-        cuts = np.cumsum([len(s) for s in spans])[:-1]
+        cuts = span_starts(spans)[1:-1]
         return {**done, "vector": list(vectors),
                 "sentences": [part.tobytes() for part in np.split(sentences, cuts)]}
 
@@ -122,8 +128,8 @@ class RayEngine:
     def _embed(self, texts: list[str], what: str, spans: list[Spans] | None = None
                ) -> tuple[np.ndarray, np.ndarray | None]:
         """Embed `texts` on the cluster; with `spans`, their sentences' vectors too."""
-        count = sum(len(s) for s in spans) if spans is not None else 0
-        sentences = np.zeros((count, self.dimension), dtype=np.float32) \
+        first = span_starts(spans or []).tolist()
+        sentences = np.zeros((first[-1], self.dimension), dtype=np.float32) \
             if spans is not None else None
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), sentences
@@ -160,7 +166,6 @@ class RayEngine:
             **({"num_gpus": 1} if self.device.startswith("cuda") else {"num_cpus": 1}),
         )
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        first = np.concatenate([[0], np.cumsum([len(s) for s in spans or []])]).tolist()
         seen = np.zeros(len(texts), dtype=bool)
         nodes: set[str] = set()
         # A total of 0 shows nothing: the same loop with progress off.
