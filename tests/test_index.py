@@ -35,6 +35,16 @@ def test_build_then_load(built):
                             "lexicon_lengths.npy"}
 
 
+def test_the_build_time_reported_counts_every_stage_reading_included(settings, encoder):
+    report = build_index(settings, encoder)
+    stages = report.stages
+    assert {"passages written", "lexicon written", "vector index written"} <= set(stages)
+    # The time a build reports (and the manifest keeps) is the whole build: at least the
+    # sum of its stages, reading and cleaning the corpus among them.
+    assert report.seconds >= sum(s.seconds for s in stages.values()) - 0.01
+    assert Index.load(settings.index_dir).manifest.build_seconds == report.seconds
+
+
 def test_above_the_exact_limit_an_approximate_index_is_chosen_and_recorded(settings, encoder):
     build_index(settings.with_(exact_limit=4), encoder)
     index = Index.load(settings.index_dir)

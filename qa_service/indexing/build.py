@@ -97,20 +97,21 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
             raise
         try:
             skipped, read = Skips(), {}
-            started = time.perf_counter()
+            # Each stage has its own clock: `started` times the whole build, ingest included.
+            stage = time.perf_counter()
             with writing(PASSAGES_FILE, root):
                 counts, plan = write_passages(work / PASSAGES_FILE, encoder, settings,
                                               previous, skipped, read, progress,
                                               snapshot["files"], embedder)
             # Reading, cleaning and chunking included: the SQLite writes wait on them.
-            record(embedder.stages, "passages written", started, counts["passages"])
-            started = time.perf_counter()
+            record(embedder.stages, "passages written", stage, counts["passages"])
+            stage = time.perf_counter()
             with writing("the lexicon", root):
                 # The build before's postings of the passages reused are kept, renumbered.
                 write_lexicon(work / PASSAGES_FILE,
                               previous.passages.path if previous is not None else None,
                               plan.old_passage_rows)
-            record(embedder.stages, "lexicon written", started, counts["passages"])
+            record(embedder.stages, "lexicon written", stage, counts["passages"])
             # The manifest records the hashes of the bytes indexed, taken as they were read.
             snapshot = as_indexed(snapshot, read)
             info = _write_vectors(work, root, encoder, embedder, settings, counts["passages"],
