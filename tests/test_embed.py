@@ -143,6 +143,25 @@ def test_onnx_backends_give_the_vectors_of_torch(torch_encoder, backend, min_cos
 
 
 @pytest.mark.model
+def test_an_int8_build_runs_texts_side_by_side_and_gets_the_vectors_of_one_by_one(monkeypatch):
+    from qa_service.encoders import onnx_model
+    from qa_service.encoders.pooling import span_texts
+
+    monkeypatch.setattr(onnx_model, "_cores", lambda: 3)
+    build = get_encoder("all-MiniLM-L6-v2", backend="int8")  # threads 0: every core
+    questions = get_encoder("all-MiniLM-L6-v2", backend="int8", threads=1)
+    assert (build.lanes, questions.lanes) == (3, 1)
+    texts = TEXTS * 5  # more texts than lanes and than the calls kept waiting
+    spans = [[(0, len(t) // 2), (len(t) // 2, len(t))] for t in texts]
+    vectors, pooled, missed = build.encode_spans(texts, spans)
+    alone, pooled_alone, missed_alone = questions.encode_spans(texts, spans)
+    # Every text's vector lands in its own row, the same as run alone on one thread.
+    assert np.array_equal(vectors, alone) and np.array_equal(pooled, pooled_alone)
+    assert missed == missed_alone and len(pooled) == len(span_texts(texts, spans))
+    assert not np.array_equal(vectors[0], vectors[1])
+
+
+@pytest.mark.model
 def test_torch_backends_give_the_vectors_of_sentence_transformers(torch_encoder):
     # Our pre-tokenised, length-sorted batches must pool what the library's encode pools.
     library = torch_encoder.model.encode(TEXTS, normalize_embeddings=True)
