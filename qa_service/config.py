@@ -38,7 +38,7 @@ class ModelSettings:
     # cosine), "torch" (sentence-transformers' model in fp32), "bf16" (that model with
     # bfloat16 matrix products: vectors within 1e-4 cosine of fp32, twice as fast as onnx
     # where the processor multiplies bf16 natively, e.g. AMX, and on GPUs), or "auto":
-    # bf16 on a GPU or a CPU with AMX, else onnx (docs/performance.md).
+    # bf16 on a GPU or a CPU with AMX, else int8 (docs/performance.md).
     backend: str = "auto"
     # How a server encodes questions (empty: as `backend`). int8 halves the cost of a
     # question on the CPU, within 0.2 points of fp32 questions on every evaluation set;

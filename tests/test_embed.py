@@ -79,9 +79,10 @@ def test_int8_questions_are_encoded_one_by_one_against_a_full_precision_index(tm
 
 
 @pytest.mark.parametrize("amx", [True, False])
-def test_auto_builds_in_bf16_only_where_the_hardware_multiplies_it(monkeypatch, amx):
+def test_auto_builds_in_bf16_where_the_hardware_multiplies_it_else_in_int8(monkeypatch, amx):
     monkeypatch.setattr(backends, "cpu_has_bf16", lambda: amx)
-    assert resolve_backend("auto") == ("bf16" if amx else "onnx")
+    assert resolve_backend("auto") == ("bf16" if amx else "int8")
+    assert resolve_backend("auto", serving=True) == "onnx"
     assert resolve_backend("auto", "cuda") == resolve_backend("bf16", "cuda:1") == "bf16"
     assert resolve_backend("int8", "cuda") == "torch"  # onnxruntime here runs on the CPU
     assert resolve_backend("int8") == "int8" and resolve_backend("torch") == "torch"

@@ -90,6 +90,8 @@ def test_the_ranker_file_records_its_data_seed_and_command(trained):
     # Gathered over the settings' candidates: a server taking another number is told.
     assert model["candidates"] == Settings().ranking.candidates
     assert all(d["candidates"] == model["candidates"] for d in model["data"])
+    # Which backend embedded each index is kept (the hashing encoder has none).
+    assert all("backend" in d and d["backend"] is None for d in model["data"])
 
 
 def test_a_server_taking_other_candidates_than_its_ranker_learned_on_says_so(trained,

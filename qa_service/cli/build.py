@@ -28,7 +28,7 @@ from qa_service.text import counted
 @click.option("--backend", envvar="QA_BACKEND", type=click.Choice(BACKEND_CHOICES),
               help="How the model runs: onnx, int8 (faster, near-identical vectors), torch "
                    "(fp32), bf16 (bf16 products, fp32-close vectors), or auto: bf16 on a GPU "
-                   "or an AMX CPU, else onnx [auto].")
+                   "or an AMX CPU, else int8 [auto].")
 @click.option("--if-stale", is_flag=True,
               help="Build only if the index is missing, unreadable or out of date.")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,

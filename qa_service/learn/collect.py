@@ -137,6 +137,9 @@ def gather(searchers: dict[str, Searcher], collections: dict, sample: int | None
             "collection": name, "folder": str(own.folder), "split": own.split,
             "questions": len(chosen[name]), "of": len(own.queries),
             "passages": searcher.index.passages.count("passages"),
+            # Which backend embedded the index (int8 vectors differ a little from fp32):
+            # a ranker is fitted on one kind's cosines.
+            "backend": searcher.index.manifest.model.get("backend"),
             # The features are read over this many candidates from each retriever: a
             # server taking another number ranks a set the ranker has not seen.
             "candidates": searcher.ranking.candidates,
