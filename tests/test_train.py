@@ -151,6 +151,8 @@ def test_the_shipped_ranker_reads_every_signal_and_says_how_it_was_made():
     assert {d["collection"] for d in model.meta["data"]} == {
         "realtimeqa-train", "squad-train-sample", "scifact-train", "squad-train-full"}
     assert model.answerability is not model.calibration
+    # Fitted on the vectors `auto` builds on a CPU without AMX, as most machines are.
+    assert {d["backend"] for d in model.meta["data"]} == {"int8"}
     assert model.meta["candidates"] == Settings().ranking.candidates  # gathered as served
     assert model.meta["answer_types"] == Settings().ranking.answer_types
 
