@@ -24,10 +24,10 @@ def resolve_backend(backend: str, device: str = "cpu", serving: bool = False) ->
     """Return the backend that will run `backend` on `device` ("auto" made concrete).
 
     "auto" is bf16 on a GPU and on a CPU that multiplies bf16 in hardware (AMX: 2.6
-    times the passages a second of onnx), else int8 for a build (1.4-1.9 times onnx
-    without AMX, rankings within noise once the ranker is fitted on int8 indexes: both in
-    docs/performance.md); a server that encodes questions takes onnx, which keeps torch
-    out of its memory.
+    times the passages a second of onnx), else int8 for a build (2.8 times onnx's on a
+    2-core CPU without AMX, one text a core; rankings within noise once the ranker is
+    fitted on int8 indexes: both in docs/performance.md); a server that encodes
+    questions takes onnx, which keeps torch out of its memory.
     """
     if device != "cpu":  # onnxruntime here is the CPU build: a GPU runs torch
         return "bf16" if backend in ("auto", "bf16") else "torch"
