@@ -160,12 +160,13 @@ class RankingSettings:
     # still fewer than 1 in 10 (docs/evaluation.md).
     decline_unknown_names: bool = True
     # An answer compares the figures or dates (`disagreement`) of the passages the ranker
-    # gives at least this probability of answering: 1 %. Calibrated on training questions
-    # that have one right passage each, the probability of a second report that answers
-    # as well is low (0.01-0.1 for the Aktobe death tolls), while a passage under 1 % is
-    # off the question; each must also hold a value of the kind asked beside the question's
-    # words (`search/disagreement.py`).
-    disagreement_min: float = 0.01
+    # gives at least this probability of answering: 0.5 %. Calibrated on training
+    # questions that have one right passage each, the probability of a second report that
+    # answers as well is low (0.009-0.4 on the default corpus with the ranker of
+    # 2026-12-03: 0.13-0.21 for the Aktobe death tolls, 0.009 for the Pallas shop's
+    # "14:28"), while passages off the question mostly come under 0.2 %; each must also
+    # hold a value of the kind asked beside the question's words (`search/disagreement.py`).
+    disagreement_min: float = 0.005
     # Two passages whose content words' keys overlap this much (Jaccard) are one text (a
     # wire report printed by several outlets): the first stands for both and says where
     # else it is.

@@ -55,6 +55,8 @@ FAULTS = {
               "No space left on device"),
     "lexicon": ("numpy.save", _no_space_for("lexicon_hits.npy"), "the lexicon",
                 "No space left on device"),
+    "words": ("numpy.save", _no_space_for("word_vectors.npy"), "the word vectors",
+              "No space left on device"),
     "inodes": ("os.symlink", _no_space, "the `current` link", "No space left on device"),
 }
 
@@ -72,7 +74,7 @@ def test_a_full_disk_is_one_line_naming_the_file_and_leaves_nothing_behind(
     monkeypatch.undo()
     assert result.exit_code == 1
     # The steps done before the failure said how far they got; the failure is one line.
-    progress = re.compile(r"(Reading|Embedding): [\d,]+/[\d,]+ \w+ \(\d+%\)")
+    progress = re.compile(r"(Reading|Embedding|Word vectors): [\d,]+/[\d,]+ \w+ \(\d+%\)")
     lines = [line for line in result.stderr.strip().splitlines() if not progress.match(line)]
     assert len(lines) == 1
     # Every fault comes after reading: that step's last line is there.

@@ -32,7 +32,7 @@ def test_build_then_load(built):
     assert m.built_at and m.build_seconds >= 0
     assert set(m.files) == {"passages.sqlite", "passages.faiss", "sentences.npy",
                             "lexicon_ptr.npy", "lexicon_docs.npy", "lexicon_hits.npy",
-                            "lexicon_lengths.npy"}
+                            "lexicon_lengths.npy", "words.txt", "word_vectors.npy"}
 
 
 def test_the_build_time_reported_counts_every_stage_reading_included(settings, encoder):
@@ -211,6 +211,8 @@ def test_vectors_are_memory_mapped_so_workers_share_them(settings, encoder, exac
     maps = open("/proc/self/maps").read()
     assert str(index.path / "passages.faiss") in maps
     assert str(index.path / "sentences.npy") in maps
+    index.words.vectors([0])  # read on first use, then mapped like the rest
+    assert str(index.path / "word_vectors.npy") in open("/proc/self/maps").read()
     index.close()
 
 

@@ -38,6 +38,7 @@ from qa_service.indexing.publish import (
 from qa_service.indexing.snapshot import as_indexed, snapshot_corpus
 from qa_service.indexing.stages import Stage, record
 from qa_service.indexing.vector_index import fill, new_index, write_faiss
+from qa_service.indexing.words import write_word_vectors
 from qa_service.indexing.writes import writing
 from qa_service.ingest.readers import Skips, hashed_as_read
 from qa_service.store import FORMAT, MANIFEST, Index, Manifest
@@ -116,6 +117,10 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = False,
             snapshot = as_indexed(snapshot, read)
             info = _write_vectors(work, root, encoder, embedder, settings, counts["passages"],
                                   plan, previous)
+            with writing("the word vectors", root):
+                write_word_vectors(work, encoder,
+                                   previous.words if previous is not None else None,
+                                   embedder.stages, progress)
             seconds = round(time.perf_counter() - started, 3)
             manifest = Manifest(
                 format=FORMAT,

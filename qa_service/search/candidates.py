@@ -12,6 +12,8 @@ from functools import cached_property
 import numpy as np
 
 from qa_service.config import RankingSettings
+from qa_service.encoders import Encoder
+from qa_service.search.alike import Alike
 from qa_service.search.lexical import LexicalSearch, Terms
 from qa_service.search.query import Query
 from qa_service.search.sentences import (
@@ -32,7 +34,8 @@ class Candidates:
 
     def __init__(self, query: Query, qvec: np.ndarray, rows: list[int], index: Index,
                  lexical: LexicalSearch, terms: Terms, retrieved: dict[str, Scores],
-                 ranking: RankingSettings, removed: list[int] | None = None):
+                 ranking: RankingSettings, removed: list[int] | None = None,
+                 encoder: Encoder | None = None):
         self.query = query
         self.qvec = qvec
         self.rows = rows
@@ -45,6 +48,7 @@ class Candidates:
         # Passages of the corpus that count as absent (training's near misses: the
         # documents that answer the question taken out), for what the corpus holds.
         self.removed = removed or []
+        self.encoder = encoder  # for question words the corpus's word vectors lack
 
     @cached_property
     def records(self) -> dict:
@@ -74,6 +78,14 @@ class Candidates:
     def sentences(self) -> dict[int, Sentences]:
         """Each candidate's sentences with their cosines to the question."""
         return sentence_scores(self.index, self.records, self.qvec, self.stored_keys[1])
+
+    @cached_property
+    def alike(self) -> Alike | None:
+        """The question's terms with their word vectors (None: the index has none)."""
+        words = self.index.words
+        if words is None or not words.available:
+            return None
+        return Alike(self.weights, words, self.encoder)
 
     @cached_property
     def matcher(self) -> SentenceMatcher:

@@ -162,7 +162,7 @@ class Searcher:
             removed = self.index.passages.rows_where(
                 (f"d.doc_id IN ({','.join('?' * len(without))})", sorted(without)))
         return Candidates(query, qvec, rows, self.index, self.lexical, {**h_terms, **q_terms},
-                          retrieved, self.ranking, removed)
+                          retrieved, self.ranking, removed, self.encoder)
 
     def _diversify(self, found: Candidates, fused: dict[int, float], top_k: int
                    ) -> tuple[list[int], dict[int, list[int]]]:

@@ -16,6 +16,7 @@ from qa_service.store.names import named
 from qa_service.store.passages import FILE as PASSAGES_FILE
 from qa_service.store.passages import PassageStore
 from qa_service.store.vectors import VectorStore
+from qa_service.store.words import WordVectors
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ class Index:
     vectors: VectorStore
     # The postings for BM25 in memory (None: built before they were written).
     lexicon: Lexicon | None = None
+    # The corpus's word vectors (absent, `available` false: built before they were written).
+    words: WordVectors | None = None
     # Releases the folder for deletion by a later build: on close(), or when this object
     # is garbage-collected (a server drops an index it replaced once no request uses it).
     release: weakref.finalize | None = field(default=None, repr=False, compare=False)
@@ -76,7 +79,7 @@ class Index:
             )
         lexicon = Lexicon(path, passages) if Lexicon.present(manifest.files) else None
         log.info("loaded index %s (%d passages)", path, counts["passages"])
-        return cls(path, manifest, passages, vectors, lexicon)
+        return cls(path, manifest, passages, vectors, lexicon, WordVectors(path, manifest.files))
 
     def check(self) -> None:
         """Raise IndexCorrupt if a file of the index no longer has the size it was built with.

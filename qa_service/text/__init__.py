@@ -3,7 +3,14 @@
 from qa_service.text.normalize import Span, fold, join_spans, normalize, normalize_span, slice_span
 from qa_service.text.plural import counted
 from qa_service.text.stem import KEY_SCHEME, content_key, content_keys, key, stem
-from qa_service.text.tokens import STOPWORDS, TOKEN_RE, approx_tokens, terms, tokens
+from qa_service.text.tokens import (
+    STOPWORDS,
+    TOKEN_RE,
+    approx_tokens,
+    terms,
+    tokens,
+    vector_words,
+)
 from qa_service.text.variants import (
     VARIANT_MIN_LENGTH,
     are_variants,
@@ -17,5 +24,5 @@ __all__ = [
     "are_variants",
     "content_key", "content_keys", "counted", "fold", "join_spans", "key", "may_have_variants",
     "name_tokens", "normalize", "normalize_span", "slice_span", "stem", "terms", "tokens",
-    "variant_key",
+    "variant_key", "vector_words",
 ]

@@ -43,3 +43,15 @@ def terms(text: str) -> list[str]:
     # A question made only of stopwords still deserves a lexical search.
     return list(seen or dict.fromkeys(words))
 
+
+
+# Words shorter than this are left without a word vector: "war" and "gun" matter, but
+# two-letter words are abbreviations and particles whose vectors say little.
+VECTOR_WORD_MIN = 3
+
+
+def vector_words(text: str) -> list[str]:
+    """Return the distinct content words of `text` that get a word vector, folded, in order:
+    letters only, at least VECTOR_WORD_MIN long, no stopwords."""
+    return list(dict.fromkeys(t for t in tokens(text) if len(t) >= VECTOR_WORD_MIN
+                              and t.isalpha() and t not in STOPWORDS))

@@ -4,6 +4,7 @@ all read it. A new signal is a module beside this one and its entry here."""
 from __future__ import annotations
 
 from qa_service.errors import InvalidInput
+from qa_service.search.signals.alike import ALIKE_PASSAGE, ALIKE_SENTENCE
 from qa_service.search.signals.answer_type import ANSWER_TYPE
 from qa_service.search.signals.base import Signal
 from qa_service.search.signals.consensus import CONSENSUS
@@ -22,7 +23,7 @@ from qa_service.search.signals.title import TITLE
 
 SIGNALS: tuple[Signal, ...] = (DENSE, LEXICAL, SENTENCE, COVERAGE, SENTENCE_TERMS, PHRASES,
                                ANSWER_TYPE, NAMES, TITLE, CONTEXT, CONSENSUS, MISSING_TERMS,
-                               EVENT, KNOWN_NAMES)
+                               EVENT, KNOWN_NAMES, ALIKE_SENTENCE, ALIKE_PASSAGE)
 BY_NAME = {s.name: s for s in SIGNALS}
 
 
