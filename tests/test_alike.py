@@ -10,7 +10,7 @@ from qa_service.indexing import build_index, check
 from qa_service.search.alike import ALIKE_MIN, Alike
 from qa_service.search.signals import BY_NAME
 from qa_service.store import Index
-from qa_service.store.words import VECTORS_FILE, WORDS_FILE
+from qa_service.store.words import FILES, VECTORS_FILE, WORDS_FILE
 from qa_service.text import vector_words
 from tests.test_incremental import CountingEncoder
 
@@ -58,7 +58,12 @@ def test_a_build_writes_a_vector_for_each_content_word_of_passages_and_titles(bu
     assert len(index.words) == len(words)
     norms = np.linalg.norm(index.words.vectors(list(range(len(words)))), axis=1)
     assert np.allclose(norms, 1.0, atol=1e-2)
-    assert WORDS_FILE in index.manifest.files and VECTORS_FILE in index.manifest.files
+    assert set(FILES) <= set(index.manifest.files)
+    # Each passage's stored words are its text's, at their offsets.
+    for row, rec in passages.items():
+        rows, starts = index.words.passage_words(row)
+        assert rows.size and all(rec["text"][s:s + len(words[r])].lower() == words[r]
+                                 for r, s in zip(rows.tolist(), starts.tolist()))
 
 
 def test_a_rebuild_encodes_only_the_words_it_has_not_seen(settings):
@@ -119,12 +124,12 @@ def test_the_signals_meet_the_question_s_words_in_the_sentence_and_the_passage(
 def test_an_index_built_before_word_vectors_scores_every_passage_alike(searcher_over):
     searcher = searcher_over(REPORTS, min_chars=20)
     folder = searcher.index.path
-    for name in (WORDS_FILE, VECTORS_FILE):
+    for name in FILES:
         (folder / name).unlink()
     manifest = (folder / "manifest.json")
     import json
     data = json.loads(manifest.read_text())
-    for name in (WORDS_FILE, VECTORS_FILE):
+    for name in FILES:
         data["files"].pop(name)
     manifest.write_text(json.dumps(data))
     old = Index.load(folder.parent)

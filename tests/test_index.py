@@ -32,7 +32,9 @@ def test_build_then_load(built):
     assert m.built_at and m.build_seconds >= 0
     assert set(m.files) == {"passages.sqlite", "passages.faiss", "sentences.npy",
                             "lexicon_ptr.npy", "lexicon_docs.npy", "lexicon_hits.npy",
-                            "lexicon_lengths.npy", "words.txt", "word_vectors.npy"}
+                            "lexicon_lengths.npy", "words.txt", "word_vectors.npy",
+                            "passage_words.npy", "passage_word_starts.npy",
+                            "passage_words_ptr.npy"}
 
 
 def test_the_build_time_reported_counts_every_stage_reading_included(settings, encoder):

@@ -11,7 +11,7 @@ from qa_service.errors import CorpusError, IndexCorrupt, IndexMissing
 from qa_service.indexing.snapshot import describe_changes, snapshot_corpus
 from qa_service.ingest import INGEST_VERSION
 from qa_service.store import Index, Manifest
-from qa_service.store.words import WORDS_FILE
+from qa_service.store.words import FILES as WORD_FILES
 
 
 def chunking_of(settings: Settings) -> dict:
@@ -54,7 +54,7 @@ def stale_reason(manifest: Manifest, settings: Settings, corpus: Path | None = N
     reason = compatible(manifest, name, backend, chunking_of(settings))
     if reason:
         return reason
-    if WORDS_FILE not in manifest.files:
+    if not all(name in manifest.files for name in WORD_FILES):
         # The ranker reads them; a rebuild reuses every passage and vector and adds them.
         return "it was built before word vectors were written"
     corpus = Path(corpus or manifest.corpus.get("path", ""))

@@ -8,15 +8,14 @@ question's word the corpus never uses is encoded once and remembered.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
-from functools import lru_cache
 
 import numpy as np
 
 from qa_service.encoders import Encoder
 from qa_service.store.words import WordVectors
-from qa_service.text import STOPWORDS, TOKEN_RE, fold, tokens, vector_words
-from qa_service.text.tokens import VECTOR_WORD_MIN
+from qa_service.text import fold, located_vector_words, vector_words
 
 # Fitted by eye on word pairs, never on evaluation questions: synonyms and inflections
 # ("died"/"killed" 0.79, "injured"/"wounded" 0.64, "policemen"/"officers" 0.82) score
@@ -27,29 +26,10 @@ ALIKE_MIN = 0.6
 # sees words without end).
 REMEMBERED = 4096
 
-# Texts whose words are remembered: passages and their sentences come back question after
-# question (bounded, as a server sees passages without end in a large corpus).
-TEXTS_REMEMBERED = 8192
+# Texts whose tokens are remembered (for numbers in the question): sentences come back
+# question after question (bounded, as a server sees passages without end).
 
 _remembered: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-
-
-@lru_cache(maxsize=TEXTS_REMEMBERED)
-def located_words(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """Return where in `text` its words with a vector start, and those words (folded), as
-    `vector_words` reads them, each time it holds one: sentences take theirs by offset."""
-    if text.isascii():  # folding keeps every offset: one pass over the folded text
-        found = [(m.start(), m.group()) for m in TOKEN_RE.finditer(text.lower())]
-    else:
-        found = [(m.start(), fold(m.group())) for m in TOKEN_RE.finditer(text)]
-    kept = [(at, w) for at, w in found
-            if len(w) >= VECTOR_WORD_MIN and w.isalpha() and w not in STOPWORDS]
-    return tuple(at for at, _ in kept), tuple(w for _, w in kept)
-
-
-@lru_cache(maxsize=TEXTS_REMEMBERED)
-def _tokens(text: str) -> frozenset[str]:
-    return frozenset(tokens(text))
 
 
 def _encoded(encoder: Encoder, words: list[str]) -> dict[str, np.ndarray]:
@@ -89,51 +69,57 @@ class Alike:
         self.matrix = np.stack([vectors[self.terms[i]] for i in self.vectored]) \
             if self.vectored else np.zeros((0, 1), dtype=np.float32)
         self.plain = [i for i, t in enumerate(self.terms) if t not in vectors]
-        # Each candidate word's cosine with each term (0 below ALIKE_MIN), worked out
-        # once a question: the sentence and the passage signals read the same words.
-        self._column: dict[str, int] = {}
+        # Those found as whole tokens (runs of letters and digits, as TOKEN_RE reads them).
+        self._plain = re.compile(
+            r"(?<![^\W_])(?:" + "|".join(re.escape(self.terms[i]) for i in self.plain)
+            + r")(?![^\W_])") if self.plain else None
+        # The candidate words' cosines with the terms (0 below ALIKE_MIN), by word row in
+        # `_rows` order: worked out once a question, read by both signals.
+        self._rows = np.zeros(0, dtype=np.int64)
         self._sims = np.zeros((len(self.vectored), 0), dtype=np.float32)
 
-    def _columns(self, words: set[str]) -> dict[str, int]:
-        """Return the column of `_sims` of each word with a vector, adding the new ones."""
-        rows = self.words.rows([w for w in words if w not in self._column])
-        if rows:
-            sims = self.matrix @ self.words.vectors(list(rows.values())).T
-            sims = np.where(sims >= ALIKE_MIN, np.minimum(sims, 1.0), 0.0)
-            base = self._sims.shape[1]
-            self._sims = np.concatenate([self._sims, sims.astype(np.float32)], axis=1)
-            self._column.update((w, base + k) for k, w in enumerate(rows))
-        return self._column
+    def _columns(self, rows: np.ndarray) -> np.ndarray:
+        """Return the column of `_sims` of each word row, working out the new ones."""
+        new = np.setdiff1d(rows, self._rows)
+        if new.size:
+            sims = self.matrix @ self.words.vectors(new.tolist()).T
+            sims = np.where(sims >= ALIKE_MIN, np.minimum(sims, 1.0), 0.0).astype(np.float32)
+            merged = np.concatenate([self._rows, new])
+            order = np.argsort(merged, kind="stable")
+            self._rows = merged[order]
+            self._sims = np.concatenate([self._sims, sims], axis=1)[:, order]
+        return np.searchsorted(self._rows, rows)
 
-    def shares(self, texts: list[str], words: list[tuple[str, ...]] | None = None
-               ) -> np.ndarray:
+    def rows_of(self, text: str) -> np.ndarray:
+        """Return the word-vector rows of the words of a text (a title) with a vector."""
+        found = self.words.rows(list(dict.fromkeys(located_vector_words(text)[1])))
+        return np.fromiter(found.values(), dtype=np.int64, count=len(found))
+
+    def shares(self, texts: list[str], rows: list[np.ndarray] | None = None) -> np.ndarray:
         """Return, for each text, the share of the question's term weight it meets.
 
-        `words`: each text's words with a vector (`located_words`), if known already.
+        `rows`: each text's words, as their rows in the word vectors (the build stores
+        them for every passage, so passages are not tokenized here); None: read here.
         """
         out = np.zeros(len(texts), dtype=np.float32)
         if not texts or not self.terms:
             return out
+        if rows is None:
+            rows = [self.rows_of(text) for text in texts]
         met = np.zeros((len(self.terms), len(texts)), dtype=np.float32)
         if self.plain:
+            index = {self.terms[i]: i for i in self.plain}
             for j, text in enumerate(texts):
-                held = _tokens(text)
-                for i in self.plain:
-                    met[i, j] = self.terms[i] in held
-        if self.vectored:
-            per_text = words if words is not None else \
-                [located_words(text)[1] for text in texts]
-            column = self._columns({w for ws in per_text for w in ws})
-            if column:
-                sims = self._sims
-                cols, starts, held = [], [], []
-                for j, ws in enumerate(per_text):
-                    found = [column[w] for w in ws if w in column]
-                    if found:
-                        starts.append(len(cols))
-                        cols.extend(found)
-                        held.append(j)
-                if held:
-                    best = np.maximum.reduceat(sims[:, cols], starts, axis=1)
-                    met[np.ix_(self.vectored, held)] = best
+                folded = text.lower() if text.isascii() else fold(text)
+                for term in set(self._plain.findall(folded)):
+                    met[index[term], j] = 1.0
+        lengths = np.array([len(r) for r in rows], dtype=np.int64)
+        nonempty = np.flatnonzero(lengths)
+        if self.vectored and len(nonempty):
+            every = np.concatenate([rows[j] for j in nonempty]).astype(np.int64)
+            column = self._columns(every)
+            sims = self._sims
+            starts = np.concatenate([[0], np.cumsum(lengths[nonempty])[:-1]])
+            best = np.maximum.reduceat(sims[:, column], starts, axis=1)
+            met[np.ix_(self.vectored, nonempty)] = best
         return self.weights @ met

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qa_service.text.normalize import fold, normalize
 
@@ -55,3 +56,21 @@ def vector_words(text: str) -> list[str]:
     letters only, at least VECTOR_WORD_MIN long, no stopwords."""
     return list(dict.fromkeys(t for t in tokens(text) if len(t) >= VECTOR_WORD_MIN
                               and t.isalpha() and t not in STOPWORDS))
+
+
+# Texts whose located words are remembered: a server reads the same passages question
+# after question (bounded, as it sees passages without end in a large corpus).
+LOCATED_REMEMBERED = 8192
+
+
+@lru_cache(maxsize=LOCATED_REMEMBERED)
+def located_vector_words(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Return where in `text` each of its words with a vector starts, and those words
+    (folded, as `vector_words` reads them), in order and each time they occur."""
+    if text.isascii():  # folding keeps every offset: one pass over the folded text
+        found = [(m.start(), m.group()) for m in TOKEN_RE.finditer(text.lower())]
+    else:
+        found = [(m.start(), fold(m.group())) for m in TOKEN_RE.finditer(text)]
+    kept = [(at, w) for at, w in found
+            if len(w) >= VECTOR_WORD_MIN and w.isalpha() and w not in STOPWORDS]
+    return tuple(at for at, _ in kept), tuple(w for _, w in kept)

@@ -5,9 +5,8 @@ term signals miss it, a sentence's cosine blurs it with every other death toll. 
 word counts as met by a word whose vector is close to its own (search.alike).
 """
 
-from bisect import bisect_left
+import numpy as np
 
-from qa_service.search.alike import located_words
 from qa_service.search.candidates import Candidates, Scores
 from qa_service.search.signals.base import Signal
 
@@ -15,16 +14,20 @@ from qa_service.search.signals.base import Signal
 def _alike_sentence(c: Candidates) -> Scores:
     if c.alike is None or not c.rows:
         return dict.fromkeys(c.rows, 0.0)
-    owners, texts, words = [], [], []
+    owners, texts, rows = [], [], []
     for row, rec in c.records.items():
-        # The passage read once; each sentence takes the words that start within it.
-        starts, found = located_words(rec["text"])
-        for (start, end), _ in c.sentences[row]:
+        # The passage's words as the build stored them; a sentence takes those starting
+        # within it.
+        words, starts = c.index.words.passage_words(row)
+        spans = [span for span, _ in c.sentences[row]]
+        cuts = np.searchsorted(starts, [edge for span in spans for edge in span]).tolist()
+        for k, (start, end) in enumerate(spans):
             owners.append(row)
             texts.append(rec["text"][start:end])
-            words.append(found[bisect_left(starts, start):bisect_left(starts, end)])
+            rows.append(words[cuts[2 * k]:cuts[2 * k + 1]])
     best = dict.fromkeys(c.records, 0.0)
-    for row, share in zip(owners, c.alike.shares(texts, words).tolist()):
+    shares = c.alike.shares(texts, rows)
+    for row, share in zip(owners, shares.tolist()):
         best[row] = max(best[row], share)
     return best
 
@@ -34,8 +37,8 @@ def _alike_passage(c: Candidates) -> Scores:
         return dict.fromkeys(c.rows, 0.0)
     rows = list(c.records)
     texts = [f"{c.records[r]['title'] or ''}\n{c.records[r]['text']}" for r in rows]
-    words = [located_words(c.records[r]["title"] or "")[1] + located_words(c.records[r]["text"])[1]
-             for r in rows]
+    words = [np.concatenate([c.alike.rows_of(c.records[r]["title"] or ""),
+                             c.index.words.passage_words(r)[0]]) for r in rows]
     return dict(zip(rows, c.alike.shares(texts, words).tolist()))
 
 
