@@ -101,25 +101,37 @@ class Alike:
         `rows`: each text's words, as their rows in the word vectors (the build stores
         them for every passage, so passages are not tokenized here); None: read here.
         """
-        out = np.zeros(len(texts), dtype=np.float32)
-        if not texts or not self.terms:
-            return out
         if rows is None:
             rows = [self.rows_of(text) for text in texts]
-        met = np.zeros((len(self.terms), len(texts)), dtype=np.float32)
-        if self.plain:
+        ends = np.cumsum([len(r) for r in rows], dtype=np.int64)
+        bounds = np.stack([ends - [len(r) for r in rows], ends], axis=1) if len(rows) \
+            else np.zeros((0, 2), dtype=np.int64)
+        words = np.concatenate(rows) if len(rows) else np.zeros(0, dtype=np.int64)
+        return self.segment_shares(words, bounds, texts)
+
+    def segment_shares(self, words: np.ndarray, bounds: np.ndarray,
+                       texts: list[str] | None) -> np.ndarray:
+        """Return the share of the term weight met by each segment [a, b) of `words`.
+
+        `texts`: each segment's text, read only for terms without a vector (numbers),
+        if the question has any.
+        """
+        met = np.zeros((len(self.terms), len(bounds)), dtype=np.float32)
+        if not len(bounds) or not self.terms:
+            return met.sum(axis=0)
+        if self.plain and texts is not None:
             index = {self.terms[i]: i for i in self.plain}
             for j, text in enumerate(texts):
                 folded = text.lower() if text.isascii() else fold(text)
                 for term in set(self._plain.findall(folded)):
                     met[index[term], j] = 1.0
-        lengths = np.array([len(r) for r in rows], dtype=np.int64)
-        nonempty = np.flatnonzero(lengths)
-        if self.vectored and len(nonempty):
-            every = np.concatenate([rows[j] for j in nonempty]).astype(np.int64)
-            column = self._columns(every)
-            sims = self._sims
-            starts = np.concatenate([[0], np.cumsum(lengths[nonempty])[:-1]])
-            best = np.maximum.reduceat(sims[:, column], starts, axis=1)
-            met[np.ix_(self.vectored, nonempty)] = best
+        if self.vectored and len(words):
+            columns = self._columns(np.asarray(words, dtype=np.int64))
+            sims = self._sims[:, columns]
+            # One reduceat over every segment: a column of zeros closes the last one, and
+            # a segment without words (a == b) is read as meeting nothing.
+            sims = np.concatenate([sims, np.zeros((len(sims), 1), np.float32)], axis=1)
+            best = np.maximum.reduceat(sims, bounds.reshape(-1), axis=1)[:, ::2]
+            best[:, bounds[:, 0] >= bounds[:, 1]] = 0.0
+            met[self.vectored] = best
         return self.weights @ met

@@ -14,19 +14,24 @@ from qa_service.search.signals.base import Signal
 def _alike_sentence(c: Candidates) -> Scores:
     if c.alike is None or not c.rows:
         return dict.fromkeys(c.rows, 0.0)
-    owners, texts, rows = [], [], []
+    owners, pieces, bounds, texts = [], [], [], []
+    base = 0
+    plain = bool(c.alike.plain)  # question words without a vector, found in the text
     for row, rec in c.records.items():
         # The passage's words as the build stored them; a sentence takes those starting
         # within it.
         words, starts = c.index.words.passage_words(row)
-        spans = [span for span, _ in c.sentences[row]]
-        cuts = np.searchsorted(starts, [edge for span in spans for edge in span]).tolist()
-        for k, (start, end) in enumerate(spans):
-            owners.append(row)
-            texts.append(rec["text"][start:end])
-            rows.append(words[cuts[2 * k]:cuts[2 * k + 1]])
+        spans = np.array([span for span, _ in c.sentences[row]], dtype=np.int64)
+        bounds.append(base + np.searchsorted(starts, spans))
+        pieces.append(words)
+        owners.extend([row] * len(spans))
+        if plain:
+            texts.extend(rec["text"][a:b] for a, b in spans.tolist())
+        base += len(words)
+    every = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+    shares = c.alike.segment_shares(every, np.concatenate(bounds),
+                                    texts if plain else None)
     best = dict.fromkeys(c.records, 0.0)
-    shares = c.alike.shares(texts, rows)
     for row, share in zip(owners, shares.tolist()):
         best[row] = max(best[row], share)
     return best
