@@ -26,9 +26,6 @@ ALIKE_MIN = 0.6
 # sees words without end).
 REMEMBERED = 4096
 
-# Texts whose tokens are remembered (for numbers in the question): sentences come back
-# question after question (bounded, as a server sees passages without end).
-
 _remembered: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
 

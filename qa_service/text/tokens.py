@@ -51,11 +51,15 @@ def terms(text: str) -> list[str]:
 VECTOR_WORD_MIN = 3
 
 
+def _has_vector(word: str) -> bool:
+    """Whether a folded token gets a word vector: letters only, at least VECTOR_WORD_MIN
+    long, no stopword."""
+    return len(word) >= VECTOR_WORD_MIN and word.isalpha() and word not in STOPWORDS
+
+
 def vector_words(text: str) -> list[str]:
-    """Return the distinct content words of `text` that get a word vector, folded, in order:
-    letters only, at least VECTOR_WORD_MIN long, no stopwords."""
-    return list(dict.fromkeys(t for t in tokens(text) if len(t) >= VECTOR_WORD_MIN
-                              and t.isalpha() and t not in STOPWORDS))
+    """Return the distinct content words of `text` that get a word vector, folded, in order."""
+    return list(dict.fromkeys(t for t in tokens(text) if _has_vector(t)))
 
 
 # Texts whose located words are remembered: a server reads the same passages question
@@ -71,6 +75,5 @@ def located_vector_words(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
         found = [(m.start(), m.group()) for m in TOKEN_RE.finditer(text.lower())]
     else:
         found = [(m.start(), fold(m.group())) for m in TOKEN_RE.finditer(text)]
-    kept = [(at, w) for at, w in found
-            if len(w) >= VECTOR_WORD_MIN and w.isalpha() and w not in STOPWORDS]
+    kept = [(at, w) for at, w in found if _has_vector(w)]
     return tuple(at for at, _ in kept), tuple(w for _, w in kept)
