@@ -36,6 +36,13 @@ class Words:
     def rows(self, words):
         return {w: self.order.index(w) for w in words if w in self.table}
 
+    def __len__(self):
+        return len(self.order)
+
+    def text_rows(self, text):
+        return np.array(list(self.rows(dict.fromkeys(vector_words(text))).values()),
+                        dtype=np.int64)
+
     def vectors(self, rows):
         found = np.array([self.table[self.order[r]] for r in rows], dtype=np.float32)
         return found / np.linalg.norm(found, axis=1, keepdims=True)
@@ -61,7 +68,7 @@ def test_a_build_writes_a_vector_for_each_content_word_of_passages_and_titles(bu
     assert set(FILES) <= set(index.manifest.files)
     # Each passage's stored words are its text's, at their offsets.
     for row, rec in passages.items():
-        rows, starts = index.words.passage_words(row)
+        rows, starts, _ = index.words.passages_words([row])
         assert rows.size and all(rec["text"][s:s + len(words[r])].lower() == words[r]
                                  for r, s in zip(rows.tolist(), starts.tolist()))
 
@@ -150,3 +157,42 @@ def test_word_vectors_that_disagree_with_their_words_are_reported_not_misread(bu
     np.save(index.path / VECTORS_FILE, np.zeros((2, 4), dtype=np.float16))
     with pytest.raises(IndexCorrupt, match="rebuild the index"):
         index.words.vectors([0])
+
+
+def test_passages_words_run_the_stored_words_of_rows_in_any_order(built):
+    index = Index.load(built.index_dir)
+    rows = [2, 0, 2, 1]
+    words, starts, lengths = index.words.passages_words(rows)
+    apart = [index.words.passages_words([r]) for r in rows]
+    assert lengths.tolist() == [len(w) for w, _, _ in apart]
+    assert words.tolist() == np.concatenate([w for w, _, _ in apart]).tolist()
+    assert starts.tolist() == np.concatenate([s for _, s, _ in apart]).tolist()
+    with pytest.raises(IndexCorrupt, match="rebuild the index"):
+        index.words.passages_words([0, index.vectors.count])
+
+
+def test_scores_from_the_stored_words_equal_those_of_the_texts_read_afresh(searcher_over):
+    reports = dict(REPORTS)
+    # Not ASCII (folding moves offsets), a number, a two-letter word: each term without
+    # a vector is found as written, in sentence and passage.
+    reports["cafe.txt"] = ("Café siege, 12 hurt\n\nPolice said “twelve” people were hurt "
+                           "at the Café Nur in Almaty in 2016. The UN condemned it. "
+                           "Officers killed 2 of the gunmen.")
+    reports["plain.txt"] = ("Almaty police report\n\nIn 2016 the police came at 12. The UN "
+                            "office was shut. Nobody was hurt in Almaty that day.")
+    searcher = searcher_over(reports, min_chars=20)
+    for question in ("were 12 people hurt at the cafe in Almaty in 2016 un",
+                     "how many police officers were killed", "12 un 2016"):
+        found = searcher.candidates(question)
+        assert found.alike.plain or question.startswith("how")
+        spans = {r: [s for s, _ in found.sentences[r]] for r in found.records}
+        for holding in (None, found.matched):
+            by_sentence, by_passage = found.alike.passage_shares(found.records, spans,
+                                                                 holding)
+            for row, rec in found.records.items():
+                text = rec["text"]
+                assert by_sentence[row] == pytest.approx(max(
+                    found.alike.shares([text[a:b] for a, b in spans[row]]).tolist()),
+                    abs=1e-6)
+                assert by_passage[row] == pytest.approx(found.alike.shares(
+                    [f"{rec['title'] or ''}\n{text}"])[0], abs=1e-6)

@@ -65,7 +65,9 @@ def write_word_vectors(work: Path, encoder: Encoder, previous: WordVectors | Non
     words, located = corpus_words(work / PASSAGES_FILE)
     known = previous.table() if previous is not None and previous.available else {}
     new = [w for w in words if w not in known]
-    vectors = np.empty((len(words), encoder.dimension), dtype=np.float16)
+    # float32, though half precision would do for a word cosine: a question gathers a few
+    # thousand rows, and converting them from float16 cost more than all the rest (2 ms).
+    vectors = np.empty((len(words), encoder.dimension), dtype=np.float32)
     at = {w: i for i, w in enumerate(words)}
     reused = [(at[w], known[w]) for w in words if w in known]
     if reused:

@@ -9,13 +9,16 @@ question's word the corpus never uses is encoded once and remembered.
 from __future__ import annotations
 
 import re
+import threading
+from bisect import bisect_right
 from collections import OrderedDict
+from functools import cached_property
 
 import numpy as np
 
 from qa_service.encoders import Encoder
 from qa_service.store.words import WordVectors
-from qa_service.text import fold, located_vector_words, vector_words
+from qa_service.text import fold, vector_words
 
 # Fitted by eye on word pairs, never on evaluation questions: synonyms and inflections
 # ("died"/"killed" 0.79, "injured"/"wounded" 0.64, "policemen"/"officers" 0.82) score
@@ -27,22 +30,24 @@ ALIKE_MIN = 0.6
 REMEMBERED = 4096
 
 _remembered: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_remembered_lock = threading.Lock()  # a server's request threads share it
 
 
 def _encoded(encoder: Encoder, words: list[str]) -> dict[str, np.ndarray]:
     """Return the vectors of words the corpus lacks, encoding those not remembered."""
     name = getattr(encoder, "name", "")
-    missing = [w for w in words if (name, w) not in _remembered]
-    if missing:
-        for word, vector in zip(missing, encoder.encode(missing)):
-            _remembered[(name, word)] = np.asarray(vector, dtype=np.float32)
-        while len(_remembered) > REMEMBERED:
-            _remembered.popitem(last=False)
-    found = {}
-    for w in words:
-        if (name, w) in _remembered:
+    with _remembered_lock:
+        found = {w: _remembered[(name, w)] for w in words if (name, w) in _remembered}
+        for w in found:
             _remembered.move_to_end((name, w))
-            found[w] = _remembered[(name, w)]
+    missing = [w for w in words if w not in found]
+    if missing:
+        encoded = encoder.encode(missing)  # outside the lock: other questions go on
+        with _remembered_lock:
+            for word, vector in zip(missing, encoded):
+                found[word] = _remembered[(name, word)] = np.asarray(vector, np.float32)
+            while len(_remembered) > REMEMBERED:
+                _remembered.popitem(last=False)
     return found
 
 
@@ -66,69 +71,149 @@ class Alike:
         self.matrix = np.stack([vectors[self.terms[i]] for i in self.vectored]) \
             if self.vectored else np.zeros((0, 1), dtype=np.float32)
         self.plain = [i for i, t in enumerate(self.terms) if t not in vectors]
-        # Those found as whole tokens (runs of letters and digits, as TOKEN_RE reads them).
-        self._plain = re.compile(
-            r"(?<![^\W_])(?:" + "|".join(re.escape(self.terms[i]) for i in self.plain)
-            + r")(?![^\W_])") if self.plain else None
-        # The candidate words' cosines with the terms (0 below ALIKE_MIN), by word row in
-        # `_rows` order: worked out once a question, read by both signals.
-        self._rows = np.zeros(0, dtype=np.int64)
-        self._sims = np.zeros((len(self.vectored), 0), dtype=np.float32)
+        self._plain_terms = [self.terms[i] for i in self.plain]
+        self._plain_index = {self.terms[i]: i for i in self.plain}
+        # The candidate words' cosines with the terms (0 below ALIKE_MIN), a row per word,
+        # worked out once a question and read by both signals; `_at` holds each word's
+        # row there (-1: not yet), a table as long as the vocabulary, so that passages'
+        # words find their rows by indexing, without a sort or a search.
+        self._at: np.ndarray | None = None
+        self._sims = np.zeros((0, len(self.vectored)), dtype=np.float32)
 
-    def _columns(self, rows: np.ndarray) -> np.ndarray:
-        """Return the column of `_sims` of each word row, working out the new ones."""
-        new = np.setdiff1d(rows, self._rows)
-        if new.size:
-            sims = self.matrix @ self.words.vectors(new.tolist()).T
-            sims = np.where(sims >= ALIKE_MIN, np.minimum(sims, 1.0), 0.0).astype(np.float32)
-            merged = np.concatenate([self._rows, new])
-            order = np.argsort(merged, kind="stable")
-            self._rows = merged[order]
-            self._sims = np.concatenate([self._sims, sims], axis=1)[:, order]
-        return np.searchsorted(self._rows, rows)
+    def _sims_of(self, words: np.ndarray) -> np.ndarray:
+        """Return the cosines of each word (a word-vector row) with the vectored terms."""
+        if self._at is None:
+            self._at = np.full(len(self.words), -1, dtype=np.int64)
+        at = self._at[words]
+        unknown = words[at < 0]
+        if unknown.size:
+            # Each new word once, without a sort: of its copies, the one whose position
+            # was written last into the table.
+            self._at[unknown] = np.arange(len(unknown))
+            new = unknown[self._at[unknown] == np.arange(len(unknown))]
+            # Words by terms: BLAS's fast shape when the terms are few.
+            sims = (self.words.vectors(new) @ self.matrix.T).astype(np.float32, copy=False)
+            np.minimum(sims, 1.0, out=sims)
+            sims[sims < ALIKE_MIN] = 0.0
+            self._at[new] = np.arange(len(self._sims), len(self._sims) + len(new))
+            self._sims = np.concatenate([self._sims, sims])
+            at = self._at[words]
+        return self._sims[at]
 
-    def rows_of(self, text: str) -> np.ndarray:
-        """Return the word-vector rows of the words of a text (a title) with a vector."""
-        found = self.words.rows(list(dict.fromkeys(located_vector_words(text)[1])))
-        return np.fromiter(found.values(), dtype=np.int64, count=len(found))
+    def _best(self, words: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """Return each segment's [a, b) of `words` best cosine with each vectored term."""
+        if not self.vectored or not len(words) or not len(bounds):
+            return np.zeros((len(bounds), len(self.vectored)), dtype=np.float32)
+        sims = self._sims_of(np.asarray(words, dtype=np.int64))
+        # One reduceat over every segment: a row of zeros closes the last one, and a
+        # segment without words (a == b) is read as meeting nothing.
+        sims = np.concatenate([sims, np.zeros((1, sims.shape[1]), np.float32)])
+        best = np.maximum.reduceat(sims, bounds.reshape(-1), axis=0)[::2]
+        best[bounds[:, 0] >= bounds[:, 1]] = 0.0
+        return best
 
-    def shares(self, texts: list[str], rows: list[np.ndarray] | None = None) -> np.ndarray:
-        """Return, for each text, the share of the question's term weight it meets.
+    @cached_property
+    def _plain(self) -> re.Pattern:
+        """The terms without a vector as whole tokens (runs of letters and digits, as
+        TOKEN_RE reads them): compiled only for a text that may hold one."""
+        return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, self._plain_terms))
+                          + r")(?![^\W_])")
 
-        `rows`: each text's words, as their rows in the word vectors (the build stores
-        them for every passage, so passages are not tokenized here); None: read here.
+    def _found_plain(self, text: str) -> list[int]:
+        """Return the terms without a vector (their indices) a text holds as whole tokens."""
+        folded = text.lower() if text.isascii() else fold(text)
+        # A substring test first: cheap, and never false where the token search finds one.
+        if not any(term in folded for term in self._plain_terms):
+            return []
+        return [self._plain_index[t] for t in set(self._plain.findall(folded))]
+
+    def _met(self, words: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """Return how far each segment of `words` meets each term (segments by terms)."""
+        met = np.zeros((len(bounds), len(self.terms)), dtype=np.float32)
+        met[:, self.vectored] = self._best(words, bounds)
+        return met
+
+    def shares(self, texts: list[str]) -> np.ndarray:
+        """Return, for each text, the share of the question's term weight it meets."""
+        words, bounds = _runs([self.words.text_rows(text) for text in texts])
+        met = self._met(words, bounds)
+        for j, text in enumerate(texts if self.plain else ()):
+            met[j, self._found_plain(text)] = 1.0
+        return met @ self.weights
+
+    def passage_shares(self, records: dict[int, dict],
+                       spans: dict[int, list[tuple[int, int]]],
+                       holding: dict[int, list[str]] | None = None
+                       ) -> tuple[dict[int, float], dict[int, float]]:
+        """Return the share of the term weight each passage meets in its best sentence,
+        and in the whole passage or its document's title.
+
+        `records`: the passages by row (text, title); `spans`: each one's sentences. The
+        passages' words are read as the build stored them, never tokenized here.
+        `holding`: the terms each passage holds in any form, as the lexical index found
+        them; a passage holding none of the terms without a vector is not searched for
+        them (None: every passage is).
         """
-        if rows is None:
-            rows = [self.rows_of(text) for text in texts]
-        ends = np.cumsum([len(r) for r in rows], dtype=np.int64)
-        bounds = np.stack([ends - [len(r) for r in rows], ends], axis=1) if len(rows) \
-            else np.zeros((0, 2), dtype=np.int64)
-        words = np.concatenate(rows) if len(rows) else np.zeros(0, dtype=np.int64)
-        return self.segment_shares(words, bounds, texts)
+        rows = list(records)
+        words, at, lengths = self.words.passages_words(rows)
+        # Offsets moved past every earlier passage's: one sorted run, so that one search
+        # finds where every sentence's words begin.
+        ends = np.cumsum([len(records[row]["text"]) + 1 for row in rows], dtype=np.int64)
+        bases = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        at = at.astype(np.int64) + np.repeat(bases, lengths)
+        counts = np.array([len(spans[row]) for row in rows], dtype=np.int64)
+        firsts = np.array([span for row in rows for span in spans[row]],
+                          dtype=np.int64).reshape(-1, 2) + np.repeat(bases, counts)[:, None]
+        word_ends = np.cumsum(lengths, dtype=np.int64)
+        passages = np.stack([word_ends - lengths, word_ends], axis=1)
+        # Sentences and whole passages read in one pass over the words' cosines.
+        n = len(firsts)
+        met = self._met(words, np.concatenate([np.searchsorted(at, firsts), passages]))
+        in_sentence, in_passage = met[:n], met[n:]
+        numbered = {t: i for i, t in enumerate(dict.fromkeys(
+            records[row]["title"] or "" for row in rows))}
+        titles = list(numbered)
+        which = [numbered[records[row]["title"] or ""] for row in rows]
+        in_title = self._met(*_runs([self.words.text_rows(t) for t in titles]))
+        np.maximum(in_passage, in_title[which], out=in_passage)
+        if self.plain:
+            self._meet_plain(records, spans, holding, titles, which, in_sentence,
+                             in_passage)
+        # Each passage's best sentence: its run of sentences, those that have one.
+        shares = in_sentence @ self.weights
+        best = np.zeros(len(rows), dtype=np.float32)
+        some = counts > 0
+        if some.any():
+            best[some] = np.maximum.reduceat(shares, (np.cumsum(counts) - counts)[some])
+        return (dict(zip(rows, best.tolist())),
+                dict(zip(rows, (in_passage @ self.weights).tolist())))
 
-    def segment_shares(self, words: np.ndarray, bounds: np.ndarray,
-                       texts: list[str] | None) -> np.ndarray:
-        """Return the share of the term weight met by each segment [a, b) of `words`.
+    def _meet_plain(self, records, spans, holding, titles, which, in_sentence, in_passage):
+        """Mark the terms without a vector each sentence, passage and title holds."""
+        in_titles = [self._found_plain(t) for t in titles]
+        plain = set(self._plain_terms)
+        at_sentence = 0
+        for k, row in enumerate(records):
+            text = records[row]["text"]
+            # The lexical index's word: folding and searching a passage costs more.
+            maybe = holding is None or not plain.isdisjoint(holding.get(row, ()))
+            found = self._found_plain(text) if maybe else []
+            in_passage[k, found + in_titles[which[k]]] = 1.0
+            if found and text.isascii():  # lower case keeps every offset: one search
+                starts = [a for a, _ in spans[row]]
+                for m in self._plain.finditer(text.lower()):
+                    j = bisect_right(starts, m.start()) - 1
+                    if j >= 0 and m.end() <= spans[row][j][1]:
+                        in_sentence[at_sentence + j, self._plain_index[m.group()]] = 1.0
+            elif found:  # else none of its sentences holds one
+                for j, (a, b) in enumerate(spans[row], start=at_sentence):
+                    in_sentence[j, self._found_plain(text[a:b])] = 1.0
+            at_sentence += len(spans[row])
 
-        `texts`: each segment's text, read only for terms without a vector (numbers),
-        if the question has any.
-        """
-        met = np.zeros((len(self.terms), len(bounds)), dtype=np.float32)
-        if not len(bounds) or not self.terms:
-            return met.sum(axis=0)
-        if self.plain and texts is not None:
-            index = {self.terms[i]: i for i in self.plain}
-            for j, text in enumerate(texts):
-                folded = text.lower() if text.isascii() else fold(text)
-                for term in set(self._plain.findall(folded)):
-                    met[index[term], j] = 1.0
-        if self.vectored and len(words):
-            columns = self._columns(np.asarray(words, dtype=np.int64))
-            sims = self._sims[:, columns]
-            # One reduceat over every segment: a column of zeros closes the last one, and
-            # a segment without words (a == b) is read as meeting nothing.
-            sims = np.concatenate([sims, np.zeros((len(sims), 1), np.float32)], axis=1)
-            best = np.maximum.reduceat(sims, bounds.reshape(-1), axis=1)[:, ::2]
-            best[:, bounds[:, 0] >= bounds[:, 1]] = 0.0
-            met[self.vectored] = best
-        return self.weights @ met
+
+def _runs(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Return pieces of words run together and each one's segment [a, b) in the run."""
+    lengths = np.array([len(p) for p in pieces], dtype=np.int64)
+    ends = np.cumsum(lengths)
+    words = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+    return words, np.stack([ends - lengths, ends], axis=1)

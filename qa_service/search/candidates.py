@@ -88,6 +88,15 @@ class Candidates:
         return Alike(self.weights, words, self.encoder)
 
     @cached_property
+    def alike_shares(self) -> tuple[dict[int, float], dict[int, float]] | None:
+        """Each candidate's share of the question's words met by words of like meaning,
+        in its best sentence and in the passage or its title (None: no word vectors)."""
+        if self.alike is None or not self.records:
+            return None
+        spans = {row: [span for span, _ in self.sentences[row]] for row in self.records}
+        return self.alike.passage_shares(self.records, spans, self.matched)
+
+    @cached_property
     def matcher(self) -> SentenceMatcher:
         return SentenceMatcher(self.query, self.weights, self.terms,
                                self.ranking.highlight_terms)

@@ -1,9 +1,9 @@
 """Word vectors: one embedding for each content word of the corpus, as the build wrote them.
 
 `words.txt` lists the words (one a line, in row order) and `word_vectors.npy` their unit
-vectors in float16 (half the bytes; a word cosine needs no more), memory-mapped so that
-server processes share one copy. An index built before they were written has neither:
-`available` is false and the signals that read them score every passage alike.
+vectors in float32, memory-mapped so that server processes share one copy. An index built
+before they were written has neither: `available` is false and the signals that read them
+score every passage alike.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from qa_service.errors import IndexCorrupt
 from qa_service.store.names import named
+from qa_service.text import located_vector_words
 
 WORDS_FILE = "words.txt"
 VECTORS_FILE = "word_vectors.npy"
@@ -25,6 +26,10 @@ PASSAGE_WORDS_FILE = "passage_words.npy"
 PASSAGE_STARTS_FILE = "passage_word_starts.npy"
 PASSAGE_PTR_FILE = "passage_words_ptr.npy"
 FILES = (WORDS_FILE, VECTORS_FILE, PASSAGE_WORDS_FILE, PASSAGE_STARTS_FILE, PASSAGE_PTR_FILE)
+# Texts (documents' titles) whose word rows are remembered: a title is read question after
+# question, and its words are not stored as a passage's are (bounded: a large corpus has
+# titles without end).
+TEXTS_REMEMBERED = 8192
 
 
 class WordVectors:
@@ -33,6 +38,7 @@ class WordVectors:
     def __init__(self, folder: Path, files: dict[str, int] | tuple = ()):
         self.folder = Path(folder)
         self.available = all(name in files for name in FILES)
+        self._text_rows: dict[str, np.ndarray] = {}
 
     @cached_property
     def _rows(self) -> dict[str, int]:
@@ -72,14 +78,22 @@ class WordVectors:
                                "the passages' words; rebuild the index")
         return ptr, words, starts
 
-    def passage_words(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return a passage's words (rows of the word vectors) and their start offsets."""
+    def passages_words(self, rows: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the words and start offsets of passages, run together in the order of
+        `rows`, and how many words each has."""
         ptr, words, starts = self._passages
-        if not 0 <= row < len(ptr) - 1:
+        at = np.asarray(rows, dtype=np.int64)
+        wrong = at[(at < 0) | (at >= len(ptr) - 1)]
+        if wrong.size:
             raise IndexCorrupt(f"{named(self.folder / PASSAGE_PTR_FILE)} has no passage "
-                               f"{row}; rebuild the index")
-        a, b = int(ptr[row]), int(ptr[row + 1])
-        return words[a:b], starts[a:b]
+                               f"{int(wrong[0])}; rebuild the index")
+        first = ptr[at]
+        lengths = ptr[at + 1] - first
+        # Every word's place in the stored run: its passage's first, then a step a word.
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if at.size else 0
+        where = np.repeat(first - (ends - lengths), lengths) + np.arange(total)
+        return words[where], starts[where], lengths
 
     def __len__(self) -> int:
         return len(self._rows) if self.available else 0
@@ -89,9 +103,20 @@ class WordVectors:
         known = self._rows
         return {w: known[w] for w in words if w in known}
 
+    def text_rows(self, text: str) -> np.ndarray:
+        """Return the rows of a text's words that have a vector, each word once."""
+        found = self._text_rows.get(text)
+        if found is None:
+            rows = self.rows(list(dict.fromkeys(located_vector_words(text)[1])))
+            found = np.fromiter(rows.values(), dtype=np.int64, count=len(rows))
+            if len(self._text_rows) >= TEXTS_REMEMBERED:
+                self._text_rows.clear()  # a whole new start: simpler than an LRU, as cheap
+            self._text_rows[text] = found
+        return found
+
     def vectors(self, rows: list[int]) -> np.ndarray:
         """Return the unit vectors of the given rows, as float32."""
-        return self._vectors[np.asarray(rows, dtype=np.int64)].astype(np.float32)
+        return self._vectors[np.asarray(rows, dtype=np.int64)].astype(np.float32, copy=False)
 
     def table(self) -> dict[str, int]:
         """Return every word with its row (a build reuses the vectors of words it knows)."""
