@@ -180,6 +180,9 @@ def test_scores_from_the_stored_words_equal_those_of_the_texts_read_afresh(searc
                            "Officers killed 2 of the gunmen.")
     reports["plain.txt"] = ("Almaty police report\n\nIn 2016 the police came at 12. The UN "
                             "office was shut. Nobody was hurt in Almaty that day.")
+    # "ß" folds to two letters: offsets move, each sentence is folded and searched alone.
+    reports["strasse.txt"] = ("Straße siege\n\nAt the Große Straße, Fußweg, hurt: 12. The UN "
+                              "came in 2016. Police killed the gunmen in Almaty.")
     searcher = searcher_over(reports, min_chars=20)
     for question in ("were 12 people hurt at the cafe in Almaty in 2016 un",
                      "how many police officers were killed", "12 un 2016"):

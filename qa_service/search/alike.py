@@ -12,7 +12,7 @@ import re
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -119,9 +119,10 @@ class Alike:
         return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, self._plain_terms))
                           + r")(?![^\W_])")
 
-    def _found_plain(self, text: str) -> list[int]:
+    def _found_plain(self, text: str, folded: str | None = None) -> list[int]:
         """Return the terms without a vector (their indices) a text holds as whole tokens."""
-        folded = text.lower() if text.isascii() else fold(text)
+        if folded is None:
+            folded = _folded(text)
         # A substring test first: cheap, and never false where the token search finds one.
         if not any(term in folded for term in self._plain_terms):
             return []
@@ -190,25 +191,50 @@ class Alike:
 
     def _meet_plain(self, records, spans, holding, titles, which, in_sentence, in_passage):
         """Mark the terms without a vector each sentence, passage and title holds."""
-        in_titles = [self._found_plain(t) for t in titles]
+        in_titles = [self._found_plain(t, _folded_title(t)) for t in titles]
         plain = set(self._plain_terms)
         at_sentence = 0
         for k, row in enumerate(records):
-            text = records[row]["text"]
-            # The lexical index's word: folding and searching a passage costs more.
-            maybe = holding is None or not plain.isdisjoint(holding.get(row, ()))
-            found = self._found_plain(text) if maybe else []
-            in_passage[k, found + in_titles[which[k]]] = 1.0
-            if found and text.isascii():  # lower case keeps every offset: one search
-                starts = [a for a, _ in spans[row]]
-                for m in self._plain.finditer(text.lower()):
+            text, own = records[row]["text"], spans[row]
+            at_sentence += len(own)
+            if in_titles[which[k]]:
+                in_passage[k, in_titles[which[k]]] = 1.0
+            # The lexical index's word first: folding and searching a passage costs more.
+            if holding is not None and plain.isdisjoint(holding.get(row, ())):
+                continue
+            folded = _folded(text)
+            found = self._found_plain(text, folded)
+            if not found:  # nor does any of its sentences
+                continue
+            in_passage[k, found] = 1.0
+            first = at_sentence - len(own)
+            if _in_place(text, folded):  # one search over the passage, found by offset
+                starts = [a for a, _ in own]
+                for m in self._plain.finditer(folded):
                     j = bisect_right(starts, m.start()) - 1
-                    if j >= 0 and m.end() <= spans[row][j][1]:
-                        in_sentence[at_sentence + j, self._plain_index[m.group()]] = 1.0
-            elif found:  # else none of its sentences holds one
-                for j, (a, b) in enumerate(spans[row], start=at_sentence):
+                    if j >= 0 and m.end() <= own[j][1]:
+                        in_sentence[first + j, self._plain_index[m.group()]] = 1.0
+            else:
+                for j, (a, b) in enumerate(own, start=first):
                     in_sentence[j, self._found_plain(text[a:b])] = 1.0
-            at_sentence += len(spans[row])
+
+
+def _folded(text: str) -> str:
+    """Return a text folded as the lexical index reads it (lower case, no diacritics)."""
+    return text.lower() if text.isascii() else fold(text)
+
+
+# Titles folded and remembered: the same documents' titles come question after question.
+_folded_title = lru_cache(maxsize=8192)(_folded)
+
+
+def _in_place(text: str, folded: str) -> bool:
+    """Whether folding kept every character at its offset: each folds to one character
+    (most accented letters, typographic quotes; not "ß", ligatures or lone marks)."""
+    if text.isascii():
+        return True
+    return len(folded) == len(text) and all(
+        len(fold(c)) == 1 for c in set(text) if not c.isascii())
 
 
 def _runs(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
