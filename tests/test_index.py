@@ -34,7 +34,8 @@ def test_build_then_load(built):
                             "lexicon_ptr.npy", "lexicon_docs.npy", "lexicon_hits.npy",
                             "lexicon_lengths.npy", "words.txt", "word_vectors.npy",
                             "passage_words.npy", "passage_word_starts.npy",
-                            "passage_words_ptr.npy"}
+                            "passage_words_ptr.npy", "passage_title_words.npy",
+                            "passage_title_words_ptr.npy"}
 
 
 def test_the_build_time_reported_counts_every_stage_reading_included(settings, encoder):

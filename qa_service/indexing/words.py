@@ -22,6 +22,8 @@ from qa_service.store.words import (
     PASSAGE_PTR_FILE,
     PASSAGE_STARTS_FILE,
     PASSAGE_WORDS_FILE,
+    TITLE_PTR_FILE,
+    TITLE_WORDS_FILE,
     VECTORS_FILE,
     WORDS_FILE,
     WordVectors,
@@ -37,32 +39,39 @@ WORD_BATCH = 512
 Located = tuple[tuple[int, ...], tuple[str, ...]]  # a text's word offsets and words
 
 
-def corpus_words(passages: Path) -> tuple[list[str], list[Located]]:
-    """Return the distinct content words of an index's passages and titles, sorted, and
-    each passage's located words (`located_vector_words`), in passage row order."""
+def corpus_words(passages: Path) -> tuple[list[str], list[Located], list[tuple[str, ...]]]:
+    """Return the distinct content words of an index's passages and titles, sorted, each
+    passage's located words (`located_vector_words`) and its document title's words (each
+    once), in passage row order."""
     db = sqlite3.connect(f"file:{passages}?mode=ro", uri=True)
     words: set[str] = set()
-    located = []
+    located, titled = [], []
+    titles: dict[str, tuple[str, ...]] = {}
     try:
-        for rowid, text in db.execute("SELECT rowid, text FROM passages ORDER BY rowid"):
+        for rowid, text, title in db.execute(
+                "SELECT p.rowid, p.text, d.title FROM passages p "
+                "JOIN documents d ON d.doc_id = p.doc_id ORDER BY p.rowid"):
             if rowid != len(located):
                 raise ValueError(f"passage rows are not consecutive at {rowid}")
             # Not through the function's cache: a build reads each passage once.
             found = located_vector_words.__wrapped__(text)
             located.append(found)
             words.update(found[1])
-        for (title,) in db.execute("SELECT title FROM documents"):
-            words.update(located_vector_words.__wrapped__(title)[1])
+            if title not in titles:
+                titles[title] = tuple(dict.fromkeys(
+                    located_vector_words.__wrapped__(title)[1]))
+                words.update(titles[title])
+            titled.append(titles[title])
     finally:
         db.close()
-    return sorted(words), located
+    return sorted(words), located, titled
 
 
 def write_word_vectors(work: Path, encoder: Encoder, previous: WordVectors | None,
                        stages: dict[str, Stage], progress: bool = False) -> int:
     """Write `words.txt` and `word_vectors.npy` for the index in `work`; return the count."""
     started = time.perf_counter()
-    words, located = corpus_words(work / PASSAGES_FILE)
+    words, located, titled = corpus_words(work / PASSAGES_FILE)
     known = previous.table() if previous is not None and previous.available else {}
     new = [w for w in words if w not in known]
     # float32, though half precision would do for a word cosine: a question gathers a few
@@ -79,21 +88,28 @@ def write_word_vectors(work: Path, encoder: Encoder, previous: WordVectors | Non
         vectors[[at[w] for w in new]] = encoded
     (work / WORDS_FILE).write_text("\n".join(words), "utf-8")
     np.save(work / VECTORS_FILE, vectors, allow_pickle=False)
-    _write_passage_words(work, located, at)
+    _write_passage_words(work, located, titled, at)
     record(stages, "word vectors written", started, len(words))
     log.info("word vectors: %d words, %d encoded, %d reused", len(words), len(new),
              len(reused))
     return len(words)
 
 
-def _write_passage_words(work: Path, located: list[Located], at: dict[str, int]) -> None:
-    """Write each passage's word rows and their offsets, in passage row order."""
+def _write_passage_words(work: Path, located: list[Located],
+                         titled: list[tuple[str, ...]], at: dict[str, int]) -> None:
+    """Write each passage's word rows and their offsets, and its title's word rows, in
+    passage row order."""
     ptr = np.zeros(len(located) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(found) for _, found in located])
     rows = np.fromiter((at[w] for _, found in located for w in found), dtype=np.int32,
                        count=int(ptr[-1]))
     starts = np.fromiter((o for offsets, _ in located for o in offsets), dtype=np.int32,
                          count=int(ptr[-1]))
-    np.save(work / PASSAGE_PTR_FILE, ptr, allow_pickle=False)
-    np.save(work / PASSAGE_WORDS_FILE, rows, allow_pickle=False)
-    np.save(work / PASSAGE_STARTS_FILE, starts, allow_pickle=False)
+    title_ptr = np.zeros(len(titled) + 1, dtype=np.int64)
+    title_ptr[1:] = np.cumsum([len(found) for found in titled])
+    title_rows = np.fromiter((at[w] for found in titled for w in found), dtype=np.int32,
+                             count=int(title_ptr[-1]))
+    for name, array in ((PASSAGE_PTR_FILE, ptr), (PASSAGE_WORDS_FILE, rows),
+                        (PASSAGE_STARTS_FILE, starts), (TITLE_PTR_FILE, title_ptr),
+                        (TITLE_WORDS_FILE, title_rows)):
+        np.save(work / name, array, allow_pickle=False)

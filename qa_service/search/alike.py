@@ -8,11 +8,10 @@ question's word the corpus never uses is encoded once and remembered.
 
 from __future__ import annotations
 
-import re
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import numpy as np
 
@@ -112,21 +111,23 @@ class Alike:
         best[bounds[:, 0] >= bounds[:, 1]] = 0.0
         return best
 
-    @cached_property
-    def _plain(self) -> re.Pattern:
-        """The terms without a vector as whole tokens (runs of letters and digits, as
-        TOKEN_RE reads them): compiled only for a text that may hold one."""
-        return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, self._plain_terms))
-                          + r")(?![^\W_])")
+    def _occurrences(self, folded: str):
+        """Yield where in a folded text each term without a vector stands as a whole token
+        (a run of letters and digits, as TOKEN_RE reads them): start, end, term index."""
+        for term in self._plain_terms:
+            at = folded.find(term)
+            while at >= 0:
+                end = at + len(term)
+                # [^\W_] is str.isalnum: a token goes on past either end, or it does not.
+                if not (at and folded[at - 1].isalnum()) and \
+                        not (end < len(folded) and folded[end].isalnum()):
+                    yield at, end, self._plain_index[term]
+                at = folded.find(term, at + 1)
 
     def _found_plain(self, text: str, folded: str | None = None) -> list[int]:
         """Return the terms without a vector (their indices) a text holds as whole tokens."""
-        if folded is None:
-            folded = _folded(text)
-        # A substring test first: cheap, and never false where the token search finds one.
-        if not any(term in folded for term in self._plain_terms):
-            return []
-        return [self._plain_index[t] for t in set(self._plain.findall(folded))]
+        return list({i for _, _, i in self._occurrences(
+            _folded(text) if folded is None else folded)})
 
     def _met(self, words: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         """Return how far each segment of `words` meets each term (segments by terms)."""
@@ -167,19 +168,18 @@ class Alike:
                           dtype=np.int64).reshape(-1, 2) + np.repeat(bases, counts)[:, None]
         word_ends = np.cumsum(lengths, dtype=np.int64)
         passages = np.stack([word_ends - lengths, word_ends], axis=1)
-        # Sentences and whole passages read in one pass over the words' cosines.
-        n = len(firsts)
-        met = self._met(words, np.concatenate([np.searchsorted(at, firsts), passages]))
-        in_sentence, in_passage = met[:n], met[n:]
-        numbered = {t: i for i, t in enumerate(dict.fromkeys(
-            records[row]["title"] or "" for row in rows))}
-        titles = list(numbered)
-        which = [numbered[records[row]["title"] or ""] for row in rows]
-        in_title = self._met(*_runs([self.words.text_rows(t) for t in titles]))
-        np.maximum(in_passage, in_title[which], out=in_passage)
+        # The titles' words (stored with each passage) after the passages' words.
+        title_words, title_lengths = self.words.titles_words(rows)
+        title_ends = len(words) + np.cumsum(title_lengths, dtype=np.int64)
+        titled = np.stack([title_ends - title_lengths, title_ends], axis=1)
+        # Sentences, whole passages and titles read in one pass over the words' cosines.
+        n, m = len(firsts), len(rows)
+        met = self._met(np.concatenate([words, title_words]), np.concatenate(
+            [np.searchsorted(at, firsts), passages, titled]))
+        in_sentence, in_passage = met[:n], met[n:n + m]
+        np.maximum(in_passage, met[n + m:], out=in_passage)
         if self.plain:
-            self._meet_plain(records, spans, holding, titles, which, in_sentence,
-                             in_passage)
+            self._meet_plain(records, spans, holding, in_sentence, in_passage)
         # Each passage's best sentence: its run of sentences, those that have one.
         shares = in_sentence @ self.weights
         best = np.zeros(len(rows), dtype=np.float32)
@@ -189,19 +189,23 @@ class Alike:
         return (dict(zip(rows, best.tolist())),
                 dict(zip(rows, (in_passage @ self.weights).tolist())))
 
-    def _meet_plain(self, records, spans, holding, titles, which, in_sentence, in_passage):
+    def _meet_plain(self, records, spans, holding, in_sentence, in_passage):
         """Mark the terms without a vector each sentence, passage and title holds."""
-        in_titles = [self._found_plain(t, _folded_title(t)) for t in titles]
         plain = set(self._plain_terms)
+        in_titles: dict[str, list[int]] = {}
         at_sentence = 0
         for k, row in enumerate(records):
             text, own = records[row]["text"], spans[row]
             at_sentence += len(own)
-            if in_titles[which[k]]:
-                in_passage[k, in_titles[which[k]]] = 1.0
-            # The lexical index's word first: folding and searching a passage costs more.
+            # The lexical index's word first (it reads titles and texts): folding and
+            # searching a passage costs more.
             if holding is not None and plain.isdisjoint(holding.get(row, ())):
                 continue
+            title = records[row]["title"] or ""
+            if title not in in_titles:
+                in_titles[title] = self._found_plain(title, _folded_title(title))
+            if in_titles[title]:
+                in_passage[k, in_titles[title]] = 1.0
             folded = _folded(text)
             found = self._found_plain(text, folded)
             if not found:  # nor does any of its sentences
@@ -210,10 +214,10 @@ class Alike:
             first = at_sentence - len(own)
             if _in_place(text, folded):  # one search over the passage, found by offset
                 starts = [a for a, _ in own]
-                for m in self._plain.finditer(folded):
-                    j = bisect_right(starts, m.start()) - 1
-                    if j >= 0 and m.end() <= own[j][1]:
-                        in_sentence[first + j, self._plain_index[m.group()]] = 1.0
+                for start, end, i in self._occurrences(folded):
+                    j = bisect_right(starts, start) - 1
+                    if j >= 0 and end <= own[j][1]:
+                        in_sentence[first + j, i] = 1.0
             else:
                 for j, (a, b) in enumerate(own, start=first):
                     in_sentence[j, self._found_plain(text[a:b])] = 1.0

@@ -25,11 +25,12 @@ VECTORS_FILE = "word_vectors.npy"
 PASSAGE_WORDS_FILE = "passage_words.npy"
 PASSAGE_STARTS_FILE = "passage_word_starts.npy"
 PASSAGE_PTR_FILE = "passage_words_ptr.npy"
-FILES = (WORDS_FILE, VECTORS_FILE, PASSAGE_WORDS_FILE, PASSAGE_STARTS_FILE, PASSAGE_PTR_FILE)
-# Texts (documents' titles) whose word rows are remembered: a title is read question after
-# question, and its words are not stored as a passage's are (bounded: a large corpus has
-# titles without end).
-TEXTS_REMEMBERED = 8192
+# Each passage's document title's words (each once), and where each passage's run begins:
+# a title is read with every candidate, and tokenizing it cost more than the rest.
+TITLE_WORDS_FILE = "passage_title_words.npy"
+TITLE_PTR_FILE = "passage_title_words_ptr.npy"
+FILES = (WORDS_FILE, VECTORS_FILE, PASSAGE_WORDS_FILE, PASSAGE_STARTS_FILE, PASSAGE_PTR_FILE,
+         TITLE_WORDS_FILE, TITLE_PTR_FILE)
 
 
 class WordVectors:
@@ -38,7 +39,6 @@ class WordVectors:
     def __init__(self, folder: Path, files: dict[str, int] | tuple = ()):
         self.folder = Path(folder)
         self.available = all(name in files for name in FILES)
-        self._text_rows: dict[str, np.ndarray] = {}
 
     @cached_property
     def _rows(self) -> dict[str, int]:
@@ -61,10 +61,10 @@ class WordVectors:
                                f"{len(self._rows)} words; rebuild the index")
         return vectors
 
-    @cached_property
-    def _passages(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _load(self, ptr_file: str, *files: str) -> tuple[np.ndarray, ...]:
+        """Return a pointer array and the runs it indexes, checked against each other."""
         arrays = []
-        for name in (PASSAGE_PTR_FILE, PASSAGE_WORDS_FILE, PASSAGE_STARTS_FILE):
+        for name in (ptr_file, *files):
             path = self.folder / name
             try:
                 arrays.append(np.load(path, mmap_mode="r", allow_pickle=False))
@@ -72,28 +72,48 @@ class WordVectors:
                 raise IndexCorrupt(f"{named(path)} is unreadable ({exc}); rebuild the "
                                    "index") from None
         # Plain arrays over the same mapped pages: slicing a memmap costs a Python object.
-        ptr, words, starts = (np.asarray(a) for a in arrays)
-        if len(words) != len(starts) or (len(ptr) and int(ptr[-1]) != len(words)):
-            raise IndexCorrupt(f"{named(self.folder / PASSAGE_PTR_FILE)} disagrees with "
-                               "the passages' words; rebuild the index")
-        return ptr, words, starts
+        ptr, *runs = (np.asarray(a) for a in arrays)
+        if any(len(r) != (int(ptr[-1]) if len(ptr) else 0) for r in runs):
+            raise IndexCorrupt(f"{named(self.folder / ptr_file)} disagrees with the "
+                               f"runs it points into; rebuild the index")
+        return ptr, *runs
+
+    @cached_property
+    def _passages(self) -> tuple[np.ndarray, ...]:
+        return self._load(PASSAGE_PTR_FILE, PASSAGE_WORDS_FILE, PASSAGE_STARTS_FILE)
+
+    @cached_property
+    def _titles(self) -> tuple[np.ndarray, ...]:
+        return self._load(TITLE_PTR_FILE, TITLE_WORDS_FILE)
+
+    def _gather(self, loaded: tuple[np.ndarray, ...], rows: list[int], ptr_file: str
+                ) -> tuple[list[np.ndarray], np.ndarray]:
+        """Return the runs of the given passages run together, and each one's length."""
+        ptr, *runs = loaded
+        at = np.asarray(rows, dtype=np.int64)
+        wrong = at[(at < 0) | (at >= len(ptr) - 1)]
+        if wrong.size:
+            raise IndexCorrupt(f"{named(self.folder / ptr_file)} has no passage "
+                               f"{int(wrong[0])}; rebuild the index")
+        first = ptr[at]
+        lengths = ptr[at + 1] - first
+        # Every item's place in the stored run: its passage's first, then a step an item.
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if at.size else 0
+        where = np.repeat(first - (ends - lengths), lengths) + np.arange(total)
+        return [r[where] for r in runs], lengths
 
     def passages_words(self, rows: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the words and start offsets of passages, run together in the order of
         `rows`, and how many words each has."""
-        ptr, words, starts = self._passages
-        at = np.asarray(rows, dtype=np.int64)
-        wrong = at[(at < 0) | (at >= len(ptr) - 1)]
-        if wrong.size:
-            raise IndexCorrupt(f"{named(self.folder / PASSAGE_PTR_FILE)} has no passage "
-                               f"{int(wrong[0])}; rebuild the index")
-        first = ptr[at]
-        lengths = ptr[at + 1] - first
-        # Every word's place in the stored run: its passage's first, then a step a word.
-        ends = np.cumsum(lengths)
-        total = int(ends[-1]) if at.size else 0
-        where = np.repeat(first - (ends - lengths), lengths) + np.arange(total)
-        return words[where], starts[where], lengths
+        (words, starts), lengths = self._gather(self._passages, rows, PASSAGE_PTR_FILE)
+        return words, starts, lengths
+
+    def titles_words(self, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the words of passages' document titles (each once a title), run
+        together in the order of `rows`, and how many words each has."""
+        (words,), lengths = self._gather(self._titles, rows, TITLE_PTR_FILE)
+        return words, lengths
 
     def __len__(self) -> int:
         return len(self._rows) if self.available else 0
@@ -105,14 +125,8 @@ class WordVectors:
 
     def text_rows(self, text: str) -> np.ndarray:
         """Return the rows of a text's words that have a vector, each word once."""
-        found = self._text_rows.get(text)
-        if found is None:
-            rows = self.rows(list(dict.fromkeys(located_vector_words(text)[1])))
-            found = np.fromiter(rows.values(), dtype=np.int64, count=len(rows))
-            if len(self._text_rows) >= TEXTS_REMEMBERED:
-                self._text_rows.clear()  # a whole new start: simpler than an LRU, as cheap
-            self._text_rows[text] = found
-        return found
+        rows = self.rows(list(dict.fromkeys(located_vector_words(text)[1])))
+        return np.fromiter(rows.values(), dtype=np.int64, count=len(rows))
 
     def vectors(self, rows: list[int]) -> np.ndarray:
         """Return the unit vectors of the given rows, as float32."""
