@@ -228,8 +228,10 @@ def _folded(text: str) -> str:
     return text.lower() if text.isascii() else fold(text)
 
 
-# Titles folded and remembered: the same documents' titles come question after question.
-_folded_title = lru_cache(maxsize=8192)(_folded)
+# Titles folded and remembered: the same documents' titles come question after question
+# (bounded: a large corpus has titles without end).
+TITLES_REMEMBERED = 8192
+_folded_title = lru_cache(maxsize=TITLES_REMEMBERED)(_folded)
 
 
 def _in_place(text: str, folded: str) -> bool:
