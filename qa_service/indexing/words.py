@@ -53,13 +53,12 @@ def corpus_words(passages: Path) -> tuple[list[str], list[Located], list[tuple[s
                 "JOIN documents d ON d.doc_id = p.doc_id ORDER BY p.rowid"):
             if rowid != len(located):
                 raise ValueError(f"passage rows are not consecutive at {rowid}")
-            # Not through the function's cache: a build reads each passage once.
-            found = located_vector_words.__wrapped__(text)
+            found = located_vector_words(text)
             located.append(found)
             words.update(found[1])
             if title not in titles:
                 titles[title] = tuple(dict.fromkeys(
-                    located_vector_words.__wrapped__(title)[1]))
+                    located_vector_words(title)[1]))
                 words.update(titles[title])
             titled.append(titles[title])
     finally:

@@ -17,7 +17,7 @@ import numpy as np
 
 from qa_service.encoders import Encoder
 from qa_service.store.words import WordVectors
-from qa_service.text import fold, vector_words
+from qa_service.text import fold, has_vector
 
 # Fitted by eye on word pairs, never on evaluation questions: synonyms and inflections
 # ("died"/"killed" 0.79, "injured"/"wounded" 0.64, "policemen"/"officers" 0.82) score
@@ -59,7 +59,7 @@ class Alike:
         total = sum(weights.values()) or 1.0
         self.terms = list(weights)
         self.weights = np.array([weights[t] / total for t in self.terms], dtype=np.float32)
-        wordy = [t for t in self.terms if vector_words(t) == [t]]
+        wordy = [t for t in self.terms if has_vector(t)]
         stored = words.rows(wordy)
         vectors = dict(zip(stored, words.vectors(list(stored.values())))) if stored else {}
         lacking = [t for t in wordy if t not in stored]
@@ -127,7 +127,7 @@ class Alike:
     def _found_plain(self, text: str, folded: str | None = None) -> list[int]:
         """Return the terms without a vector (their indices) a text holds as whole tokens."""
         return list({i for _, _, i in self._occurrences(
-            _folded(text) if folded is None else folded)})
+            fold(text) if folded is None else folded)})
 
     def _met(self, words: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         """Return how far each segment of `words` meets each term (segments by terms)."""
@@ -206,7 +206,7 @@ class Alike:
                 in_titles[title] = self._found_plain(title, _folded_title(title))
             if in_titles[title]:
                 in_passage[k, in_titles[title]] = 1.0
-            folded = _folded(text)
+            folded = fold(text)
             found = self._found_plain(text, folded)
             if not found:  # nor does any of its sentences
                 continue
@@ -223,15 +223,10 @@ class Alike:
                     in_sentence[j, self._found_plain(text[a:b])] = 1.0
 
 
-def _folded(text: str) -> str:
-    """Return a text folded as the lexical index reads it (lower case, no diacritics)."""
-    return text.lower() if text.isascii() else fold(text)
-
-
 # Titles folded and remembered: the same documents' titles come question after question
 # (bounded: a large corpus has titles without end).
 TITLES_REMEMBERED = 8192
-_folded_title = lru_cache(maxsize=TITLES_REMEMBERED)(_folded)
+_folded_title = lru_cache(maxsize=TITLES_REMEMBERED)(fold)
 
 
 def _in_place(text: str, folded: str) -> bool:

@@ -7,6 +7,7 @@ from qa_service.text.tokens import (
     STOPWORDS,
     TOKEN_RE,
     approx_tokens,
+    has_vector,
     located_vector_words,
     terms,
     tokens,
@@ -25,5 +26,5 @@ __all__ = [
     "are_variants",
     "content_key", "content_keys", "counted", "fold", "join_spans", "key", "may_have_variants",
     "name_tokens", "normalize", "normalize_span", "slice_span", "stem", "terms", "tokens",
-    "variant_key", "vector_words", "located_vector_words",
+    "variant_key", "vector_words", "located_vector_words", "has_vector",
 ]

@@ -44,6 +44,8 @@ def normalize(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case text and strip its diacritics (as FTS5's remove_diacritics does)."""
+    if text.isascii():  # most words and passages: lower case is all there is to do
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     if decomposed.isascii():  # most words and many passages: nothing to strip
         return decomposed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from qa_service.text.normalize import fold, normalize
 
@@ -45,13 +44,12 @@ def terms(text: str) -> list[str]:
     return list(seen or dict.fromkeys(words))
 
 
-
 # Words shorter than this are left without a word vector: "war" and "gun" matter, but
 # two-letter words are abbreviations and particles whose vectors say little.
 VECTOR_WORD_MIN = 3
 
 
-def _has_vector(word: str) -> bool:
+def has_vector(word: str) -> bool:
     """Whether a folded token gets a word vector: letters only, at least VECTOR_WORD_MIN
     long, no stopword."""
     return len(word) >= VECTOR_WORD_MIN and word.isalpha() and word not in STOPWORDS
@@ -59,21 +57,15 @@ def _has_vector(word: str) -> bool:
 
 def vector_words(text: str) -> list[str]:
     """Return the distinct content words of `text` that get a word vector, folded, in order."""
-    return list(dict.fromkeys(t for t in tokens(text) if _has_vector(t)))
+    return list(dict.fromkeys(t for t in tokens(text) if has_vector(t)))
 
 
-# Texts whose located words are remembered: a server reads the same passages question
-# after question (bounded, as it sees passages without end in a large corpus).
-LOCATED_REMEMBERED = 8192
-
-
-@lru_cache(maxsize=LOCATED_REMEMBERED)
 def located_vector_words(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """Return where in `text` each of its words with a vector starts, and those words
     (folded, as `vector_words` reads them), in order and each time they occur."""
     if text.isascii():  # folding keeps every offset: one pass over the folded text
-        found = [(m.start(), m.group()) for m in TOKEN_RE.finditer(text.lower())]
+        found = [(m.start(), m.group()) for m in TOKEN_RE.finditer(fold(text))]
     else:
         found = [(m.start(), fold(m.group())) for m in TOKEN_RE.finditer(text)]
-    kept = [(at, w) for at, w in found if _has_vector(w)]
+    kept = [(at, w) for at, w in found if has_vector(w)]
     return tuple(at for at, _ in kept), tuple(w for _, w in kept)
