@@ -249,3 +249,24 @@ def test_a_server_taking_other_answer_types_than_its_ranker_learned_with_says_so
     assert "answer_types" not in caplog.text
     get_fusion(Settings().with_(ranker=str(out), answer_types=True).ranking)
     assert "trained with answer_types off; this ranking takes on" in caplog.text
+
+
+def test_features_give_each_signal_its_aspects_in_the_order_the_ranker_learned():
+    """Each signal's value, share of the best, gap, rank (ties share one) and best, in
+    turn; an absent signal is all 0, and one whose best is not above 0 has no shares."""
+    from qa_service.search.features import feature_columns, feature_names
+
+    values = {"dense": [0.5, 0.25, 0.5], "lexical": [-1.0, -2.0, -1.0]}
+    names = ("dense", "missing", "lexical")
+    got = feature_columns(values, names, 3)
+    assert feature_names(names)[:5] == [f"dense.{a}" for a in
+                                       ("value", "of_best", "gap", "rank", "best")]
+    assert got.shape == (3, 15)
+    assert got[:, :5].tolist() == [[0.5, 1.0, 0.0, 1.0, 0.5],
+                                   [0.25, 0.5, -0.25, 3.0, 0.5],
+                                   [0.5, 1.0, 0.0, 1.0, 0.5]]
+    assert got[:, 5:10].tolist() == [[0.0, 0.0, 0.0, 1.0, 0.0]] * 3
+    assert got[:, 10:].tolist() == [[-1.0, 0.0, 0.0, 1.0, -1.0],
+                                    [-2.0, 0.0, -1.0, 3.0, -1.0],
+                                    [-1.0, 0.0, 0.0, 1.0, -1.0]]
+    assert feature_columns(values, names, 0).shape == (0, 15)

@@ -23,15 +23,22 @@ def feature_names(signals: list[str] | tuple[str, ...]) -> list[str]:
 def feature_columns(values: dict[str, np.ndarray], names: list[str] | tuple[str, ...],
                     n: int) -> np.ndarray:
     """Return the features of `n` candidates from each signal's values (absent: 0)."""
-    columns = []
-    for name in names:
-        value = np.asarray(values.get(name, np.zeros(n)), dtype=np.float64)
-        best = value.max() if n else 0.0
-        # Tied candidates share a rank: 1 + how many score strictly higher.
-        rank = n - np.searchsorted(np.sort(value), value, side="right") + 1.0
-        columns += [value, value / best if best > 0 else np.zeros(n), value - best, rank,
-                    np.full(n, best)]
-    return np.column_stack(columns) if n else np.zeros((0, len(feature_names(names))))
+    if not n:
+        return np.zeros((0, len(feature_names(names))))
+    # All signals at once, one row each: a loop of small numpy calls per signal cost as
+    # much as the ranker's prediction.
+    value = np.zeros((len(names), n))
+    for i, name in enumerate(names):
+        if name in values:
+            value[i] = values[name]
+    best = value.max(axis=1, keepdims=True)
+    positive = best > 0
+    of_best = np.divide(value, best, out=np.zeros_like(value), where=positive)
+    # Tied candidates share a rank: 1 + how many score strictly higher.
+    rank = (value[:, None, :] > value[:, :, None]).sum(axis=2) + 1.0
+    aspects = (value, of_best, value - best, rank, np.broadcast_to(best, value.shape))
+    # (signals, aspects, candidates) -> one row per candidate, each signal's aspects in turn
+    return np.stack(aspects, axis=1).transpose(2, 0, 1).reshape(n, -1)
 
 
 def feature_matrix(signals: dict[str, Scores], rows: list[int],

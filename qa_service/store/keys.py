@@ -125,8 +125,10 @@ class StoredKeys:
         sample = next(iter(records.values()), None)
         if sample is None or "title_keys" not in sample.keys():
             return {}
-        return {r["doc_id"]: (r["title_keys"].split(), r["lead_keys"].split())
-                for r in records.values()}
+        # A document's keys are read once however many of its passages are candidates.
+        first = {r["doc_id"]: r for r in records.values()}
+        return {doc: (r["title_keys"].split(), r["lead_keys"].split())
+                for doc, r in first.items()}
 
     def word_keys(self, rows: list[int]) -> dict[int, WordKeys]:
         """Return the offsets and word keys of the content words of each given passage.
