@@ -6,6 +6,8 @@ Usage:
     python benchmarks/reader_probe.py score OUT --index-dir DIR (--beir FOLDER [-n 300] |
         --questions FILE)
     python benchmarks/reader_probe.py cost OUT
+    python benchmarks/reader_probe.py gate --index-dir DIR (--beir FOLDER [-n 300] |
+        --questions FILE)
 
 Nothing here ships: it measures whether reading the question and a sentence together (the
 one lever issue 23's evaluation keeps naming) would put the right card first, and what it
@@ -21,7 +23,9 @@ other sentence of its paragraph and two of other paragraphs of its article.
 sentence, and re-ranks by the ranker's log-odds plus w times the reader's score, for
 several w: MRR@10 and hit@1 on all questions and on each half (fit w on a training
 collection's first half, read the second). `cost` times the reader on 1-10 sentences
-beside one bare query encode.
+beside one bare query encode. `gate` needs no reader: it says how many questions a reader
+run only below a first-card score would read, and how many of the misses (and of those
+whose answer is shown second to fifth) lie among them.
 """
 
 from __future__ import annotations
@@ -268,6 +272,34 @@ def cost(args) -> int:
     return 0
 
 
+GATES = (0.1, 0.2, 0.3, 0.5)
+
+
+def gate(args) -> int:
+    from qa_service.config import Settings
+    from qa_service.service import Service
+
+    if (questions := _questions(args)) is None:
+        return 0
+    service = Service.load(Settings.from_env(index_dir=args.index_dir))
+    asked = []  # (first card's score, it answers, an answer among the next four)
+    for question, judge in questions:
+        passages = service.ask({"question": question, "top_k": SHOWN}).passages
+        if passages:
+            asked.append((passages[0].score, judge(passages[0]),
+                          any(judge(p) for p in passages[1:5])))
+    misses = [a for a in asked if not a[1]]
+    print(f"{args.beir or args.questions}: {len(asked)} questions, {len(misses)} with a "
+          f"wrong first card, {sum(a[2] for a in misses)} of them with an answer 2nd-5th")
+    for below in GATES:
+        read = [a for a in asked if a[0] < below]
+        missed = [a for a in read if not a[1]]
+        print(f"  first card's score < {below}: {len(read)} questions read "
+              f"({len(read) / len(asked):.0%}), holding {len(missed)} misses and "
+              f"{sum(a[2] for a in missed)} with an answer 2nd-5th")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -293,10 +325,16 @@ def main() -> int:
     p = sub.add_parser("cost")
     p.add_argument("out", type=Path)
     p.set_defaults(run=cost)
+    p = sub.add_parser("gate")
+    p.add_argument("--index-dir", type=Path, required=True)
+    p.add_argument("--beir", type=Path)
+    p.add_argument("--questions", type=Path)
+    p.add_argument("-n", type=int, default=300)
+    p.set_defaults(run=gate)
     args = parser.parse_args()
-    if args.command == "score" and not (args.beir or args.questions):
-        parser.error("score needs --beir FOLDER or --questions FILE")
-    if args.command != "train" and not (args.out / "head.pt").is_file():
+    if args.command in ("score", "gate") and not (args.beir or args.questions):
+        parser.error(f"{args.command} needs --beir FOLDER or --questions FILE")
+    if args.command in ("score", "cost") and not (args.out / "head.pt").is_file():
         print(f"skipped: no reader in {args.out} (run train first)", file=sys.stderr)
         return 0
     return args.run(args)
