@@ -34,11 +34,24 @@ def feature_columns(values: dict[str, np.ndarray], names: list[str] | tuple[str,
     best = value.max(axis=1, keepdims=True)
     positive = best > 0
     of_best = np.divide(value, best, out=np.zeros_like(value), where=positive)
-    # Tied candidates share a rank: 1 + how many score strictly higher.
-    rank = (value[:, None, :] > value[:, :, None]).sum(axis=2) + 1.0
+    rank = _ranks(value)
     aspects = (value, of_best, value - best, rank, np.broadcast_to(best, value.shape))
     # (signals, aspects, candidates) -> one row per candidate, each signal's aspects in turn
     return np.stack(aspects, axis=1).transpose(2, 0, 1).reshape(n, -1)
+
+
+def _ranks(value: np.ndarray) -> np.ndarray:
+    """Rank each row's values, best first; tied values share a rank: 1 + how many score
+    strictly higher (a sort a row, not a comparison of every pair)."""
+    order = np.argsort(-value, axis=1, kind="stable")
+    ordered = np.take_along_axis(value, order, axis=1)
+    places = np.broadcast_to(np.arange(value.shape[1]), value.shape)
+    opens = np.ones(value.shape, dtype=bool)  # where a run of equal values begins
+    opens[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    first = np.maximum.accumulate(np.where(opens, places, 0), axis=1)
+    rank = np.empty(value.shape)
+    np.put_along_axis(rank, order, first + 1.0, axis=1)
+    return rank
 
 
 def feature_matrix(signals: dict[str, Scores], rows: list[int],
