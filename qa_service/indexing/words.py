@@ -98,17 +98,22 @@ def _write_passage_words(work: Path, located: list[Located],
                          titled: list[tuple[str, ...]], at: dict[str, int]) -> None:
     """Write each passage's word rows and their offsets, and its title's word rows, in
     passage row order."""
-    ptr = np.zeros(len(located) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(found) for _, found in located])
+    ptr = _pointer([found for _, found in located])
     rows = np.fromiter((at[w] for _, found in located for w in found), dtype=np.int32,
                        count=int(ptr[-1]))
     starts = np.fromiter((o for offsets, _ in located for o in offsets), dtype=np.int32,
                          count=int(ptr[-1]))
-    title_ptr = np.zeros(len(titled) + 1, dtype=np.int64)
-    title_ptr[1:] = np.cumsum([len(found) for found in titled])
+    title_ptr = _pointer(titled)
     title_rows = np.fromiter((at[w] for found in titled for w in found), dtype=np.int32,
                              count=int(title_ptr[-1]))
     for name, array in ((PASSAGE_PTR_FILE, ptr), (PASSAGE_WORDS_FILE, rows),
                         (PASSAGE_STARTS_FILE, starts), (TITLE_PTR_FILE, title_ptr),
                         (TITLE_WORDS_FILE, title_rows)):
         np.save(work / name, array, allow_pickle=False)
+
+
+def _pointer(runs: list) -> np.ndarray:
+    """Return where each run begins in the runs laid end to end, and their total last."""
+    ptr = np.zeros(len(runs) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(run) for run in runs])
+    return ptr

@@ -166,12 +166,10 @@ class Alike:
         counts = np.array([len(spans[row]) for row in rows], dtype=np.int64)
         firsts = np.array([span for row in rows for span in spans[row]],
                           dtype=np.int64).reshape(-1, 2) + np.repeat(bases, counts)[:, None]
-        word_ends = np.cumsum(lengths, dtype=np.int64)
-        passages = np.stack([word_ends - lengths, word_ends], axis=1)
+        passages = _segments(lengths)
         # The titles' words (stored with each passage) after the passages' words.
         title_words, title_lengths = self.words.titles_words(rows)
-        title_ends = len(words) + np.cumsum(title_lengths, dtype=np.int64)
-        titled = np.stack([title_ends - title_lengths, title_ends], axis=1)
+        titled = _segments(title_lengths, len(words))
         # Sentences, whole passages and titles read in one pass over the words' cosines.
         n, m = len(firsts), len(rows)
         met = self._met(np.concatenate([words, title_words]), np.concatenate(
@@ -238,9 +236,13 @@ def _in_place(text: str, folded: str) -> bool:
         len(fold(c)) == 1 for c in set(text) if not c.isascii())
 
 
+def _segments(lengths: np.ndarray, start: int = 0) -> np.ndarray:
+    """Return the segments [a, b) of runs of these lengths laid end to end from `start`."""
+    ends = start + np.cumsum(lengths, dtype=np.int64)
+    return np.stack([ends - lengths, ends], axis=1)
+
+
 def _runs(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Return pieces of words run together and each one's segment [a, b) in the run."""
-    lengths = np.array([len(p) for p in pieces], dtype=np.int64)
-    ends = np.cumsum(lengths)
     words = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
-    return words, np.stack([ends - lengths, ends], axis=1)
+    return words, _segments(np.array([len(p) for p in pieces], dtype=np.int64))
