@@ -45,6 +45,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 GROUP = 4  # sentences a training question is read against: its answer and three others
 MAX_TOKENS = 80  # question and sentence together
+QUESTION_TOKENS = 40  # a longer question is cut, so some of the sentence is always read
 MIX_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 SHOWN = 10
 
@@ -72,8 +73,17 @@ class Reader:
         if head.is_file():
             self.head.load_state_dict(torch.load(head))
 
+    def short(self, question: str) -> str:
+        """Cut a question to its first QUESTION_TOKENS tokens (some training questions
+        alone run past MAX_TOKENS, which only_second truncation cannot mend)."""
+        offsets = self.tokenizer(question, add_special_tokens=False,
+                                 return_offsets_mapping=True)["offset_mapping"]
+        return question if len(offsets) <= QUESTION_TOKENS \
+            else question[:offsets[QUESTION_TOKENS - 1][1]]
+
     def __call__(self, questions: list[str], sentences: list[str]):
-        batch = self.tokenizer(questions, sentences, truncation="only_second",
+        short = {q: self.short(q) for q in set(questions)}
+        batch = self.tokenizer([short[q] for q in questions], sentences, truncation="only_second",
                                max_length=MAX_TOKENS, padding=True, return_tensors="pt")
         return self.head(self.encoder(**batch).last_hidden_state[:, 0]).squeeze(-1)
 
@@ -111,6 +121,46 @@ def _training_examples(wheel: Path, skip: set[str], rng: random.Random) -> list[
     return examples
 
 
+def listwise(table):
+    """The loss and the share of lists read right, each row of `table` a list's scores with
+    the answer first (-inf: no text there)."""
+    import torch
+
+    target = torch.zeros(len(table), dtype=torch.long)
+    return (torch.nn.functional.cross_entropy(table, target),
+            (table.argmax(1) == 0).float().mean().item())
+
+
+def fit(reader: Reader, steps: int, lr: float, warmup: int, batch_loss) -> None:
+    """Fit a reader's layers and head (its word embeddings frozen: shared with the query
+    encoder) on `batch_loss(step)` (None: no batches left), warmed up and then decayed
+    linearly, with a line of progress every 50 steps."""
+    import torch
+
+    reader.encoder.embeddings.requires_grad_(False)
+    params = [p for p in reader.encoder.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(params + list(reader.head.parameters()), lr=lr,
+                                  weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps))
+    reader.encoder.train()
+    started, right = time.time(), []
+    for step in range(steps):
+        if (found := batch_loss(step)) is None:
+            break
+        loss, first = found
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        right.append(first)
+        if step % 50 == 0 or step == steps - 1:
+            spent = time.time() - started
+            print(f"step {step + 1}/{steps}: loss {loss.item():.3f}, answer first in "
+                  f"{statistics.mean(right[-50:]):.3f} of the last 50 batches; {spent:.0f} s, "
+                  f"about {spent / (step + 1) * (steps - step - 1):.0f} s left", flush=True)
+
+
 def train(args) -> int:
     import torch
 
@@ -126,34 +176,16 @@ def train(args) -> int:
     examples = _training_examples(args.wheel, skip, random.Random(args.seed))
     print(f"{len(examples)} training questions ({len(skip)} articles left out)", flush=True)
     reader = Reader(_model_dir(), args.layers)
-    reader.encoder.embeddings.requires_grad_(False)  # shared with the query encoder
-    params = [p for p in reader.encoder.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params + list(reader.head.parameters()), lr=args.lr,
-                                  weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / 100) * max(0.0, 1 - s / args.steps))
-    reader.encoder.train()
-    started, right = time.time(), []
-    for step in range(args.steps):
+
+    def batch_loss(step: int):
         batch = examples[step * args.batch:(step + 1) * args.batch]
         if not batch:
-            break
-        logits = reader([q for q, _, _ in batch for _ in range(GROUP)],
-                        [s for _, answer, others in batch for s in [answer, *others]]
-                        ).view(len(batch), GROUP)
-        loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch),
-                                                                      dtype=torch.long))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        right.append((logits.argmax(1) == 0).float().mean().item())
-        if step % 50 == 0 or step == args.steps - 1:
-            spent = time.time() - started
-            print(f"step {step + 1}/{args.steps}: loss {loss.item():.3f}, answer first in "
-                  f"{statistics.mean(right[-50:]):.3f} of the last 50 batches; {spent:.0f} s, "
-                  f"about {spent / (step + 1) * (args.steps - step - 1):.0f} s left",
-                  flush=True)
+            return None
+        return listwise(reader([q for q, _, _ in batch for _ in range(GROUP)],
+                               [s for _, answer, others in batch for s in [answer, *others]]
+                               ).view(len(batch), GROUP))
+
+    fit(reader, args.steps, args.lr, 100, batch_loss)
     args.out.mkdir(parents=True, exist_ok=True)
     reader.save(args.out)
     print(f"saved {args.out}")
