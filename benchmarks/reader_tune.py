@@ -45,12 +45,13 @@ FOLDS, SEED = 5, 0  # as the shipped ranker was cross-validated (docs/evaluation
 
 
 def read_text(doc_id: str, title: str, highlight: str) -> str:
-    """What the reader reads of a passage: its title (if the document has one), then the
-    highlighted sentence."""
+    """Return what the reader reads of a passage: its document's title (where it has
+    one), then the highlighted sentence."""
     return f"{title}: {highlight}" if title and title != doc_id else highlight
 
 
 def _judged(beir: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Return a BEIR folder's questions and each one's judged documents."""
     with open(beir / "queries.jsonl") as f:
         texts = {str(d["_id"]): d["text"] for d in map(json.loads, f)}
     gold: dict[str, list[str]] = {}
