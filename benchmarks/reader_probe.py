@@ -194,52 +194,41 @@ def train(args) -> int:
 
 def _questions(args) -> list[tuple[str, object]] | None:
     """(question, judge of a shown passage) for a BEIR sample or a dev.jsonl-style file."""
-    from qa_service.evaluate.questions import evidence_form
+    from qa_service.evaluate.beir import load_collection
+    from qa_service.evaluate.questions import holds_evidence, load_questions
 
     if args.beir:
         if not (args.beir / "queries.jsonl").is_file():
             print(f"skipped: {args.beir} is absent", file=sys.stderr)
             return None
-        with open(args.beir / "queries.jsonl") as f:
-            texts = {str(d["_id"]): d["text"] for d in map(json.loads, f)}
-        gold: dict[str, set[str]] = {}
-        with open(next((args.beir / "qrels").glob("*.tsv"))) as f:
-            for line in list(f)[1:]:
-                qid, doc, score = line.rstrip("\n").split("\t")
-                if int(score) > 0:
-                    gold.setdefault(qid, set()).add(doc)
-        ids = sorted(gold)
+        collection = load_collection(args.beir)
+        gold = {qid: {doc for doc, grade in judged.items() if grade > 0}
+                for qid, judged in collection.qrels.items()}
+        ids = sorted(qid for qid, docs in gold.items() if docs)
         random.Random(0).shuffle(ids)
-        return [(texts[q], (lambda g: lambda p: p.doc_id in g)(gold[q])) for q in ids[:args.n]]
+        return [(collection.queries[q], (lambda g: lambda p: p.doc_id in g)(gold[q]))
+                for q in ids[:args.n]]
     if not args.questions.is_file():
         print(f"skipped: {args.questions} is absent", file=sys.stderr)
         return None
-    with open(args.questions) as f:
-        rows = [d for d in map(json.loads, f) if d["kind"] == "answerable" and d.get("evidence")]
-    def holds(evidence: list[str]):
-        forms = [evidence_form(e) for e in evidence]
-
-        def judge(passage) -> bool:
-            text = evidence_form(passage.text)
-            return any(e in text for e in forms)
-        return judge
-
-    return [(d["question"], holds(d["evidence"])) for d in rows]
+    return [(q.question, (lambda e: lambda p: holds_evidence(p, e))(q.evidence))
+            for q in load_questions(args.questions) if q.kind == "answerable" and q.evidence]
 
 
-def _mix(asked: list, w: float) -> tuple[float, float]:
-    """MRR@10 and hit@1 when each shown passage is ranked by log-odds + w * reader."""
+def log_odds(probability: float) -> float:
+    """Return a probability's log-odds (kept off the infinities at 0 and 1)."""
+    return math.log(max(probability, 1e-6) / max(1 - probability, 1e-6))
+
+
+def mix(lists: list, w: float) -> tuple[float, float]:
+    """Return MRR@10 and hit@1 when each list of (ranker's score, reader's score, whether
+    the passage answers) is ordered by ranker + w * reader."""
     reciprocal, first = [], []
-    for shown in asked:
-        if not shown:
-            reciprocal.append(0.0)
-            first.append(0.0)
-            continue
-        order = sorted(shown, key=lambda s: -(math.log(max(s[0], 1e-6) / max(1 - s[0], 1e-6))
-                                              + w * s[1]))
+    for shown in lists:
+        order = sorted(shown, key=lambda s: -(s[0] + w * s[1]))
         rank = next((i for i, s in enumerate(order, 1) if s[2]), None)
         reciprocal.append(1 / rank if rank else 0.0)
-        first.append(1.0 if order[0][2] else 0.0)
+        first.append(1.0 if order and order[0][2] else 0.0)
     return round(statistics.mean(reciprocal), 3), round(statistics.mean(first), 3)
 
 
@@ -261,7 +250,7 @@ def score(args) -> int:
             passages = service.ask({"question": question, "top_k": SHOWN}).passages
             read = reader([question] * len(passages), [p.highlight for p in passages]).tolist() \
                 if passages else []
-            asked.append([(p.score, r, judge(p)) for p, r in zip(passages, read)])
+            asked.append([(log_odds(p.score), r, judge(p)) for p, r in zip(passages, read)])
             if n % 50 == 0:
                 print(f"{n}/{len(questions)} questions, {time.time() - started:.0f} s",
                       file=sys.stderr, flush=True)
@@ -269,9 +258,9 @@ def score(args) -> int:
     print(f"{args.beir or args.questions}: {len(asked)} questions; MRR@10 / hit@1 "
           "(all; first half; second half)")
     for w in MIX_WEIGHTS:
-        print(f"  ranker + {w} x reader: {_mix(asked, w)}; {_mix(asked[:half], w)}; "
-              f"{_mix(asked[half:], w)}")
-    print(f"  reader alone: {_mix(asked, 1e6)}")
+        print(f"  ranker + {w} x reader: {mix(asked, w)}; {mix(asked[:half], w)}; "
+              f"{mix(asked[half:], w)}")
+    print(f"  reader alone: {mix(asked, 1e6)}")
     return 0
 
 

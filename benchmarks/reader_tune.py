@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from reader_probe import SHOWN, Reader, fit, listwise  # noqa: E402
+from reader_probe import SHOWN, Reader, fit, listwise, mix  # noqa: E402
 
 GROUP = 8  # texts a tuning question is read against: its answer and up to seven shown
 NEWS = "realtimeqa-train"
@@ -50,35 +49,26 @@ def read_text(doc_id: str, title: str, highlight: str) -> str:
     return f"{title}: {highlight}" if title and title != doc_id else highlight
 
 
-def _judged(beir: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Return a BEIR folder's questions and each one's judged documents."""
-    with open(beir / "queries.jsonl") as f:
-        texts = {str(d["_id"]): d["text"] for d in map(json.loads, f)}
-    gold: dict[str, list[str]] = {}
-    with open(next((beir / "qrels").glob("*.tsv"))) as f:
-        for line in list(f)[1:]:
-            qid, doc, grade = line.rstrip("\n").split("\t")
-            if int(grade) > 0:
-                gold.setdefault(qid, []).append(doc)
-    return texts, gold
-
-
 def mine(args) -> int:
     from qa_service.config import Settings
+    from qa_service.evaluate.beir import QUERY_CHARS, load_collection
     from qa_service.service import Service
 
     if not (args.beir / "queries.jsonl").is_file():
         print(f"skipped: {args.beir} is absent", file=sys.stderr)
         return 0
-    texts, gold = _judged(args.beir)
-    ids = sorted(gold)
+    collection = load_collection(args.beir)
+    texts = collection.queries
+    gold = {qid: [doc for doc, grade in judged.items() if grade > 0]
+            for qid, judged in collection.qrels.items()}
+    ids = sorted(qid for qid, docs in gold.items() if docs)
     random.Random(args.seed).shuffle(ids)
     ids = ids[:args.n]
     searcher = Service.load(Settings.from_env(index_dir=args.index_dir)).searcher
     started = time.time()
     with open(args.out, "w") as out:
         for n, qid in enumerate(ids, 1):
-            ranking = searcher.rank(texts[qid][:4000], (), args.k)
+            ranking = searcher.rank(texts[qid][:QUERY_CHARS], (), args.k)
             items = []
             for row in ranking.rows:
                 rec, (start, end) = ranking.records[row], ranking.highlights[row]
@@ -174,17 +164,6 @@ def tune(args) -> int:
     return 0
 
 
-def _mix(lists: list, w: float) -> tuple[float, float]:
-    """MRR@10 and hit@1 when each list is ordered by ranker score + w * reader."""
-    reciprocal, first = [], []
-    for shown in lists:
-        order = sorted(shown, key=lambda s: -(s[0] + w * s[1]))
-        rank = next((i for i, s in enumerate(order, 1) if s[2]), None)
-        reciprocal.append(1 / rank if rank else 0.0)
-        first.append(1.0 if order and order[0][2] else 0.0)
-    return round(statistics.mean(reciprocal), 3), round(statistics.mean(first), 3)
-
-
 def score(args) -> int:
     import torch
 
@@ -216,14 +195,14 @@ def score(args) -> int:
     print(f"news, held-out folds {folds}: {[len(by_fold[k]) for k in folds]} questions "
           f"({unread} shown passages not mined, read as empty); MRR@10 / hit@1")
     for w in MIX_WEIGHTS:
-        print(f"  ranker + {w} x reader: all {_mix(every, w)}; "
-              + "; ".join(f"fold {k} {_mix(by_fold[k], w)}" for k in folds))
-    print(f"  reader alone: {_mix(every, 1e6)}")
+        print(f"  ranker + {w} x reader: all {mix(every, w)}; "
+              + "; ".join(f"fold {k} {mix(by_fold[k], w)}" for k in folds))
+    print(f"  reader alone: {mix(every, 1e6)}")
     for chosen_on in folds:
-        w = max(MIX_WEIGHTS, key=lambda w: _mix(by_fold[chosen_on], w)[0])
+        w = max(MIX_WEIGHTS, key=lambda w: mix(by_fold[chosen_on], w)[0])
         for other in (k for k in folds if k != chosen_on):
-            print(f"  w read on fold {chosen_on}: {w}; fold {other}: {_mix(by_fold[other], 0.0)} "
-                  f"-> {_mix(by_fold[other], w)}")
+            print(f"  w read on fold {chosen_on}: {w}; fold {other}: {mix(by_fold[other], 0.0)} "
+                  f"-> {mix(by_fold[other], w)}")
     return 0
 
 

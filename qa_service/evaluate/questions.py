@@ -85,7 +85,9 @@ def is_furniture(text: str) -> bool:
     ) or (len(text) < 40 and not is_sentence(text))
 
 
-def _answers(p: PassageResult, evidence: list[str]) -> bool:
+def holds_evidence(p: PassageResult, evidence: list[str]) -> bool:
+    """Say whether a returned passage holds any of the evidence strings (matched as
+    `evidence_form` says)."""
     text = evidence_form(p.text)
     return any(evidence_form(e) in text for e in evidence)
 
@@ -99,7 +101,7 @@ class Outcome:
     def first_hit(self) -> int | None:
         evidence = self.question.evidence or [
             e for found in self.question.evidence_by_doc.values() for e in found]
-        return next((p.rank for p in self.answer.passages if _answers(p, evidence)), None)
+        return next((p.rank for p in self.answer.passages if holds_evidence(p, evidence)), None)
 
 
 def evaluate_questions(searcher: Searcher, questions: list[Question], depth: int = 10,
@@ -130,7 +132,7 @@ def evaluate_questions(searcher: Searcher, questions: list[Question], depth: int
         scores["conflict_sources@5"] = round(
             sum(len({p.source for p in ps}) for ps in top5) / len(conflicts), 2)
         scores["conflict_sources_with_evidence@5"] = round(sum(
-            sum(any(_answers(p, ev) for p in ps if p.doc_id == doc)
+            sum(any(holds_evidence(p, ev) for p in ps if p.doc_id == doc)
                 for doc, ev in o.question.evidence_by_doc.items())
             for o, ps in zip(conflicts, top5)) / len(conflicts), 2)
     returned = [p for o in outcomes for p in o.answer.passages[:5]]
@@ -145,7 +147,7 @@ def _rank_scores(outcomes: list[Outcome], measures, names) -> dict:
     qrels, run = {}, {}
     for o in outcomes:
         evidence = o.question.evidence
-        qrels[o.question.id] = {p.id: 1 for p in o.answer.passages if _answers(p, evidence)} \
+        qrels[o.question.id] = {p.id: 1 for p in o.answer.passages if holds_evidence(p, evidence)} \
             or {_MISSING: 1}
         run[o.question.id] = {p.id: float(len(o.answer.passages) - p.rank + 1)
                               for p in o.answer.passages}
