@@ -7,6 +7,8 @@ Usage:
         [--steps 1400] [--held-folds 3,4]
     python benchmarks/reader_tune.py score READER --heldout HELD.jsonl --lists NEWS.jsonl
         [--folds 3,4]
+    python benchmarks/reader_tune.py declines READER --heldout HELD.jsonl --lists NEWS.jsonl
+        [--folds 3,4] [--read 3]
 
 `benchmarks/reader_probe.py` trains a reader on SQuAD sentences against random others;
 here it learns what it would face in service: the ten passages the ranker shows, each
@@ -16,8 +18,11 @@ each ranked list; `tune` fine-tunes a reader listwise on them (the judged passag
 the first ten against up to seven shown beside it), leaving out the news questions of
 `--held-folds`. `heldout` scores every candidate of the gathered training examples
 (`train-ranker --examples`) with the ranker fitted on the other folds, as a served
-question is one the ranker never saw; `score` re-ranks the held-out folds' first ten by
-held-out ranker score + w x reader, w read on one fold and applied to the other.
+question is one the ranker never saw (near misses too, each with its held-out
+answerability); `score` re-ranks the held-out folds' first ten by held-out ranker score +
+w x reader, w read on one fold and applied to the other; `declines` asks whether the
+reader's score of the first cards tells a near miss (a news question whose judged
+passages were taken out) from an answerable one, alone and beside answerability.
 
 Nothing here ships; it is measured against the training collections only.
 """
@@ -35,12 +40,13 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from reader_probe import SHOWN, Reader, fit, listwise, mix  # noqa: E402
+from reader_probe import SHOWN, Reader, fit, listwise, log_odds, mix  # noqa: E402
 
 GROUP = 8  # texts a tuning question is read against: its answer and up to seven shown
 NEWS = "realtimeqa-train"
 MIX_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 FOLDS, SEED = 5, 0  # as the shipped ranker was cross-validated (docs/evaluation.md)
+OWN_DECLINED = 0.10  # issue 23: fewer than 1 in 10 answerable questions declined
 
 
 def read_text(doc_id: str, title: str, highlight: str) -> str:
@@ -83,9 +89,11 @@ def mine(args) -> int:
 
 
 def heldout(args) -> int:
+    import numpy as np
+
     from qa_service.learn import ExampleSet
-    from qa_service.learn.fit import fold_of
-    from qa_service.learn.train import cross_validate
+    from qa_service.learn.fit import calibration_row, fold_of
+    from qa_service.learn.train import cross_validate, held_out_probabilities
     from qa_service.search.signals import SIGNALS
 
     if not args.examples.is_file():
@@ -93,11 +101,17 @@ def heldout(args) -> int:
         return 0
     examples = ExampleSet.load(args.examples).examples
     held = cross_validate(examples, tuple(s.name for s in SIGNALS), FOLDS, SEED)
+    # Answerability as the service fits it (balanced classes), each question's from the
+    # model fitted on the other folds.
+    rows = np.array([calibration_row(e, held[i]) for i, e in enumerate(examples)])
+    answered = np.array([e.own for e in examples], dtype=np.int32)
+    answers = held_out_probabilities(examples, rows, answered, FOLDS, SEED, balanced=True)
     with open(args.out, "w") as out:
         for i, e in enumerate(examples):
-            if e.own:
+            if e.own or e.removed:
                 out.write(json.dumps({"collection": e.collection, "qid": e.qid,
-                                      "fold": fold_of(e, FOLDS, SEED),
+                                      "fold": fold_of(e, FOLDS, SEED), "removed": e.removed,
+                                      "answerability": float(answers[i]),
                                       "scores": dict(zip(e.doc_ids, held[i].tolist())),
                                       "judged": e.judged}) + "\n")
     return 0
@@ -180,7 +194,8 @@ def score(args) -> int:
     unread = 0
     with open(args.heldout) as f, torch.inference_mode():
         for d in map(json.loads, f):
-            if d["collection"] != NEWS or d["fold"] not in folds or d["qid"] not in mined:
+            if d["collection"] != NEWS or d["fold"] not in folds or d["qid"] not in mined \
+                    or d.get("removed"):
                 continue
             if not any(d["judged"].get(doc, 0) > 0 for doc in d["scores"]):
                 continue  # no judged passage among the candidates: no order helps
@@ -203,6 +218,67 @@ def score(args) -> int:
         for other in (k for k in folds if k != chosen_on):
             print(f"  w read on fold {chosen_on}: {w}; fold {other}: {mix(by_fold[other], 0.0)} "
                   f"-> {mix(by_fold[other], w)}")
+    return 0
+
+
+def _near_declined(entries: list, key) -> float:
+    """Return the share of near misses declined by `key` < the bound that declines
+    OWN_DECLINED of the answerable questions."""
+    import numpy as np
+
+    bound = np.quantile([key(e) for e in entries if not e[1]], OWN_DECLINED)
+    near = [key(e) < bound for e in entries if e[1]]
+    return round(sum(near) / len(near), 3)
+
+
+def declines(args) -> int:
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    if not (args.heldout.is_file() and args.lists.is_file()):
+        print("skipped: no held-out scores or mined lists", file=sys.stderr)
+        return 0
+    torch.set_num_threads(args.threads)
+    reader = Reader(str(args.reader))
+    reader.encoder.eval()
+    folds = [int(k) for k in args.folds.split(",")]
+    with open(args.lists) as f:
+        mined = {d["qid"]: d for d in map(json.loads, f)}
+    entries, unread = [], 0  # (fold, near miss, answerability's log-odds, reader scores)
+    with open(args.heldout) as f, torch.inference_mode():
+        for d in map(json.loads, f):
+            if d["collection"] != NEWS or d["fold"] not in folds or d["qid"] not in mined \
+                    or "answerability" not in d:
+                continue
+            # A near miss's passages are the rest of its own question's list.
+            texts = {it[0]: read_text(*it[:3]) for it in mined[d["qid"]]["items"]}
+            first = sorted(d["scores"], key=lambda doc: -d["scores"][doc])[:args.read]
+            if not first:
+                continue
+            unread += sum(doc not in texts for doc in first)
+            read = reader([mined[d["qid"]]["question"]] * len(first),
+                          [texts.get(doc, "") for doc in first]).tolist()
+            entries.append((d["fold"], d["removed"], log_odds(d["answerability"]), read))
+    rules = {"answerability": lambda e: e[2], "reader, first card": lambda e: e[3][0],
+             f"reader, best of {args.read}": lambda e: max(e[3])}
+    print(f"news, held-out folds {folds}: {sum(not e[1] for e in entries)} answerable, "
+          f"{sum(e[1] for e in entries)} near misses ({unread} first cards not mined, read as "
+          f"empty); AUC answerable vs near miss, near misses declined where "
+          f"{OWN_DECLINED:.0%} of answerable ones are")
+    for fold in [*folds, None]:
+        chosen = [e for e in entries if fold is None or e[0] == fold]
+        print(f"  fold {fold if fold is not None else args.folds}: " + "; ".join(
+            f"{name} {roc_auc_score([not e[1] for e in chosen], [rule(e) for e in chosen]):.3f}"
+            f" / {_near_declined(chosen, rule)}" for name, rule in rules.items()))
+    for name, rule in list(rules.items())[1:]:
+        for chosen_on in folds:
+            on = [e for e in entries if e[0] == chosen_on]
+            v = max(MIX_WEIGHTS, key=lambda v: _near_declined(on, lambda e: e[2] + v * rule(e)))
+            for other in (k for k in folds if k != chosen_on):
+                off = [e for e in entries if e[0] == other]
+                print(f"  answerability + v x {name}, v read on fold {chosen_on}: {v}; fold "
+                      f"{other}: {_near_declined(off, rules['answerability'])} -> "
+                      f"{_near_declined(off, lambda e: e[2] + v * rule(e))}")
     return 0
 
 
@@ -242,6 +318,14 @@ def main() -> int:
     p.add_argument("--folds", default="3,4")
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(run=score)
+    p = sub.add_parser("declines")
+    p.add_argument("reader", type=Path)
+    p.add_argument("--heldout", type=Path, required=True)
+    p.add_argument("--lists", type=Path, required=True)
+    p.add_argument("--folds", default="3,4")
+    p.add_argument("--read", type=int, default=3, help="first cards read a question")
+    p.add_argument("--threads", type=int, default=2)
+    p.set_defaults(run=declines)
     args = parser.parse_args()
     return args.run(args)
 
