@@ -178,18 +178,28 @@ def tune(args) -> int:
     return 0
 
 
-def score(args) -> int:
+def _held_out_setup(args) -> tuple[Reader, list[int], dict] | None:
+    """Return the reader, the held-out folds and the mined lists by question id (None:
+    a file is absent, said on stderr)."""
     import torch
 
     if not (args.heldout.is_file() and args.lists.is_file()):
         print("skipped: no held-out scores or mined lists", file=sys.stderr)
-        return 0
+        return None
     torch.set_num_threads(args.threads)
     reader = Reader(str(args.reader))
     reader.encoder.eval()
-    folds = [int(k) for k in args.folds.split(",")]
     with open(args.lists) as f:
         mined = {d["qid"]: d for d in map(json.loads, f)}
+    return reader, [int(k) for k in args.folds.split(",")], mined
+
+
+def score(args) -> int:
+    import torch
+
+    if (setup := _held_out_setup(args)) is None:
+        return 0
+    reader, folds, mined = setup
     by_fold: dict[int, list] = {k: [] for k in folds}
     unread = 0
     with open(args.heldout) as f, torch.inference_mode():
@@ -235,15 +245,9 @@ def declines(args) -> int:
     import torch
     from sklearn.metrics import roc_auc_score
 
-    if not (args.heldout.is_file() and args.lists.is_file()):
-        print("skipped: no held-out scores or mined lists", file=sys.stderr)
+    if (setup := _held_out_setup(args)) is None:
         return 0
-    torch.set_num_threads(args.threads)
-    reader = Reader(str(args.reader))
-    reader.encoder.eval()
-    folds = [int(k) for k in args.folds.split(",")]
-    with open(args.lists) as f:
-        mined = {d["qid"]: d for d in map(json.loads, f)}
+    reader, folds, mined = setup
     entries, unread = [], 0  # (fold, near miss, answerability's log-odds, reader scores)
     with open(args.heldout) as f, torch.inference_mode():
         for d in map(json.loads, f):
