@@ -14,7 +14,8 @@ Usage:
 here it learns what it would face in service: the ten passages the ranker shows, each
 read as the sentence the service highlights (after its document's title, where the
 document has one). `mine` asks a training collection's questions (qrels judged) and keeps
-each ranked list; `tune` fine-tunes a reader listwise on them (the judged passage among
+each ranked list; `tune` fine-tunes a reader (a probe's folder, or the packaged model's
+own for all six layers and a new head) listwise on them (the judged passage among
 the first ten against up to seven shown beside it), leaving out the news questions of
 `--held-folds`. `heldout` scores every candidate of the gathered training examples
 (`train-ranker --examples`) with the ranker fitted on the other folds, as a served
@@ -144,8 +145,9 @@ def _groups(path: Path, held: set[int]) -> list[tuple[str, str, list[str]]]:
 def tune(args) -> int:
     import torch
 
-    if not (args.reader / "head.pt").is_file() or not args.news.is_file():
-        print(f"skipped: no reader in {args.reader} or no file {args.news}", file=sys.stderr)
+    # A folder with no head.pt (the packaged embedding model's own) starts a new head.
+    if not (args.reader / "config.json").is_file() or not args.news.is_file():
+        print(f"skipped: no model in {args.reader} or no file {args.news}", file=sys.stderr)
         return 0
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
