@@ -277,14 +277,17 @@ def declines(args) -> int:
             f"{name} {roc_auc_score([not e[1] for e in chosen], [rule(e) for e in chosen]):.3f}"
             f" / {_near_declined(chosen, rule)}" for name, rule in rules.items()))
     for name, rule in list(rules.items())[1:]:
+        def beside(v: float, rule=rule):
+            return lambda e: e[2] + v * rule(e)  # answerability's log-odds + v x reader
+
         for chosen_on in folds:
             on = [e for e in entries if e[0] == chosen_on]
-            v = max(MIX_WEIGHTS, key=lambda v: _near_declined(on, lambda e: e[2] + v * rule(e)))
+            v = max(MIX_WEIGHTS, key=lambda v: _near_declined(on, beside(v)))
             for other in (k for k in folds if k != chosen_on):
                 off = [e for e in entries if e[0] == other]
                 print(f"  answerability + v x {name}, v read on fold {chosen_on}: {v}; fold "
-                      f"{other}: {_near_declined(off, rules['answerability'])} -> "
-                      f"{_near_declined(off, lambda e: e[2] + v * rule(e))}")
+                      f"{other}: {_near_declined(off, beside(0.0))} -> "
+                      f"{_near_declined(off, beside(v))}")
     return 0
 
 
@@ -317,20 +320,16 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(run=tune)
-    p = sub.add_parser("score")
-    p.add_argument("reader", type=Path)
-    p.add_argument("--heldout", type=Path, required=True)
-    p.add_argument("--lists", type=Path, required=True)
-    p.add_argument("--folds", default="3,4")
-    p.add_argument("--threads", type=int, default=2)
-    p.set_defaults(run=score)
-    p = sub.add_parser("declines")
-    p.add_argument("reader", type=Path)
-    p.add_argument("--heldout", type=Path, required=True)
-    p.add_argument("--lists", type=Path, required=True)
-    p.add_argument("--folds", default="3,4")
+    # What the two commands that read held-out news with a reader both take.
+    held = argparse.ArgumentParser(add_help=False)
+    held.add_argument("reader", type=Path)
+    held.add_argument("--heldout", type=Path, required=True)
+    held.add_argument("--lists", type=Path, required=True)
+    held.add_argument("--folds", default="3,4")
+    held.add_argument("--threads", type=int, default=2)
+    sub.add_parser("score", parents=[held]).set_defaults(run=score)
+    p = sub.add_parser("declines", parents=[held])
     p.add_argument("--read", type=int, default=3, help="first cards read a question")
-    p.add_argument("--threads", type=int, default=2)
     p.set_defaults(run=declines)
     args = parser.parse_args()
     return args.run(args)
